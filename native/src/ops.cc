@@ -1,0 +1,361 @@
+// The op table: each OP is a one-line forward to an ATen function. Argument
+// order mirrors the TypeScript wrappers in src/tensor/.
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <cstring>
+
+#include "bridge.h"
+
+using namespace tn;
+using Napi::CallbackInfo;
+
+#define T(i) tensorArg(info, i)
+#define R(expr) return wrap(info.Env(), (expr))
+#define RI(expr)                  \
+  {                               \
+    (expr);                       \
+    return info.Env().Undefined(); \
+  }
+#define RL(expr) return wrapList(info.Env(), (expr))
+#define NUM(x) Napi::Number::New(info.Env(), static_cast<double>(x))
+#define BOOL(x) Napi::Boolean::New(info.Env(), (x))
+
+static Napi::Value pair(Napi::Env env, const std::tuple<at::Tensor, at::Tensor>& tt) {
+  return wrapList(env, {std::get<0>(tt), std::get<1>(tt)});
+}
+
+// ---------------------------------------------------------------- lifetime, meta
+
+OP(free) {
+  auto* h = info[0].As<Napi::External<Holder>>().Data();
+  release(info.Env(), h);
+  return info.Env().Undefined();
+}
+OP(isDisposed) { return BOOL(!info[0].As<Napi::External<Holder>>().Data()->t.defined()); }
+OP(shape) {
+  auto& t = T(0);
+  auto arr = Napi::Array::New(info.Env(), t.dim());
+  for (int64_t d = 0; d < t.dim(); ++d) arr.Set(static_cast<uint32_t>(d), NUM(t.size(d)));
+  return arr;
+}
+OP(dtype) { return Napi::String::New(info.Env(), dtypeName(T(0).scalar_type())); }
+OP(device) { return Napi::String::New(info.Env(), T(0).device().str()); }
+OP(numel) { return NUM(T(0).numel()); }
+OP(isContiguous) { return BOOL(T(0).is_contiguous()); }
+OP(sameStorage) { return BOOL(T(0).is_alias_of(T(1))); }
+OP(item) {
+  auto& t = T(0);
+  if (t.numel() != 1) throw ArgError("item() needs a tensor with one element, got " + std::to_string(t.numel()));
+  if (t.scalar_type() == at::kBool) return BOOL(t.item<bool>());
+  return NUM(t.item<double>());
+}
+
+// ---------------------------------------------------------------- creation
+
+OP(fromBuffer) {
+  // (typedArray, shape, dtype, device): copies the bytes into a new tensor.
+  if (!info[0].IsTypedArray()) throw ArgError("argument 0: expected a TypedArray");
+  auto ta = info[0].As<Napi::TypedArray>();
+  auto shape = intsArg(info, 1);
+  auto dtype = dtypeArg(info, 2);
+  auto t = at::empty(shape, at::TensorOptions().dtype(dtype));
+  size_t bytes = t.numel() * t.element_size();
+  if (ta.ByteLength() != bytes)
+    throw ArgError("data has " + std::to_string(ta.ByteLength()) + " bytes but shape and dtype need " + std::to_string(bytes));
+  auto buf = ta.ArrayBuffer();
+  if (bytes) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset(), bytes);
+  auto dev = deviceArg(info, 3);
+  R(dev.is_cpu() ? t : t.to(dev));
+}
+OP(toBuffer) {
+  auto t = T(0).detach().to(at::kCPU).contiguous();
+  auto ab = Napi::ArrayBuffer::New(info.Env(), t.numel() * t.element_size());
+  if (t.numel()) std::memcpy(ab.Data(), t.data_ptr(), ab.ByteLength());
+  return ab;
+}
+OP(zeros) { R(at::zeros(intsArg(info, 0), optionsArg(info, 1, 2))); }
+OP(ones) { R(at::ones(intsArg(info, 0), optionsArg(info, 1, 2))); }
+OP(full) { R(at::full(intsArg(info, 0), scalarArg(info, 1), optionsArg(info, 2, 3))); }
+OP(arange) { R(at::arange(scalarArg(info, 0), scalarArg(info, 1), scalarArg(info, 2), optionsArg(info, 3, 4))); }
+OP(eye) { R(at::eye(intArg(info, 0), optionsArg(info, 1, 2))); }
+OP(rand) { R(at::rand(intsArg(info, 0), optionsArg(info, 1, 2))); }
+OP(randn) { R(at::randn(intsArg(info, 0), optionsArg(info, 1, 2))); }
+OP(randint) { R(at::randint(intArg(info, 0), intArg(info, 1), intsArg(info, 2), optionsArg(info, 3, 4))); }
+OP(randperm) { R(at::randperm(intArg(info, 0), optionsArg(info, 1, 2))); }
+OP(multinomial) { R(at::multinomial(T(0), intArg(info, 1), boolArg(info, 2))); }
+OP(bernoulli) { R(at::bernoulli(T(0))); }
+OP(standardGamma) { R(at::_standard_gamma(T(0))); }
+OP(uniform_) { RI(T(0).uniform_(numArg(info, 1), numArg(info, 2))); }
+OP(normal_) { RI(T(0).normal_(numArg(info, 1), numArg(info, 2))); }
+
+// ---------------------------------------------------------------- conversion, shape
+
+OP(to) { R(T(0).to(dtypeArg(info, 1))); }
+OP(toDevice) { R(T(0).to(deviceArg(info, 1))); }
+OP(clone) { R(T(0).clone()); }
+OP(contiguous) { R(T(0).contiguous()); }
+OP(reshape) { R(T(0).reshape(intsArg(info, 1))); }
+OP(view) { R(T(0).view(intsArg(info, 1))); }
+OP(permute) { R(T(0).permute(intsArg(info, 1))); }
+OP(transpose) { R(T(0).transpose(intArg(info, 1), intArg(info, 2))); }
+OP(flatten) { R(T(0).flatten(intArg(info, 1), intArg(info, 2))); }
+OP(expand) { R(T(0).expand(intsArg(info, 1))); }
+OP(squeeze) {
+  auto d = optIntArg(info, 1);
+  R(d ? T(0).squeeze(*d) : T(0).squeeze());
+}
+OP(unsqueeze) { R(T(0).unsqueeze(intArg(info, 1))); }
+OP(narrow) { R(T(0).narrow(intArg(info, 1), intArg(info, 2), intArg(info, 3))); }
+OP(slice) { R(T(0).slice(intArg(info, 1), optIntArg(info, 2), optIntArg(info, 3), intArg(info, 4))); }
+OP(select) { R(T(0).select(intArg(info, 1), intArg(info, 2))); }
+OP(indexSelect) { R(T(0).index_select(intArg(info, 1), T(2))); }
+OP(gather) { R(T(0).gather(intArg(info, 1), T(2))); }
+OP(scatter) { R(T(0).scatter(intArg(info, 1), T(2), T(3))); }
+OP(cat) { R(at::cat(tensorsArg(info, 0), intArg(info, 1))); }
+OP(stack) { R(at::stack(tensorsArg(info, 0), intArg(info, 1))); }
+OP(split) { RL(T(0).split(intArg(info, 1), intArg(info, 2))); }
+OP(splitSizes) { RL(T(0).split_with_sizes(intsArg(info, 1), intArg(info, 2))); }
+OP(chunk) { RL(T(0).chunk(intArg(info, 1), intArg(info, 2))); }
+OP(pad) { R(at::pad(T(0), intsArg(info, 1), strArg(info, 2), optNumArg(info, 3))); }
+OP(tril) { R(T(0).tril(intArg(info, 1))); }
+OP(triu) { R(T(0).triu(intArg(info, 1))); }
+OP(flip) { R(T(0).flip(intsArg(info, 1))); }
+OP(roll) { R(T(0).roll(intsArg(info, 1), intsArg(info, 2))); }
+
+// ---------------------------------------------------------------- arithmetic
+
+// Binary ops take a tensor or a JS number as the second operand.
+#define BINARY(NAME, FN)                                         \
+  OP(NAME) {                                                     \
+    if (isTensor(info[1])) R(at::FN(T(0), T(1)));                \
+    R(at::FN(T(0), scalarArg(info, 1)));                         \
+  }
+BINARY(add, add)
+BINARY(sub, sub)
+BINARY(mul, mul)
+BINARY(div, div)
+BINARY(pow, pow)
+BINARY(remainder, remainder)
+BINARY(eq, eq)
+BINARY(ne, ne)
+BINARY(lt, lt)
+BINARY(le, le)
+BINARY(gt, gt)
+BINARY(ge, ge)
+OP(rsub) { R(at::rsub(T(0), scalarArg(info, 1))); }
+OP(scalarPow) { R(at::pow(scalarArg(info, 0), T(1))); }
+OP(maximum) { R(at::maximum(T(0), T(1))); }
+OP(minimum) { R(at::minimum(T(0), T(1))); }
+OP(logicalAnd) { R(at::logical_and(T(0), T(1))); }
+OP(logicalOr) { R(at::logical_or(T(0), T(1))); }
+OP(logicalNot) { R(at::logical_not(T(0))); }
+OP(floorDivide) { R(at::div(T(0), isTensor(info[1]) ? T(1) : at::scalar_tensor(scalarArg(info, 1)), "floor")); }
+
+#define UNARY(NAME, FN) \
+  OP(NAME) { R(at::FN(T(0))); }
+UNARY(neg, neg)
+UNARY(abs, abs)
+UNARY(sign, sign)
+UNARY(exp, exp)
+UNARY(log, log)
+UNARY(log1p, log1p)
+UNARY(expm1, expm1)
+UNARY(sqrt, sqrt)
+UNARY(rsqrt, rsqrt)
+UNARY(reciprocal, reciprocal)
+UNARY(sin, sin)
+UNARY(cos, cos)
+UNARY(floor, floor)
+UNARY(ceil, ceil)
+UNARY(round, round)
+UNARY(isnan, isnan)
+UNARY(isfinite, isfinite)
+UNARY(relu, relu)
+UNARY(sigmoid, sigmoid)
+UNARY(tanh, tanh)
+UNARY(silu, silu)
+UNARY(hardswish, hardswish)
+UNARY(hardsigmoid, hardsigmoid)
+UNARY(lgamma, lgamma)
+UNARY(digamma, digamma)
+
+OP(clamp) { R(at::clamp(T(0), optScalarArg(info, 1), optScalarArg(info, 2))); }
+OP(where) { R(at::where(T(0), T(1), T(2))); }
+OP(maskedFill) { R(T(0).masked_fill(T(1), scalarArg(info, 2))); }
+OP(outer) { R(at::outer(T(0), T(1))); }
+OP(oneHot) { R(at::one_hot(T(0), intArg(info, 1))); }
+
+// ---------------------------------------------------------------- in place (optimizers, init)
+
+OP(add_) {
+  if (isTensor(info[1])) RI(T(0).add_(T(1), scalarArg(info, 2)));
+  RI(T(0).add_(scalarArg(info, 1)));
+}
+OP(mul_) {
+  if (isTensor(info[1])) RI(T(0).mul_(T(1)));
+  RI(T(0).mul_(scalarArg(info, 1)));
+}
+OP(div_) {
+  if (isTensor(info[1])) RI(T(0).div_(T(1)));
+  RI(T(0).div_(scalarArg(info, 1)));
+}
+OP(addcmul_) { RI(T(0).addcmul_(T(1), T(2), scalarArg(info, 3))); }
+OP(addcdiv_) { RI(T(0).addcdiv_(T(1), T(2), scalarArg(info, 3))); }
+OP(lerp_) { RI(T(0).lerp_(T(1), scalarArg(info, 2))); }
+OP(copy_) { RI(T(0).copy_(T(1))); }
+OP(zero_) { RI(T(0).zero_()); }
+OP(fill_) { RI(T(0).fill_(scalarArg(info, 1))); }
+OP(clamp_) { RI(T(0).clamp_(optScalarArg(info, 1), optScalarArg(info, 2))); }
+
+// ---------------------------------------------------------------- reductions
+
+OP(sum) {
+  auto dims = intsArg(info, 1);
+  if (dims.empty()) R(T(0).sum());
+  R(T(0).sum(dims, boolArg(info, 2)));
+}
+OP(mean) {
+  auto dims = intsArg(info, 1);
+  if (dims.empty()) R(T(0).mean());
+  R(T(0).mean(dims, boolArg(info, 2)));
+}
+OP(prod) { R(T(0).prod()); }
+OP(varDims) {
+  auto dims = intsArg(info, 1);
+  if (dims.empty()) R(T(0).var(boolArg(info, 2)));
+  R(T(0).var(at::IntArrayRef(dims), boolArg(info, 2), boolArg(info, 3)));
+}
+OP(norm) {
+  auto dims = intsArg(info, 2);
+  R(at::linalg_vector_norm(T(0), scalarArg(info, 1), dims.empty() ? at::OptionalIntArrayRef() : at::OptionalIntArrayRef(dims),
+                           boolArg(info, 3)));
+}
+OP(maxAll) { R(T(0).max()); }
+OP(minAll) { R(T(0).min()); }
+OP(maxDim) { return pair(info.Env(), T(0).max(intArg(info, 1), boolArg(info, 2))); }
+OP(minDim) { return pair(info.Env(), T(0).min(intArg(info, 1), boolArg(info, 2))); }
+OP(argmax) { R(T(0).argmax(optIntArg(info, 1), boolArg(info, 2))); }
+OP(argmin) { R(T(0).argmin(optIntArg(info, 1), boolArg(info, 2))); }
+OP(logsumexp) { R(T(0).logsumexp(intsArg(info, 1), boolArg(info, 2))); }
+OP(cumsum) { R(T(0).cumsum(intArg(info, 1))); }
+OP(sort) { return pair(info.Env(), T(0).sort(intArg(info, 1), boolArg(info, 2))); }
+OP(topk) { return pair(info.Env(), T(0).topk(intArg(info, 1), intArg(info, 2), boolArg(info, 3), true)); }
+OP(std) { R(T(0).std(boolArg(info, 1))); }
+OP(all) { R(T(0).all()); }
+OP(any) { R(T(0).any()); }
+
+// ---------------------------------------------------------------- linear algebra
+
+OP(matmul) { R(at::matmul(T(0), T(1))); }
+OP(mm) { R(at::mm(T(0), T(1))); }
+OP(bmm) { R(at::bmm(T(0), T(1))); }
+OP(linear) { R(at::linear(T(0), T(1), optTensorArg(info, 2))); }
+
+// ---------------------------------------------------------------- nn
+
+OP(conv2d) {
+  R(at::conv2d(T(0), T(1), optTensorArg(info, 2), intsArg(info, 3), intsArg(info, 4), intsArg(info, 5), intArg(info, 6)));
+}
+OP(maxPool2d) {
+  R(at::max_pool2d(T(0), intsArg(info, 1), intsArg(info, 2), intsArg(info, 3), intsArg(info, 4), boolArg(info, 5)));
+}
+OP(avgPool2d) {
+  R(at::avg_pool2d(T(0), intsArg(info, 1), intsArg(info, 2), intsArg(info, 3), boolArg(info, 4), boolArg(info, 5)));
+}
+OP(adaptiveAvgPool2d) { R(at::adaptive_avg_pool2d(T(0), intsArg(info, 1))); }
+OP(batchNorm) {
+  // (x, weight?, bias?, runningMean?, runningVar?, training, momentum, eps)
+  R(at::batch_norm(T(0), optTensorArg(info, 1), optTensorArg(info, 2), optTensorArg(info, 3), optTensorArg(info, 4),
+                   boolArg(info, 5), numArg(info, 6), numArg(info, 7), true));
+}
+OP(layerNorm) { R(at::layer_norm(T(0), intsArg(info, 1), optTensorArg(info, 2), optTensorArg(info, 3), numArg(info, 4), true)); }
+OP(dropout) { R(at::dropout(T(0), numArg(info, 1), boolArg(info, 2))); }
+OP(dropout2d) { R(at::feature_dropout(T(0), numArg(info, 1), boolArg(info, 2))); }
+OP(gelu) { R(at::gelu(T(0), strArg(info, 1))); }
+OP(elu) { R(at::elu(T(0), scalarArg(info, 1))); }
+OP(softplus) { R(at::softplus(T(0), scalarArg(info, 1), scalarArg(info, 2))); }
+OP(leakyRelu) { R(at::leaky_relu(T(0), scalarArg(info, 1))); }
+OP(softmax) { R(at::softmax(T(0), intArg(info, 1))); }
+OP(logSoftmax) { R(at::log_softmax(T(0), intArg(info, 1))); }
+static int64_t reduction(const std::string& r) {
+  if (r == "mean") return at::Reduction::Mean;
+  if (r == "sum") return at::Reduction::Sum;
+  if (r == "none") return at::Reduction::None;
+  throw ArgError("unknown reduction '" + r + "' (use mean, sum or none)");
+}
+OP(crossEntropy) {
+  // (logits, target, labelSmoothing, reduction, ignoreIndex)
+  R(at::cross_entropy_loss(T(0), T(1), c10::nullopt, reduction(strArg(info, 3)), intArg(info, 4), numArg(info, 2)));
+}
+OP(mseLoss) { R(at::mse_loss(T(0), T(1), reduction(strArg(info, 2)))); }
+OP(embedding) { R(at::embedding(T(0), T(1))); }
+
+// ---------------------------------------------------------------- autograd
+
+OP(requiresGrad_) { RI(T(0).requires_grad_(boolArg(info, 1))); }
+OP(requiresGrad) { return BOOL(T(0).requires_grad()); }
+OP(isLeaf) { return BOOL(T(0).is_leaf()); }
+OP(gradFn) {
+  auto fn = T(0).grad_fn();
+  return fn ? Napi::String::New(info.Env(), fn->name()) : info.Env().Null();
+}
+OP(grad) {
+  auto g = T(0).grad();
+  return g.defined() ? wrap(info.Env(), g) : info.Env().Null();
+}
+OP(setGrad) {
+  auto g = optTensorArg(info, 1);
+  T(0).mutable_grad() = g ? *g : at::Tensor();
+  return info.Env().Undefined();
+}
+OP(detach) { R(T(0).detach()); }
+OP(backward) {
+  // (t, gradient?, retainGraph, createGraph)
+  auto g = optTensorArg(info, 1);
+  T(0).backward(g ? *g : at::Tensor(), boolArg(info, 2), boolArg(info, 3));
+  return info.Env().Undefined();
+}
+OP(autogradGrad) {
+  // (outputs[], inputs[], gradOutputs[] | null, retainGraph, createGraph, allowUnused)
+  auto outs = tensorsArg(info, 0);
+  auto ins = tensorsArg(info, 1);
+  std::vector<at::Tensor> gouts;
+  if (!info[2].IsNull() && !info[2].IsUndefined()) gouts = tensorsArg(info, 2);
+  auto grads = torch::autograd::grad(outs, ins, gouts, boolArg(info, 3), boolArg(info, 4), boolArg(info, 5));
+  auto arr = Napi::Array::New(info.Env(), grads.size());
+  for (size_t i = 0; i < grads.size(); ++i) arr.Set(i, grads[i].defined() ? wrap(info.Env(), grads[i]) : info.Env().Null());
+  return arr;
+}
+OP(setGradEnabled) {
+  at::GradMode::set_enabled(boolArg(info, 0));
+  return info.Env().Undefined();
+}
+OP(isGradEnabled) { return BOOL(at::GradMode::is_enabled()); }
+
+// ---------------------------------------------------------------- runtime
+
+OP(manualSeed) {
+  torch::manual_seed(static_cast<uint64_t>(intArg(info, 0)));
+  return info.Env().Undefined();
+}
+OP(getRngState) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  R(gen.get_state());
+}
+OP(setRngState) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(T(0));
+  return info.Env().Undefined();
+}
+OP(getNumThreads) { return NUM(at::get_num_threads()); }
+OP(setNumThreads) {
+  at::set_num_threads(static_cast<int>(intArg(info, 0)));
+  return info.Env().Undefined();
+}
+OP(cudaIsAvailable) { return BOOL(torch::cuda::is_available()); }
+OP(cudaDeviceCount) { return NUM(torch::cuda::device_count()); }
+OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); }
+OP(configInfo) { return Napi::String::New(info.Env(), at::show_config()); }

@@ -1,0 +1,65 @@
+// Seeding, RNG state (for exact resume) and the differentiable samplers that
+// DrNAS (Dirichlet) and GDAS (Gumbel) need.
+import { native } from './native.js';
+import { Tensor, rand, tensor, type TensorOptions } from './tensor.js';
+import { tidy } from './scope.js';
+
+/** Seeds libtorch's default CPU generator (all random creation functions and dropout). */
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`manualSeed(${seed}): the seed must be a non-negative integer`);
+  native.manualSeed(seed);
+}
+
+/** The full generator state, to store in a checkpoint. */
+export function getRngState(): Uint8Array {
+  const t = new Tensor(native.getRngState());
+  try {
+    return t.dataSync() as Uint8Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+export function setRngState(state: Uint8Array): void {
+  const t = tensor(state, { dtype: 'uint8' });
+  try {
+    native.setRngState(t.h);
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * Gamma(concentration, 1) samples, differentiable w.r.t. the concentration
+ * (implicit reparameterisation, libtorch's _standard_gamma backward).
+ */
+export function standardGamma(concentration: Tensor): Tensor {
+  return new Tensor(native.standardGamma(concentration.h));
+}
+
+/**
+ * Reparameterised Dirichlet samples along the last dim: normalised Gamma draws.
+ * libtorch 1.13's _sample_dirichlet has no backward; this path does.
+ */
+export function dirichlet(concentration: Tensor): Tensor {
+  return tidy(() => {
+    const g = standardGamma(concentration);
+    // Tiny concentrations can give all-zero draws; clamp keeps the ratio finite.
+    return g.div(g.sum(-1, true).clamp(1e-30));
+  });
+}
+
+/** Standard Gumbel(0, 1) noise: -log(-log(U)). */
+export function gumbel(shape: number[], opts?: TensorOptions): Tensor {
+  return tidy(() => rand(shape, opts).clamp(1e-20, 1 - 1e-7).log().neg().log().neg());
+}
+
+/** Bernoulli(p) draws with p given elementwise. */
+export function bernoulli(p: Tensor): Tensor {
+  return new Tensor(native.bernoulli(p.h));
+}
+
+/** Samples n category indices per row of non-negative weights. */
+export function multinomial(probs: Tensor, n: number, replacement = false): Tensor {
+  return new Tensor(native.multinomial(probs.h, n, replacement));
+}
