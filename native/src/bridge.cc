@@ -201,7 +201,9 @@ static Napi::Value dispatch(const Napi::CallbackInfo& info) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const ArgError& e) {
-    throw Napi::TypeError::New(env, std::string(def->name) + ": " + e.what());
+    // Shapes of the tensor arguments that were valid help locate the bad call.
+    auto shapes = describeArgs(info);
+    throw Napi::TypeError::New(env, std::string(def->name) + ": " + e.what() + (shapes.empty() ? "" : " (inputs: " + shapes + ")"));
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
     auto shapes = describeArgs(info);
@@ -209,6 +211,9 @@ static Napi::Value dispatch(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     auto shapes = describeArgs(info);
     throw Napi::Error::New(env, std::string(def->name) + ": " + e.what() + (shapes.empty() ? "" : " (inputs: " + shapes + ")"));
+  } catch (...) {
+    // Anything else escaping a Node-API callback would call std::terminate.
+    throw Napi::Error::New(env, std::string(def->name) + ": unknown native exception");
   }
 }
 

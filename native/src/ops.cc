@@ -27,12 +27,16 @@ static Napi::Value pair(Napi::Env env, const std::tuple<at::Tensor, at::Tensor>&
 
 // ---------------------------------------------------------------- lifetime, meta
 
+static Holder* holderArg(const CallbackInfo& info) {
+  // Unlike T(0), accepts a disposed handle; rejects anything that is no handle.
+  if (info.Length() < 1 || !isTensor(info[0])) throw ArgError("argument 0: expected a Tensor");
+  return info[0].As<Napi::External<Holder>>().Data();
+}
 OP(free) {
-  auto* h = info[0].As<Napi::External<Holder>>().Data();
-  release(info.Env(), h);
+  release(info.Env(), holderArg(info));
   return info.Env().Undefined();
 }
-OP(isDisposed) { return BOOL(!info[0].As<Napi::External<Holder>>().Data()->t.defined()); }
+OP(isDisposed) { return BOOL(!holderArg(info)->t.defined()); }
 OP(shape) {
   auto& t = T(0);
   auto arr = Napi::Array::New(info.Env(), t.dim());
@@ -126,10 +130,15 @@ OP(roll) { R(T(0).roll(intsArg(info, 1), intsArg(info, 2))); }
 // ---------------------------------------------------------------- arithmetic
 
 // Binary ops take a tensor or a JS number as the second operand.
+static at::Scalar operandScalar(const CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !(info[i].IsNumber() || info[i].IsBoolean()))
+    throw ArgError("argument " + std::to_string(i) + ": expected a Tensor or a number");
+  return scalarArg(info, i);
+}
 #define BINARY(NAME, FN)                                         \
   OP(NAME) {                                                     \
     if (isTensor(info[1])) R(at::FN(T(0), T(1)));                \
-    R(at::FN(T(0), scalarArg(info, 1)));                         \
+    R(at::FN(T(0), operandScalar(info, 1)));                     \
   }
 BINARY(add, add)
 BINARY(sub, sub)
@@ -150,7 +159,11 @@ OP(minimum) { R(at::minimum(T(0), T(1))); }
 OP(logicalAnd) { R(at::logical_and(T(0), T(1))); }
 OP(logicalOr) { R(at::logical_or(T(0), T(1))); }
 OP(logicalNot) { R(at::logical_not(T(0))); }
-OP(floorDivide) { R(at::div(T(0), isTensor(info[1]) ? T(1) : at::scalar_tensor(scalarArg(info, 1)), "floor")); }
+// The Scalar overload keeps integer dtypes (a float32 scalar_tensor promoted int64 to float32).
+OP(floorDivide) {
+  if (isTensor(info[1])) R(at::div(T(0), T(1), "floor"));
+  R(at::div(T(0), operandScalar(info, 1), "floor"));
+}
 
 #define UNARY(NAME, FN) \
   OP(NAME) { R(at::FN(T(0))); }
@@ -210,21 +223,27 @@ OP(clamp_) { RI(T(0).clamp_(optScalarArg(info, 1), optScalarArg(info, 2))); }
 
 // ---------------------------------------------------------------- reductions
 
+// An empty dim list means every dim; spelt out so that keepdim still applies.
+static std::vector<int64_t> reduceDims(const at::Tensor& t, std::vector<int64_t> dims) {
+  if (dims.empty())
+    for (int64_t d = 0; d < t.dim(); ++d) dims.push_back(d);
+  return dims;
+}
 OP(sum) {
   auto dims = intsArg(info, 1);
-  if (dims.empty()) R(T(0).sum());
-  R(T(0).sum(dims, boolArg(info, 2)));
+  if (dims.empty() && !boolArg(info, 2)) R(T(0).sum());
+  R(T(0).sum(reduceDims(T(0), dims), boolArg(info, 2)));
 }
 OP(mean) {
   auto dims = intsArg(info, 1);
-  if (dims.empty()) R(T(0).mean());
-  R(T(0).mean(dims, boolArg(info, 2)));
+  if (dims.empty() && !boolArg(info, 2)) R(T(0).mean());
+  R(T(0).mean(reduceDims(T(0), dims), boolArg(info, 2)));
 }
 OP(prod) { R(T(0).prod()); }
 OP(varDims) {
   auto dims = intsArg(info, 1);
-  if (dims.empty()) R(T(0).var(boolArg(info, 2)));
-  R(T(0).var(at::IntArrayRef(dims), boolArg(info, 2), boolArg(info, 3)));
+  if (dims.empty() && !boolArg(info, 3)) R(T(0).var(boolArg(info, 2)));
+  R(T(0).var(at::IntArrayRef(reduceDims(T(0), dims)), boolArg(info, 2), boolArg(info, 3)));
 }
 OP(norm) {
   auto dims = intsArg(info, 2);

@@ -44,9 +44,9 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOpt
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const create = opts.createGraph ?? false;
   const hs: unknown[] = native.autogradGrad(
-    outs.map((t) => t.h),
-    inputs.map((t) => t.h),
-    opts.gradOutputs ? opts.gradOutputs.map((t) => t.h) : null,
+    outs.map((t) => t?.h),
+    Array.isArray(inputs) ? inputs.map((t) => t?.h) : inputs,
+    opts.gradOutputs ? opts.gradOutputs.map((t) => t?.h) : null,
     opts.retainGraph ?? create,
     create,
     opts.allowUnused ?? false,

@@ -23,7 +23,7 @@ export function getRngState(): Uint8Array {
 export function setRngState(state: Uint8Array): void {
   const t = tensor(state, { dtype: 'uint8' });
   try {
-    native.setRngState(t.h);
+    native.setRngState(t?.h);
   } finally {
     t.dispose();
   }
@@ -34,7 +34,7 @@ export function setRngState(state: Uint8Array): void {
  * (implicit reparameterisation, libtorch's _standard_gamma backward).
  */
 export function standardGamma(concentration: Tensor): Tensor {
-  return new Tensor(native.standardGamma(concentration.h));
+  return new Tensor(native.standardGamma(concentration?.h));
 }
 
 /**
@@ -56,10 +56,10 @@ export function gumbel(shape: number[], opts?: TensorOptions): Tensor {
 
 /** Bernoulli(p) draws with p given elementwise. */
 export function bernoulli(p: Tensor): Tensor {
-  return new Tensor(native.bernoulli(p.h));
+  return new Tensor(native.bernoulli(p?.h));
 }
 
 /** Samples n category indices per row of non-negative weights. */
 export function multinomial(probs: Tensor, n: number, replacement = false): Tensor {
-  return new Tensor(native.multinomial(probs.h, n, replacement));
+  return new Tensor(native.multinomial(probs?.h, n, replacement));
 }

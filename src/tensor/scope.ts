@@ -28,15 +28,18 @@ export function scopeDepth(): number {
   return scopes.length;
 }
 
-function collect(value: unknown, out: Set<unknown>, depth = 0): void {
-  if (value === null || typeof value !== 'object' || depth > 4) return;
+// `seen` guards against cycles; a depth cap instead silently disposed tensors
+// returned deeper than a few levels.
+function collect(value: unknown, out: Set<unknown>, seen = new Set<object>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
   if ('dispose' in value && 'isDisposed' in value) {
     out.add(value);
     return;
   }
-  if (Array.isArray(value)) for (const v of value) collect(v, out, depth + 1);
-  else if (value instanceof Map) for (const v of value.values()) collect(v, out, depth + 1);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, depth + 1);
+  if (Array.isArray(value)) for (const v of value) collect(v, out, seen);
+  else if (value instanceof Map) for (const v of value.values()) collect(v, out, seen);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, seen);
 }
 
 /**

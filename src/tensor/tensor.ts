@@ -28,6 +28,14 @@ export function getDefaultDevice(): Device {
 
 type Handle = unknown;
 type Operand = Tensor | number;
+// Arguments are read as `x?.h`: a null or non-Tensor argument then reaches the
+// addon, whose error names the op, the argument and the input shapes, instead of
+// a bare "Cannot read properties of null".
+
+/** Handles of a tensor list; a non-array passes through for the addon to reject. */
+function handles(ts: Tensor[]): unknown {
+  return Array.isArray(ts) ? ts.map((t) => t?.h) : ts;
+}
 
 /** Normalises negative and missing dims for reductions. */
 function dimsOf(dim: number | number[] | undefined): number[] {
@@ -82,7 +90,7 @@ export class Tensor implements Disposable {
   }
   /** True when both tensors view the same storage. */
   sharesStorageWith(other: Tensor): boolean {
-    return native.sameStorage(this.h, other.h);
+    return native.sameStorage(this.h, other?.h);
   }
   toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
@@ -102,8 +110,16 @@ export class Tensor implements Disposable {
       default: return new Uint8Array(buf);
     }
   }
-  /** Flat array of numbers (int64 converted with Number()). */
+  /** Flat array of numbers (int64 converted with Number(); float16 decoded, not its raw bits). */
   toArray(): number[] {
+    if (this.dtype === 'float16') {
+      const f = this.to('float32');
+      try {
+        return f.toArray();
+      } finally {
+        f.dispose();
+      }
+    }
     const d = this.dataSync();
     return d instanceof BigInt64Array ? Array.from(d, Number) : Array.from(d as ArrayLike<number>);
   }
@@ -136,9 +152,9 @@ export class Tensor implements Disposable {
     return new Tensor(native.slice(this.h, dim, start ?? null, end ?? null, step));
   }
   select(dim: number, index: number): Tensor { return new Tensor(native.select(this.h, dim, index)); }
-  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.h, dim, index.h)); }
-  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this.h, dim, index.h)); }
-  scatter(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.scatter(this.h, dim, index.h, src.h)); }
+  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.h, dim, index?.h)); }
+  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this.h, dim, index?.h)); }
+  scatter(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.scatter(this.h, dim, index?.h, src?.h)); }
   split(sizeOrSizes: number | number[], dim = 0): Tensor[] {
     const hs: Handle[] = Array.isArray(sizeOrSizes) ? native.splitSizes(this.h, sizeOrSizes, dim) : native.split(this.h, sizeOrSizes, dim);
     return hs.map((h) => new Tensor(h));
@@ -164,8 +180,8 @@ export class Tensor implements Disposable {
   floorDiv(o: Operand): Tensor { return new Tensor(native.floorDivide(this.h, operand(o))); }
   remainder(o: Operand): Tensor { return new Tensor(native.remainder(this.h, operand(o))); }
   pow(o: Operand): Tensor { return new Tensor(native.pow(this.h, operand(o))); }
-  maximum(o: Tensor): Tensor { return new Tensor(native.maximum(this.h, o.h)); }
-  minimum(o: Tensor): Tensor { return new Tensor(native.minimum(this.h, o.h)); }
+  maximum(o: Tensor): Tensor { return new Tensor(native.maximum(this.h, o?.h)); }
+  minimum(o: Tensor): Tensor { return new Tensor(native.minimum(this.h, o?.h)); }
   neg(): Tensor { return new Tensor(native.neg(this.h)); }
   abs(): Tensor { return new Tensor(native.abs(this.h)); }
   sign(): Tensor { return new Tensor(native.sign(this.h)); }
@@ -185,11 +201,11 @@ export class Tensor implements Disposable {
   lgamma(): Tensor { return new Tensor(native.lgamma(this.h)); }
   digamma(): Tensor { return new Tensor(native.digamma(this.h)); }
   clamp(min?: number | null, max?: number | null): Tensor { return new Tensor(native.clamp(this.h, min ?? null, max ?? null)); }
-  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this.h, o.h)); }
-  mm(o: Tensor): Tensor { return new Tensor(native.mm(this.h, o.h)); }
-  bmm(o: Tensor): Tensor { return new Tensor(native.bmm(this.h, o.h)); }
-  outer(o: Tensor): Tensor { return new Tensor(native.outer(this.h, o.h)); }
-  maskedFill(mask: Tensor, value: number): Tensor { return new Tensor(native.maskedFill(this.h, mask.h, value)); }
+  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this.h, o?.h)); }
+  mm(o: Tensor): Tensor { return new Tensor(native.mm(this.h, o?.h)); }
+  bmm(o: Tensor): Tensor { return new Tensor(native.bmm(this.h, o?.h)); }
+  outer(o: Tensor): Tensor { return new Tensor(native.outer(this.h, o?.h)); }
+  maskedFill(mask: Tensor, value: number): Tensor { return new Tensor(native.maskedFill(this.h, mask?.h, value)); }
 
   // comparisons and logic (bool results)
   eq(o: Operand): Tensor { return new Tensor(native.eq(this.h, operand(o))); }
@@ -198,8 +214,8 @@ export class Tensor implements Disposable {
   le(o: Operand): Tensor { return new Tensor(native.le(this.h, operand(o))); }
   gt(o: Operand): Tensor { return new Tensor(native.gt(this.h, operand(o))); }
   ge(o: Operand): Tensor { return new Tensor(native.ge(this.h, operand(o))); }
-  logicalAnd(o: Tensor): Tensor { return new Tensor(native.logicalAnd(this.h, o.h)); }
-  logicalOr(o: Tensor): Tensor { return new Tensor(native.logicalOr(this.h, o.h)); }
+  logicalAnd(o: Tensor): Tensor { return new Tensor(native.logicalAnd(this.h, o?.h)); }
+  logicalOr(o: Tensor): Tensor { return new Tensor(native.logicalOr(this.h, o?.h)); }
   logicalNot(): Tensor { return new Tensor(native.logicalNot(this.h)); }
   isnan(): Tensor { return new Tensor(native.isnan(this.h)); }
   isfinite(): Tensor { return new Tensor(native.isfinite(this.h)); }
@@ -251,15 +267,15 @@ export class Tensor implements Disposable {
   // ------------------------------------------------------------ in place (optimizers, init); return this
 
   /** this += alpha * o */
-  add_(o: Operand, alpha = 1): this { typeof o === 'number' ? native.add_(this.h, o) : native.add_(this.h, o.h, alpha); return this; }
+  add_(o: Operand, alpha = 1): this { typeof o === 'number' ? native.add_(this.h, o * alpha) : native.add_(this.h, o?.h, alpha); return this; }
   mul_(o: Operand): this { native.mul_(this.h, operand(o)); return this; }
   div_(o: Operand): this { native.div_(this.h, operand(o)); return this; }
   /** this += value * a * b */
-  addcmul_(a: Tensor, b: Tensor, value = 1): this { native.addcmul_(this.h, a.h, b.h, value); return this; }
+  addcmul_(a: Tensor, b: Tensor, value = 1): this { native.addcmul_(this.h, a?.h, b?.h, value); return this; }
   /** this += value * a / b */
-  addcdiv_(a: Tensor, b: Tensor, value = 1): this { native.addcdiv_(this.h, a.h, b.h, value); return this; }
-  lerp_(end: Tensor, weight: number): this { native.lerp_(this.h, end.h, weight); return this; }
-  copy_(src: Tensor): this { native.copy_(this.h, src.h); return this; }
+  addcdiv_(a: Tensor, b: Tensor, value = 1): this { native.addcdiv_(this.h, a?.h, b?.h, value); return this; }
+  lerp_(end: Tensor, weight: number): this { native.lerp_(this.h, end?.h, weight); return this; }
+  copy_(src: Tensor): this { native.copy_(this.h, src?.h); return this; }
   zero_(): this { native.zero_(this.h); return this; }
   fill_(value: number): this { native.fill_(this.h, value); return this; }
   clamp_(min?: number | null, max?: number | null): this { native.clamp_(this.h, min ?? null, max ?? null); return this; }
@@ -278,7 +294,7 @@ export class Tensor implements Disposable {
     const g = native.grad(this.h);
     return g === null ? null : new Tensor(g);
   }
-  set grad(g: Tensor | null) { native.setGrad(this.h, g === null ? null : g.h); }
+  set grad(g: Tensor | null) { native.setGrad(this.h, g == null ? null : g.h); }
   detach(): Tensor { return new Tensor(native.detach(this.h)); }
   backward(gradient?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     const create = opts.createGraph ?? false;
@@ -287,7 +303,7 @@ export class Tensor implements Disposable {
 }
 
 function operand(o: Operand): Handle | number {
-  return typeof o === 'number' ? o : o.h;
+  return typeof o === 'number' ? o : o?.h;
 }
 
 /** Wraps a native handle in a Tensor (used by op files). @internal */
@@ -396,7 +412,10 @@ export function tensor(data: Nested | TypedArray, opts?: TensorOptions & { shape
     const shape = checkShape(opts?.shape ?? [ta.length], 'tensor');
     const native_dt = dtypeOfTyped(ta);
     const byteCompatible = native_dt === dtype || (native_dt === 'uint8' && dtype === 'bool');
-    if (!byteCompatible) return tensor(Array.from(ta as ArrayLike<number>, Number), { ...opts, shape });
+    // bool needs bytes 0/1 (libtorch kernels misbehave on other bytes), so a uint8 source goes through normalisation.
+    if (!byteCompatible || (dtype === 'bool' && !(ta as Uint8Array).every((v) => v <= 1))) {
+      return tensor(Array.from(ta as ArrayLike<number | bigint>, Number), { ...opts, shape });
+    }
     return finish(new Tensor(native.fromBuffer(ta, shape, dtype, opts?.device ?? defaultDevice)), opts);
   }
   const shape = opts?.shape ?? inferShape(data);
@@ -411,6 +430,9 @@ export function tensor(data: Nested | TypedArray, opts?: TensorOptions & { shape
       if (!Number.isInteger(v)) throw new TypeError(`tensor(): int64 data must be integers, got ${flat[i]} at flat index ${i}`);
       ta[i] = BigInt(v);
     }
+  } else if (dtype === 'bool') {
+    // Truthiness, as torch.tensor(..., dtype=bool) does; a raw byte 2 would be an invalid bool.
+    for (let i = 0; i < n; i++) (ta as Uint8Array)[i] = flat[i] ? 1 : 0;
   } else {
     for (let i = 0; i < n; i++) (ta as Float32Array)[i] = Number(flat[i]);
   }
@@ -423,19 +445,19 @@ export function scalar(value: number, opts?: TensorOptions): Tensor {
 }
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return new Tensor(native.cat(tensors.map((t) => t.h), dim));
+  return new Tensor(native.cat(handles(tensors), dim));
 }
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return new Tensor(native.stack(tensors.map((t) => t.h), dim));
+  return new Tensor(native.stack(handles(tensors), dim));
 }
 /** cond ? a : b, elementwise with broadcasting. */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
-  return new Tensor(native.where(cond.h, a.h, b.h));
+  return new Tensor(native.where(cond?.h, a?.h, b?.h));
 }
 export function oneHot(indices: Tensor, numClasses: number): Tensor {
-  return new Tensor(native.oneHot(indices.h, numClasses));
+  return new Tensor(native.oneHot(indices?.h, numClasses));
 }
 /** scalar ** t */
 export function scalarPow(base: number, t: Tensor): Tensor {
-  return new Tensor(native.scalarPow(base, t.h));
+  return new Tensor(native.scalarPow(base, t?.h));
 }

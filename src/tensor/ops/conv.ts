@@ -13,5 +13,5 @@ export interface Conv2dOptions {
 
 /** 2-D convolution, NCHW input, weight [out, in/groups, kh, kw]. */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  return new Tensor(native.conv2d(x.h, weight.h, bias?.h ?? null, pair(opts.stride ?? 1), pair(opts.padding ?? 0), pair(opts.dilation ?? 1), opts.groups ?? 1));
+  return new Tensor(native.conv2d(x?.h, weight?.h, bias?.h ?? null, pair(opts.stride ?? 1), pair(opts.padding ?? 0), pair(opts.dilation ?? 1), opts.groups ?? 1));
 }

@@ -7,10 +7,10 @@ function check(p: number, what: string): void {
 /** Zeroes elements with probability p and scales the rest by 1/(1-p) when training. */
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   check(p, 'dropout');
-  return new Tensor(native.dropout(x.h, p, training));
+  return new Tensor(native.dropout(x?.h, p, training));
 }
 /** Zeroes whole channels (dim 1) with probability p when training. */
 export function dropout2d(x: Tensor, p: number, training: boolean): Tensor {
   check(p, 'dropout2d');
-  return new Tensor(native.dropout2d(x.h, p, training));
+  return new Tensor(native.dropout2d(x?.h, p, training));
 }

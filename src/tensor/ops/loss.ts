@@ -13,9 +13,9 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   const ls = o.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new RangeError(`crossEntropy: labelSmoothing=${ls} must be in [0, 1]`);
-  return new Tensor(native.crossEntropy(logits.h, target.h, ls, o.reduction ?? 'mean', o.ignoreIndex ?? -100));
+  return new Tensor(native.crossEntropy(logits?.h, target?.h, ls, o.reduction ?? 'mean', o.ignoreIndex ?? -100));
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  return new Tensor(native.mseLoss(input.h, target.h, reduction));
+  return new Tensor(native.mseLoss(input?.h, target?.h, reduction));
 }

@@ -17,10 +17,10 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
   if (!o.training && (!o.runningMean || !o.runningVar)) {
     throw new TypeError('batchNorm: eval mode (training=false) needs runningMean and runningVar');
   }
-  return new Tensor(native.batchNorm(x.h, o.weight?.h ?? null, o.bias?.h ?? null, o.runningMean?.h ?? null, o.runningVar?.h ?? null, o.training, o.momentum ?? 0.1, o.eps ?? 1e-5));
+  return new Tensor(native.batchNorm(x?.h, o.weight?.h ?? null, o.bias?.h ?? null, o.runningMean?.h ?? null, o.runningVar?.h ?? null, o.training, o.momentum ?? 0.1, o.eps ?? 1e-5));
 }
 
 /** Layer norm over the trailing `normalizedShape` dims. */
 export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  return new Tensor(native.layerNorm(x.h, normalizedShape, weight?.h ?? null, bias?.h ?? null, eps));
+  return new Tensor(native.layerNorm(x?.h, normalizedShape, weight?.h ?? null, bias?.h ?? null, eps));
 }

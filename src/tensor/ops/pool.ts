@@ -12,13 +12,13 @@ export interface PoolOptions {
 }
 
 export function maxPool2d(x: Tensor, kernel: Pair, opts: PoolOptions & { dilation?: Pair } = {}): Tensor {
-  return new Tensor(native.maxPool2d(x.h, pair(kernel), pair(opts.stride ?? kernel), pair(opts.padding ?? 0), pair(opts.dilation ?? 1), opts.ceilMode ?? false));
+  return new Tensor(native.maxPool2d(x?.h, pair(kernel), pair(opts.stride ?? kernel), pair(opts.padding ?? 0), pair(opts.dilation ?? 1), opts.ceilMode ?? false));
 }
 
 export function avgPool2d(x: Tensor, kernel: Pair, opts: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
-  return new Tensor(native.avgPool2d(x.h, pair(kernel), pair(opts.stride ?? kernel), pair(opts.padding ?? 0), opts.ceilMode ?? false, opts.countIncludePad ?? true));
+  return new Tensor(native.avgPool2d(x?.h, pair(kernel), pair(opts.stride ?? kernel), pair(opts.padding ?? 0), opts.ceilMode ?? false, opts.countIncludePad ?? true));
 }
 
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
-  return new Tensor(native.adaptiveAvgPool2d(x.h, pair(outputSize)));
+  return new Tensor(native.adaptiveAvgPool2d(x?.h, pair(outputSize)));
 }
