@@ -1,0 +1,406 @@
+// The image loader: uint8 images -> normalised float32 NCHW tensors in batches.
+//
+// - Shuffling and augmentation draws come from the loader's own seeded PRNG
+//   (src/data/rng.ts), drawn on the main thread in a fixed order, so batches are
+//   identical with or without the worker thread and independent of libtorch's RNG.
+// - With `workers: 1` (default) a worker thread assembles the next batches' uint8
+//   bytes (crop/flip by row copies) into shared slots while the caller computes;
+//   next() blocks on Atomics.wait only if that batch is not ready yet.
+// - Scaling and normalisation are libtorch ops on the whole batch.
+// - state()/restore() give a JSON-serialisable position (epoch, index, RNG state)
+//   for resuming exactly mid-epoch.
+import { Worker } from 'node:worker_threads';
+import { keep, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { assembleBatch, type BatchPlan, type ImageGeometry } from './augment.js';
+import type { AugmentSpec, ImageDatasetInfo, ImageSplit } from './dataset.js';
+import { CTRL, ERROR_BYTES, planWords, type WorkerInit } from './loader-shared.js';
+import { Rng, type RngState } from './rng.js';
+
+export interface ImageLoaderOptions {
+  batchSize: number;
+  /** Seed of the loader's PRNG (shuffle order, crops, flips). Default 0. */
+  seed?: number;
+  /** Independent random streams for loaders sharing a seed (0..7; e.g. 0 weights, 1 architecture). Default 0. */
+  stream?: number;
+  /** New random order every epoch (default true); false keeps index order. */
+  shuffle?: boolean;
+  /** Augmentation (default none). Pass the dataset's `augment` for the reference's training transform. */
+  augment?: AugmentSpec | false;
+  /** Drop the last incomplete batch of each epoch. Default false (as PyTorch's DataLoader). */
+  dropLast?: boolean;
+  /** 1 (default): a worker thread prepares upcoming batches; 0: everything inline. */
+  workers?: 0 | 1;
+  /** Batches prepared ahead (worker slots). Default 2. */
+  prefetch?: number;
+  /** Samples to iterate (e.g. one part of a trainPortion split); default all. */
+  indices?: Uint32Array;
+  /** Device of the returned tensors. Default 'cpu'. */
+  device?: string;
+  /** 'normalized' (default): float32 (x/255 - mean)/std; 'uint8': the raw bytes (for inspection and tests). */
+  output?: 'normalized' | 'uint8';
+  /** Give up waiting for the worker after this long. Default 120 s. */
+  timeoutMs?: number;
+}
+
+export interface Batch {
+  /** [B, C, H, W] float32 (or uint8). The caller owns it: dispose it or create it inside tidy(). */
+  x: Tensor;
+  /** [B] int64 class labels. Owned by the caller like x. */
+  y: Tensor;
+  epoch: number;
+  /** Batch index within the epoch. */
+  index: number;
+  /** Number of samples (batchSize except possibly the last batch). */
+  size: number;
+  /** True for the epoch's final batch. */
+  last: boolean;
+}
+
+/** A loader position: JSON-serialisable, restores the exact batch sequence. */
+export interface LoaderState {
+  epoch: number;
+  /** Index within the epoch of the next batch to be returned. */
+  index: number;
+  /** The PRNG state right before that batch's draws. */
+  rng: RngState;
+  /** For validation on restore. */
+  seed: number;
+  stream: number;
+  samples: number;
+  batchSize: number;
+}
+
+interface Planned extends BatchPlan {
+  epoch: number;
+  index: number;
+  last: boolean;
+  indices: Int32Array;
+  dy: Uint8Array;
+  dx: Uint8Array;
+  flip: Uint8Array;
+  rngBefore: RngState;
+}
+
+const MAX_STREAMS = 8;
+
+/** Produces batch plans in order; owns the PRNG. */
+class Planner {
+  epoch = 0;
+  index = 0;
+  rng!: Rng;
+  #perm: Uint32Array | null = null;
+
+  constructor(
+    readonly seed: number,
+    readonly stream: number,
+    readonly samples: number,
+    readonly batchSize: number,
+    readonly batchesPerEpoch: number,
+    readonly shuffle: boolean,
+    readonly subset: Uint32Array | null,
+    readonly cropPad: number,
+    readonly hflip: boolean,
+  ) {
+    this.begin(0);
+  }
+
+  begin(epoch: number): void {
+    this.epoch = epoch;
+    this.index = 0;
+    this.rng = new Rng(this.seed, epoch * MAX_STREAMS + this.stream);
+    this.#perm = this.shuffle ? this.rng.permutation(this.samples) : null;
+  }
+
+  plan(): Planned {
+    const bs = this.batchSize;
+    const start = this.index * bs;
+    const count = Math.min(bs, this.samples - start);
+    const rngBefore = this.rng.getState();
+    const p: Planned = {
+      epoch: this.epoch,
+      index: this.index,
+      last: this.index === this.batchesPerEpoch - 1,
+      count,
+      crop: this.cropPad > 0,
+      pad: this.cropPad,
+      indices: new Int32Array(count),
+      dy: new Uint8Array(count),
+      dx: new Uint8Array(count),
+      flip: new Uint8Array(count),
+      rngBefore,
+    };
+    const span = 2 * this.cropPad + 1;
+    for (let i = 0; i < count; i++) {
+      const local = this.#perm === null ? start + i : this.#perm[start + i];
+      p.indices[i] = this.subset === null ? local : this.subset[local];
+      // Per sample: crop offsets (torchvision RandomCrop), then the flip coin.
+      if (this.cropPad > 0) {
+        p.dy[i] = this.rng.int(span);
+        p.dx[i] = this.rng.int(span);
+      }
+      if (this.hflip) p.flip[i] = this.rng.float() < 0.5 ? 1 : 0;
+    }
+    this.index++;
+    if (this.index >= this.batchesPerEpoch) this.begin(this.epoch + 1);
+    return p;
+  }
+}
+
+export type ImageInfo = Pick<ImageDatasetInfo, 'channels' | 'height' | 'width' | 'mean' | 'std'>;
+
+export class ImageLoader {
+  readonly batchSize: number;
+  readonly batchesPerEpoch: number;
+  /** Number of samples per epoch (before dropLast). */
+  readonly samples: number;
+  readonly #split: ImageSplit;
+  readonly #geom: ImageGeometry;
+  readonly #info: ImageInfo;
+  readonly #planner: Planner;
+  readonly #opts: Required<Pick<ImageLoaderOptions, 'workers' | 'prefetch' | 'device' | 'output' | 'timeoutMs'>>;
+  readonly #sampleBytes: number;
+  #staging: Uint8Array;
+  #mean: Tensor | null = null;
+  #std: Tensor | null = null;
+  #closed = false;
+  // worker mode
+  #worker: Worker | null = null;
+  #ctrl: Int32Array | null = null;
+  #errors: Uint8Array | null = null;
+  #plans: Int32Array | null = null;
+  #outs: Uint8Array | null = null;
+  #queue: Planned[] = [];
+  #posted = 0;
+  #consumed = 0;
+
+  constructor(split: ImageSplit, info: ImageInfo, opts: ImageLoaderOptions) {
+    const bs = opts.batchSize;
+    if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`ImageLoader: batchSize=${bs} must be a positive integer`);
+    const stream = opts.stream ?? 0;
+    if (!Number.isInteger(stream) || stream < 0 || stream >= MAX_STREAMS) throw new RangeError(`ImageLoader: stream=${stream} must be an integer in 0..${MAX_STREAMS - 1}`);
+    const workers = opts.workers ?? 1;
+    if (workers !== 0 && workers !== 1) throw new RangeError(`ImageLoader: workers=${String(workers)} must be 0 or 1`);
+    const prefetch = opts.prefetch ?? 2;
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`ImageLoader: prefetch=${prefetch} must be a positive integer`);
+    const geom = { channels: info.channels, height: info.height, width: info.width };
+    const sampleBytes = geom.channels * geom.height * geom.width;
+    if (split.images.length !== split.size * sampleBytes || split.labels.length !== split.size) {
+      throw new RangeError(`ImageLoader: split holds ${split.images.length} image bytes and ${split.labels.length} labels, expected ${split.size} x ${sampleBytes} and ${split.size}`);
+    }
+    const subset = opts.indices ?? null;
+    if (subset !== null) {
+      for (let i = 0; i < subset.length; i++) {
+        if (subset[i] >= split.size) throw new RangeError(`ImageLoader: indices[${i}]=${subset[i]} is outside the split (size ${split.size})`);
+      }
+    }
+    const samples = subset === null ? split.size : subset.length;
+    const dropLast = opts.dropLast ?? false;
+    const bpe = dropLast ? Math.floor(samples / bs) : Math.ceil(samples / bs);
+    if (bpe === 0) throw new RangeError(`ImageLoader: ${samples} samples give no batch of ${bs}${dropLast ? ' with dropLast' : ''}`);
+    const aug = opts.augment === false || opts.augment === undefined ? { cropPadding: 0, hflip: false } : opts.augment;
+    if (!Number.isInteger(aug.cropPadding) || aug.cropPadding < 0 || aug.cropPadding > 127) throw new RangeError(`ImageLoader: cropPadding=${aug.cropPadding} must be an integer in 0..127`);
+    if (info.mean.length !== geom.channels || info.std.length !== geom.channels) throw new RangeError('ImageLoader: mean and std need one value per channel');
+    this.batchSize = bs;
+    this.samples = samples;
+    this.batchesPerEpoch = bpe;
+    this.#split = split;
+    this.#geom = geom;
+    this.#info = info;
+    this.#sampleBytes = sampleBytes;
+    this.#planner = new Planner(opts.seed ?? 0, stream, samples, bs, bpe, opts.shuffle ?? true, subset, aug.cropPadding, aug.hflip);
+    this.#opts = { workers, prefetch, device: opts.device ?? 'cpu', output: opts.output ?? 'normalized', timeoutMs: opts.timeoutMs ?? 120_000 };
+    this.#staging = new Uint8Array(bs * sampleBytes);
+  }
+
+  /** Epoch of the next batch. */
+  get epoch(): number {
+    return this.#queue[0]?.epoch ?? this.#planner.epoch;
+  }
+  /** Index within its epoch of the next batch. */
+  get index(): number {
+    return this.#queue[0]?.index ?? this.#planner.index;
+  }
+
+  /** The next batch; after an epoch's last batch the next epoch begins (reshuffled). */
+  next(): Batch {
+    if (this.#closed) throw new Error('ImageLoader.next(): the loader is closed');
+    let plan: Planned;
+    let bytes: Uint8Array;
+    if (this.#opts.workers === 0) {
+      plan = this.#planner.plan();
+      bytes = this.#staging.subarray(0, plan.count * this.#sampleBytes);
+      assembleBatch(this.#split.images, this.#geom, plan, bytes);
+    } else {
+      this.#startWorker();
+      this.#topUp();
+      const seq = this.#consumed;
+      this.#waitFor(seq);
+      plan = this.#queue.shift()!;
+      const slot = seq % this.#opts.prefetch;
+      const off = slot * this.batchSize * this.#sampleBytes;
+      bytes = this.#staging.subarray(0, plan.count * this.#sampleBytes);
+      bytes.set(this.#outs!.subarray(off, off + bytes.length));
+      this.#consumed++;
+      this.#topUp(); // the freed slot starts on a later batch while the caller computes
+    }
+    const labels = new BigInt64Array(plan.count);
+    for (let i = 0; i < plan.count; i++) labels[i] = BigInt(this.#split.labels[plan.indices[i]]);
+    const { x, y } = this.#toTensors(bytes, labels, plan.count);
+    return { x, y, epoch: plan.epoch, index: plan.index, size: plan.count, last: plan.last };
+  }
+
+  /** Yields the remaining batches of the current epoch. */
+  *epochBatches(): Generator<Batch, void, undefined> {
+    for (;;) {
+      const b = this.next();
+      yield b;
+      if (b.last) return;
+    }
+  }
+
+  state(): LoaderState {
+    const head = this.#queue[0];
+    const p = this.#planner;
+    return {
+      epoch: head?.epoch ?? p.epoch,
+      index: head?.index ?? p.index,
+      rng: head?.rngBefore ?? p.rng.getState(),
+      seed: p.seed,
+      stream: p.stream,
+      samples: this.samples,
+      batchSize: this.batchSize,
+    };
+  }
+
+  /** Continues from a state() taken from a loader with the same seed, stream, samples and batch size. */
+  restore(s: LoaderState): void {
+    const p = this.#planner;
+    const mismatch = (['seed', 'stream', 'samples', 'batchSize'] as const).filter((k) => s[k] !== (k === 'samples' ? this.samples : k === 'batchSize' ? this.batchSize : p[k]));
+    if (mismatch.length > 0) {
+      throw new Error(`ImageLoader.restore: the state belongs to a different loader (${mismatch.map((k) => `${k} ${s[k]} vs ${k === 'samples' ? this.samples : k === 'batchSize' ? this.batchSize : p[k]}`).join(', ')})`);
+    }
+    if (!Number.isInteger(s.epoch) || s.epoch < 0 || !Number.isInteger(s.index) || s.index < 0 || s.index >= this.batchesPerEpoch) {
+      throw new RangeError(`ImageLoader.restore: position epoch ${s.epoch}, index ${s.index} is invalid (${this.batchesPerEpoch} batches per epoch)`);
+    }
+    if (this.#worker !== null) this.#waitFor(this.#posted - 1); // drain: no slot may still be written
+    this.#consumed = this.#posted;
+    this.#queue = [];
+    p.begin(s.epoch);
+    p.index = s.index;
+    p.rng.setState(s.rng);
+  }
+
+  /** Stops the worker and frees the loader's tensors. Batches already returned stay valid. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#worker !== null) {
+      Atomics.store(this.#ctrl!, CTRL.STOP, 1);
+      Atomics.add(this.#ctrl!, CTRL.POSTED, 1);
+      Atomics.notify(this.#ctrl!, CTRL.POSTED);
+      void this.#worker.terminate();
+      this.#worker = null;
+    }
+    this.#mean?.dispose();
+    this.#std?.dispose();
+    this.#mean = this.#std = null;
+  }
+
+  #toTensors(bytes: Uint8Array, labels: BigInt64Array, count: number): { x: Tensor; y: Tensor } {
+    const { channels: C, height: H, width: W } = this.#geom;
+    const device = this.#opts.device;
+    if (this.#opts.output === 'normalized' && this.#mean === null) {
+      const shape = [1, C, 1, 1];
+      this.#mean = keep(tensor(Float32Array.from(this.#info.mean), { shape, device }));
+      this.#std = keep(tensor(Float32Array.from(this.#info.std), { shape, device }));
+    }
+    return tidy(() => {
+      let u8 = tensor(bytes, { shape: [count, C, H, W], dtype: 'uint8' });
+      let y = tensor(labels, { shape: [count], dtype: 'int64' });
+      if (device !== 'cpu') {
+        u8 = u8.toDevice(device);
+        y = y.toDevice(device);
+      }
+      // As torchvision: ToTensor (x / 255) then Normalize ((x - mean) / std).
+      const x = this.#opts.output === 'uint8' ? u8 : u8.to('float32').div(255).sub(this.#mean!).div(this.#std!);
+      return { x, y };
+    });
+  }
+
+  #startWorker(): void {
+    if (this.#worker !== null) return;
+    const slots = this.#opts.prefetch;
+    const bs = this.batchSize;
+    let images = this.#split.images;
+    if (!(images.buffer instanceof SharedArrayBuffer)) {
+      const shared = new Uint8Array(new SharedArrayBuffer(images.length));
+      shared.set(images);
+      images = shared;
+    }
+    const init: WorkerInit = {
+      images: images.buffer as SharedArrayBuffer,
+      imagesOffset: images.byteOffset,
+      imagesLength: images.length,
+      ctrl: new SharedArrayBuffer(CTRL.SIZE * 4),
+      errors: new SharedArrayBuffer(ERROR_BYTES),
+      plans: new SharedArrayBuffer(slots * planWords(bs) * 4),
+      outs: new SharedArrayBuffer(slots * bs * this.#sampleBytes),
+      slots,
+      batchSize: bs,
+      ...this.#geom,
+    };
+    this.#ctrl = new Int32Array(init.ctrl);
+    this.#errors = new Uint8Array(init.errors);
+    this.#plans = new Int32Array(init.plans);
+    this.#outs = new Uint8Array(init.outs);
+    this.#worker = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: init });
+    this.#worker.unref();
+    // Errors surface through the shared error area; this only keeps Node from
+    // treating a worker exception as unhandled.
+    this.#worker.on('error', () => {});
+  }
+
+  /** Posts plans until every slot is busy. */
+  #topUp(): void {
+    const slots = this.#opts.prefetch;
+    const words = planWords(this.batchSize);
+    const bs = this.batchSize;
+    while (this.#posted - this.#consumed < slots) {
+      const plan = this.#planner.plan();
+      const p = (this.#posted % slots) * words;
+      const a = this.#plans!;
+      a[p] = plan.count;
+      a[p + 1] = plan.crop ? 1 : 0;
+      a[p + 2] = plan.pad;
+      a.set(plan.indices, p + 3);
+      a.set(plan.dy, p + 3 + bs);
+      a.set(plan.dx, p + 3 + 2 * bs);
+      a.set(plan.flip, p + 3 + 3 * bs);
+      this.#queue.push(plan);
+      this.#posted++;
+      Atomics.store(this.#ctrl!, CTRL.POSTED, this.#posted);
+      Atomics.notify(this.#ctrl!, CTRL.POSTED);
+    }
+  }
+
+  /** Blocks until request `seq` is done. */
+  #waitFor(seq: number): void {
+    const ctrl = this.#ctrl!;
+    const deadline = Date.now() + this.#opts.timeoutMs;
+    for (;;) {
+      if (Atomics.load(ctrl, CTRL.ERROR) !== 0) {
+        const len = Atomics.load(ctrl, CTRL.ERROR_LEN);
+        const msg = new TextDecoder().decode(this.#errors!.slice(0, len));
+        this.close();
+        throw new Error(`ImageLoader: the worker thread failed: ${msg}`);
+      }
+      const done = Atomics.load(ctrl, CTRL.DONE);
+      if (done > seq) return;
+      if (Date.now() > deadline) {
+        this.close();
+        throw new Error(`ImageLoader: the worker thread did not deliver a batch within ${this.#opts.timeoutMs} ms`);
+      }
+      Atomics.wait(ctrl, CTRL.DONE, done, 100);
+    }
+  }
+}
