@@ -1,0 +1,143 @@
+// The search-space interface and registry. Every space has the same surface, so
+// samplers, the architect, the search loops and the invariant tests work on any
+// registered space (tests are parametrised over `listSpaces()`).
+import type { Layer } from '../nn/layer.js';
+import { Module } from '../nn/module.js';
+import { tidy } from '../tensor/scope.js';
+import { zeros, type Tensor } from '../tensor/tensor.js';
+import { ArchSample } from '../nas/arch.js';
+import { Choice, decodeArchitecture, encodeArchitecture, type Architecture } from '../nas/choice.js';
+import type { Cost, Costed } from '../nas/entangled/common.js';
+
+/**
+ * we: TangleNAS weight entanglement (superposition of weight slices).
+ * ws: classic weight sharing (candidate outputs mixed), the baseline.
+ */
+export type SpaceForm = 'we' | 'ws';
+
+/** A supernet: forward under the mixing weights of one ArchSample. */
+export abstract class Supernet extends Module {
+  abstract forward(x: Tensor, arch: ArchSample): Tensor;
+}
+
+export interface SpaceOptions {
+  form?: SpaceForm;
+}
+
+export abstract class SearchSpace {
+  abstract readonly name: string;
+  readonly form: SpaceForm;
+  abstract readonly choices: readonly Choice[];
+  abstract readonly supernet: Supernet;
+  /** Input shape of one sample, e.g. [3, 32, 32]. */
+  abstract readonly inputShape: readonly number[];
+  abstract readonly numClasses: number;
+
+  constructor(opts: SpaceOptions = {}) {
+    const form = opts.form ?? 'we';
+    if (form !== 'we' && form !== 'ws') throw new Error(`space form must be 'we' or 'ws', got '${form}'`);
+    this.form = form;
+  }
+
+  /** Number of architectures. */
+  size(): number {
+    return this.choices.reduce((a, c) => a * c.size, 1);
+  }
+
+  /** The architecture logits of every choice (the only trainable arch parameters). */
+  alphas(): Tensor[] {
+    return this.choices.map((c) => c.alpha);
+  }
+
+  /** argmax of alpha per choice. */
+  genotype(): Architecture {
+    return Object.fromEntries(this.choices.map((c) => [c.name, c.argmax()]));
+  }
+
+  /** A uniform random architecture from a [0, 1) source (seeded by the caller). */
+  randomArchitecture(random: () => number): Architecture {
+    return Object.fromEntries(this.choices.map((c) => [c.name, Math.min(c.size - 1, Math.floor(random() * c.size))]));
+  }
+
+  encode(arch: Architecture): string {
+    return encodeArchitecture(this.choices, arch);
+  }
+
+  decode(json: string): Architecture {
+    return decodeArchitecture(this.choices, json);
+  }
+
+  /** Value of a choice in an architecture. */
+  value<V extends number | string>(arch: Architecture, c: Choice<V>): V {
+    const i = arch[c.name];
+    if (i === undefined) throw new Error(`architecture has no entry for choice '${c.name}'`);
+    return c.values[i];
+  }
+
+  /** The key of this architecture in the space's tabular benchmark. */
+  abstract benchmarkKey(arch: Architecture): string;
+  abstract fromBenchmarkKey(key: string): Architecture;
+
+  /**
+   * The standalone sub-network of an architecture: inheriting the supernet's
+   * sliced weights (inherit: true) or freshly initialised (retraining).
+   */
+  abstract subnet(arch: Architecture, opts: { inherit: boolean }): Layer;
+
+  /** Constant one-hot mixing weights for an architecture. */
+  fixed(arch: Architecture, mode: 'superposition' | 'discrete' = 'discrete'): ArchSample {
+    return ArchSample.fixed(this.choices, arch, mode);
+  }
+
+  /**
+   * Expected params and FLOPs under the sample's mixing weights, differentiable
+   * w.r.t. them; equal to the sub-network's exact counts at one-hot weights.
+   * The supernet must have run one forward (ops record their input sizes).
+   */
+  expectedCost(arch: ArchSample): Cost {
+    return tidy(() => {
+      let params = zeros([]);
+      let flops = zeros([]);
+      // A costed module accounts for its whole subtree.
+      const visit = (name: string, m: Module): void => {
+        if (m !== this.supernet && isCosted(m)) {
+          const c = m.expectedCost(arch);
+          params = params.add(c.params);
+          flops = flops.add(c.flops);
+          return;
+        }
+        if (ownParamCount(m) > 0) throw new Error(`expectedCost: module '${name || '<root>'}' (${m.constructor.name}) has parameters but no cost model; make it an entangled op`);
+        for (const [n, c] of m.namedChildren()) visit(name ? `${name}.${n}` : n, c);
+      };
+      visit('', this.supernet);
+      return { params, flops };
+    });
+  }
+}
+
+function isCosted(m: Module): m is Module & Costed {
+  return typeof (m as Partial<Costed>).expectedCost === 'function';
+}
+
+function ownParamCount(m: Module): number {
+  const childNames = new Set(m.namedChildren().map(([n]) => n));
+  return m.namedParameters().filter(([n]) => !childNames.has(n.split('.')[0])).length;
+}
+
+type Factory = (opts: SpaceOptions) => SearchSpace;
+const registry = new Map<string, { factory: Factory; description: string }>();
+
+export function registerSpace(name: string, description: string, factory: Factory): void {
+  if (registry.has(name)) throw new Error(`space '${name}' is registered twice`);
+  registry.set(name, { factory, description });
+}
+
+export function createSpace(name: string, opts: SpaceOptions = {}): SearchSpace {
+  const entry = registry.get(name);
+  if (!entry) throw new Error(`unknown space '${name}' (available: ${[...registry.keys()].join(', ')})`);
+  return entry.factory(opts);
+}
+
+export function listSpaces(): { name: string; description: string }[] {
+  return [...registry].map(([name, e]) => ({ name, description: e.description }));
+}
