@@ -92,13 +92,10 @@ export class BatchNorm2d extends Layer {
     if (useBatchStats && s[0] * s[2] * s[3] <= 1) {
       throw new Error(`${who}.forward: training needs more than 1 value per channel, got input ${fmtShape(s)}; use a batch larger than 1 or call eval()`);
     }
-    let momentum = this.momentum ?? 0;
     const update = this.training && this.trackRunningStats;
-    if (update) {
-      noGrad(() => this.numBatchesTracked!.add_(1));
-      if (this.momentum === null) momentum = 1 / this.numBatchesTracked!.item();
-    }
-    return F.batchNorm(x, {
+    // Cumulative average when momentum is null: weight 1/n for the n-th batch.
+    const momentum = this.momentum ?? (update ? 1 / (this.numBatchesTracked!.item() + 1) : 0);
+    const y = F.batchNorm(x, {
       weight: this.weight,
       bias: this.bias,
       // Passing the buffers while training makes libtorch update them in place.
@@ -108,6 +105,9 @@ export class BatchNorm2d extends Layer {
       momentum,
       eps: this.eps,
     });
+    // Counted after the call, so a rejected input does not count as a batch.
+    if (update) noGrad(() => this.numBatchesTracked!.add_(1));
+    return y;
   }
 }
 
