@@ -1,0 +1,123 @@
+// The bi-level architect: updates alpha on a validation batch with
+// Adam(3e-4, betas (0.5, 0.999), weight decay 1e-3), first order (DARTS v1,
+// DrNAS, GDAS) or second order (DARTS v2: unrolled weights, finite-difference
+// Hessian-vector product). Weights are updated separately, on a training batch.
+import { Adam } from '../nn/optim/adam.js';
+import { grad, noGrad } from '../tensor/autograd.js';
+import { crossEntropy } from '../tensor/ops/loss.js';
+import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Sampler } from './samplers/sampler.js';
+import type { SearchSpace } from '../spaces/space.js';
+
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+}
+
+export interface ArchitectOptions {
+  lr?: number;
+  betas?: [number, number];
+  /** Adam weight decay on alpha; the sampler may override it (DrNAS's regulariser). */
+  weightDecay?: number;
+  order?: 1 | 2;
+}
+
+/** What the second-order step needs from the weight optimizer (reference-facts 4). */
+export interface UnrollContext {
+  train: Batch;
+  /** Current weight learning rate (xi). */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** The weight optimizer's momentum buffer of a parameter, if any. */
+  momentumBuffer?: (p: Tensor) => Tensor | null;
+}
+
+export class Architect {
+  readonly optimizer: Adam | null;
+  readonly order: 1 | 2;
+
+  constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
+    this.order = opts.order ?? 1;
+    if (this.order !== 1 && this.order !== 2) throw new Error(`architect: order must be 1 or 2, got ${opts.order}`);
+    // SPOS never trains alpha.
+    this.optimizer = sampler.trainsAlpha
+      ? new Adam(space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
+      : null;
+  }
+
+  #loss(b: Batch): Tensor {
+    const { supernet, choices } = this.space;
+    let loss = crossEntropy(supernet.forward(b.x, this.sampler.sample(choices)), b.y);
+    const reg = this.sampler.regularizer(choices);
+    if (reg) loss = loss.add(reg);
+    return loss;
+  }
+
+  /**
+   * One alpha update. Only alpha's gradient is computed (autograd.grad), so the
+   * weights' gradients stay untouched for the weight step that follows.
+   * Returns the validation loss.
+   */
+  step(val: Batch, unroll?: UnrollContext): number {
+    if (!this.optimizer) return Number.NaN;
+    if (this.order === 2 && !unroll) throw new Error('architect: second order needs the training batch and the weight optimizer context');
+    const alphas = this.space.alphas();
+    return tidy(() => {
+      const { loss, grads } = this.order === 1 ? this.#firstOrder(val, alphas) : this.#secondOrder(val, alphas, unroll!);
+      alphas.forEach((a, i) => (a.grad = grads[i]));
+      this.optimizer!.step();
+      for (const a of alphas) a.grad = null;
+      return loss;
+    });
+  }
+
+  #firstOrder(val: Batch, alphas: Tensor[]): { loss: number; grads: Tensor[] } {
+    const loss = this.#loss(val);
+    const grads = grad(loss, alphas, { allowUnused: true }).map((g, i) => g ?? alphas[i].mul(0));
+    return { loss: loss.item(), grads };
+  }
+
+  #secondOrder(val: Batch, alphas: Tensor[], u: UnrollContext): { loss: number; grads: Tensor[] } {
+    const net = this.space.supernet;
+    const weights = net.parameters();
+    const saved = noGrad(() => weights.map((w) => w.clone()));
+    const savedBuffers = noGrad(() => net.namedBuffers().map(([, b]) => [b, b.clone()] as const));
+    const restore = (offset: Tensor[] | null, eps = 0) =>
+      noGrad(() => weights.forEach((w, i) => (offset ? w.copy_(saved[i]).add_(offset[i], eps) : w.copy_(saved[i]))));
+    try {
+      // Virtual step: w' = w - xi (mu m + dL_train/dw + lambda w)
+      const gTrain = grad(this.#loss(u.train), weights, { allowUnused: true });
+      noGrad(() =>
+        weights.forEach((w, i) => {
+          let d = gTrain[i] ?? w.mul(0);
+          const m = u.momentumBuffer?.(w);
+          if (m && u.momentum) d = d.add(m.mul(u.momentum));
+          if (u.weightDecay) d = d.add(w.mul(u.weightDecay));
+          w.add_(d, -u.lr);
+        }),
+      );
+      const lossVal = this.#loss(val);
+      const g = grad(lossVal, [...alphas, ...weights], { allowUnused: true });
+      const dAlpha = alphas.map((a, i) => g[i] ?? a.mul(0));
+      const dW = weights.map((w, i) => g[alphas.length + i] ?? w.mul(0));
+      // Hessian-vector product by central differences around the original w.
+      const norm = noGrad(() => dW.map((t) => t.square().sum()).reduce((a, b) => a.add(b)).sqrt().item());
+      const eps = 0.01 / Math.max(norm, 1e-12);
+      const alphaGradAt = (sign: 1 | -1): Tensor[] => {
+        restore(dW, sign * eps);
+        return grad(this.#loss(u.train), alphas, { allowUnused: true }).map((t, i) => t ?? alphas[i].mul(0));
+      };
+      const gPlus = alphaGradAt(1);
+      const gMinus = alphaGradAt(-1);
+      const grads = dAlpha.map((d, i) => d.sub(gPlus[i].sub(gMinus[i]).mul(u.lr / (2 * eps))));
+      return { loss: lossVal.item(), grads };
+    } finally {
+      restore(null);
+      noGrad(() => savedBuffers.forEach(([b, s]) => b.copy_(s)));
+      for (const t of saved) t.dispose();
+      for (const [, s] of savedBuffers) s.dispose();
+    }
+  }
+}

@@ -1,0 +1,4 @@
+// Importing this module registers every built-in space.
+export * from './space.js';
+export { ToyConvMacroSpace } from './toy-conv-macro.js';
+export { ToyCellSpace, TOY_CELL_PRIMITIVES } from './toy-cell.js';

@@ -1,0 +1,161 @@
+// Invariant tests parametrised over the space registry: a new space gets them for free.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSpace, listSpaces } from './index.js';
+import { measureCost } from '../nas/cost.js';
+import { createSampler } from '../nas/samplers/index.js';
+import { ArchSample } from '../nas/arch.js';
+import { dirichlet, manualSeed, noGrad, ones, randint, randn, tidy, type Tensor } from '../tensor/index.js';
+import { crossEntropy } from '../tensor/ops/loss.js';
+import { Rng } from '../data/rng.js';
+
+const seeded = (seed: number) => { const r = new Rng(seed); return () => r.float(); };
+
+const SHARED = join(process.cwd(), '..', 'shared', 'data', 'toy-bench');
+/** Reference facts: weight parameters of the supernets, and the benchmark file per space. */
+const KNOWN: Record<string, { we: number; ws: number; bench?: string }> = {
+  'toy-conv-macro': { we: 7_725_450, ws: 7_725_450, bench: 'conv_macro_bench.json' },
+  'toy-cell': { we: 239_146, ws: 304_810, bench: 'toy_cell_bench.json' },
+};
+
+function maxDiff(a: Tensor, b: Tensor): number {
+  return tidy(() => a.sub(b).abs().max().item());
+}
+
+function batchFor(shape: readonly number[], n: number): Tensor {
+  return randn([n, ...shape]);
+}
+
+for (const { name } of listSpaces()) {
+  for (const form of ['we', 'ws'] as const) {
+    test(`${name} (${form}): parameter count, size, encoding`, () => {
+      manualSeed(0);
+      const space = createSpace(name, { form });
+      const known = KNOWN[name];
+      if (known) assert.equal(space.supernet.numParameters(), known[form]);
+      assert.equal(space.size(), space.choices.reduce((a, c) => a * c.size, 1));
+      const rnd = seeded(3);
+      for (let i = 0; i < 5; i++) {
+        const arch = space.randomArchitecture(rnd);
+        assert.deepEqual(space.decode(space.encode(arch)), arch);
+        assert.deepEqual(space.fromBenchmarkKey(space.benchmarkKey(arch)), arch);
+      }
+      assert.throws(() => space.decode('{"nope": 1}'), /unknown choice 'nope'/);
+      space.supernet.dispose();
+    });
+
+    test(`${name} (${form}): one-hot superposition == discrete == extracted sub-network (eval mode)`, () => {
+      manualSeed(1);
+      const space = createSpace(name, { form });
+      const x = batchFor(space.inputShape, 3);
+      // A few training-mode forwards give the BatchNorms non-trivial running statistics.
+      const drnas = createSampler('drnas');
+      noGrad(() => { for (let i = 0; i < 2; i++) tidy(() => space.supernet.forward(x, drnas.sample(space.choices))); });
+      space.supernet.eval();
+      const rnd = seeded(7);
+      for (let i = 0; i < 3; i++) {
+        const arch = space.randomArchitecture(rnd);
+        tidy(() => {
+          const sup = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'superposition')));
+          const disc = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'discrete')));
+          const net = space.subnet(arch, { inherit: true }).eval();
+          const sub = noGrad(() => net.forward(x));
+          net.dispose();
+          const scale = sup.abs().max().item();
+          assert.ok(scale > 0, 'outputs are not all zero');
+          assert.ok(maxDiff(sup, disc) <= 1e-5 * Math.max(1, scale), `superposition vs discrete differ by ${maxDiff(sup, disc)} for ${space.encode(arch)}`);
+          assert.ok(maxDiff(sup, sub) <= 1e-5 * Math.max(1, scale), `superposition vs sub-network differ by ${maxDiff(sup, sub)} for ${space.encode(arch)}`);
+        });
+      }
+      space.supernet.dispose();
+    });
+
+    test(`${name} (${form}): expected cost at one-hot == exact cost of the sub-network; differentiable`, () => {
+      manualSeed(2);
+      const space = createSpace(name, { form });
+      noGrad(() => tidy(() => space.supernet.forward(batchFor(space.inputShape, 1), createSampler('darts').sample(space.choices))));
+      const rnd = seeded(11);
+      for (let i = 0; i < 3; i++) {
+        const arch = space.randomArchitecture(rnd);
+        tidy(() => {
+          const net = space.subnet(arch, { inherit: false }).eval();
+          const exact = measureCost(net, () => net.forward(batchFor(space.inputShape, 1)), 1);
+          net.dispose();
+          const c = space.expectedCost(space.fixed(arch, 'superposition'));
+          assert.equal(Math.round(c.params.item()), exact.params);
+          assert.equal(Math.round(c.flops.item()), exact.flops);
+        });
+      }
+      // Under soft weights the cost is a differentiable function of alpha.
+      tidy(() => {
+        const c = space.expectedCost(createSampler('darts').sample(space.choices));
+        c.flops.add(c.params).backward();
+        for (const ch of space.choices) {
+          const g = ch.alpha.grad;
+          assert.ok(g !== null && g.abs().sum().item() > 0, `no cost gradient for ${ch.name}`);
+          ch.alpha.grad = null;
+        }
+      });
+      space.supernet.dispose();
+    });
+
+    for (const sampler of ['darts', 'drnas', 'gdas'] as const) {
+      test(`${name} (${form}): ${sampler} gradients reach alpha and the weights`, () => {
+        manualSeed(3);
+        const space = createSpace(name, { form });
+        const s = createSampler(sampler);
+        tidy(() => {
+          const x = batchFor(space.inputShape, 2);
+          const y = randint(0, space.numClasses, [2]);
+          crossEntropy(space.supernet.forward(x, s.sample(space.choices)), y).backward();
+        });
+        const withGrad = space.choices.filter((c) => tidy(() => (c.alpha.grad?.abs().sum().item() ?? 0) > 0));
+        // GDAS runs one candidate per choice, so every choice used in the forward gets a gradient too.
+        assert.equal(withGrad.length, space.choices.length, `alpha without gradient: ${space.choices.filter((c) => !withGrad.includes(c)).map((c) => c.name).join(', ')}`);
+        const weightGrads = space.supernet.parameters().filter((p) => tidy(() => (p.grad?.abs().sum().item() ?? 0) > 0));
+        assert.ok(weightGrads.length > 0);
+        space.supernet.dispose();
+      });
+    }
+  }
+
+  const bench = KNOWN[name]?.bench;
+  test(`${name}: every benchmark key parses to an architecture and back`, { skip: !bench || !existsSync(join(SHARED, bench)) }, () => {
+    const space = createSpace(name);
+    const data = JSON.parse(readFileSync(join(SHARED, bench!), 'utf8')) as { entries: { key: string }[]; num_entries: number };
+    assert.equal(data.entries.length, space.size());
+    const seen = new Set<string>();
+    for (const e of data.entries) {
+      const arch = space.fromBenchmarkKey(e.key);
+      assert.equal(space.benchmarkKey(arch), e.key);
+      seen.add(space.encode(arch));
+    }
+    assert.equal(seen.size, space.size(), 'keys cover every architecture once');
+    space.supernet.dispose();
+  });
+}
+
+test('toy-conv-macro: WS (output mixture) == WE (superposition) for shared weights under Dirichlet weights', () => {
+  manualSeed(4);
+  const we = createSpace('toy-conv-macro', { form: 'we' });
+  const ws = createSpace('toy-conv-macro', { form: 'ws' });
+  ws.supernet.loadStateDict(we.supernet.stateDict());
+  we.supernet.eval();
+  ws.supernet.eval();
+  tidy(() => {
+    const x = randn([2, 3, 32, 32]);
+    const weights = new Map(we.choices.map((c) => [c, dirichlet(ones([c.size]))]));
+    const a = noGrad(() => we.supernet.forward(x, new ArchSample('superposition', weights)));
+    const b = noGrad(() => ws.supernet.forward(x, new ArchSample('superposition', new Map(ws.choices.map((c, i) => [c, weights.get(we.choices[i] as never)!])))));
+    assert.ok(maxDiff(a, b) < 1e-4 * Math.max(1, a.abs().max().item()), `WS vs WE differ by ${maxDiff(a, b)}`);
+  });
+  we.supernet.dispose();
+  ws.supernet.dispose();
+});
+
+test('createSpace: unknown names and forms are rejected with the available list', () => {
+  assert.throws(() => createSpace('nope'), /unknown space 'nope' \(available: .*toy-cell/);
+  assert.throws(() => createSpace('toy-cell', { form: 'xx' as never }), /form must be 'we' or 'ws'/);
+});
