@@ -1,6 +1,6 @@
 // Batch assembly with augmentation: random crop with zero padding and horizontal
-// flip, done with row-wise TypedArray operations (set / fill / reverse), never a
-// per-pixel JavaScript loop. Runs in the loader's worker thread or inline.
+// flip, done with row-wise TypedArray operations (set / fill) and one native
+// reverse per flipped plane, never a per-pixel JavaScript loop. Runs in the loader's worker thread or inline.
 //
 // Images are stored planar (C, H, W) per sample, uint8, like the CIFAR-10 binary
 // records; a crop offset (dy, dx) is in [0, 2*pad] as in torchvision's
@@ -43,14 +43,14 @@ export function assembleBatch(src: Uint8Array, g: ImageGeometry, plan: BatchPlan
     const s0 = idx * chw;
     const d0 = b * chw;
     const flip = plan.flip[b] !== 0;
-    if (!plan.crop || plan.pad === 0) {
+    const crop = plan.crop && plan.pad > 0;
+    if (!crop && !flip) {
       out.set(src.subarray(s0, s0 + chw), d0);
-      if (flip) for (let row = d0, end = d0 + chw; row < end; row += W) out.subarray(row, row + W).reverse();
       continue;
     }
-    const pad = plan.pad;
-    const oy = plan.dy[b] - pad; // source row = r + oy
-    const ox = plan.dx[b] - pad; // source col = c + ox
+    const pad = crop ? plan.pad : 0;
+    const oy = crop ? plan.dy[b] - pad : 0; // source row = r + oy
+    const ox = crop ? plan.dx[b] - pad : 0; // source col = c + ox
     if (oy < -pad || oy > pad || ox < -pad || ox > pad) throw new RangeError(`assembleBatch: crop offset (${plan.dy[b]}, ${plan.dx[b]}) outside [0, ${2 * pad}]`);
     // Output columns whose source column lies inside the image.
     const c0 = Math.max(0, -ox);
@@ -59,7 +59,10 @@ export function assembleBatch(src: Uint8Array, g: ImageGeometry, plan: BatchPlan
       const sp = s0 + ch * hw;
       const dp = d0 + ch * hw;
       for (let r = 0; r < H; r++) {
-        const drow = dp + r * W;
+        // A flipped sample is written upside down, then the whole plane is
+        // reversed below: reversing H*W elements maps (H-1-r, c) to (r, W-1-c),
+        // i.e. a horizontal flip, with one native reverse per plane.
+        const drow = dp + (flip ? H - 1 - r : r) * W;
         const sr = r + oy;
         if (sr < 0 || sr >= H || c1 <= c0) {
           out.fill(0, drow, drow + W);
@@ -69,8 +72,8 @@ export function assembleBatch(src: Uint8Array, g: ImageGeometry, plan: BatchPlan
         const srow = sp + sr * W;
         out.set(src.subarray(srow + c0 + ox, srow + c1 + ox), drow + c0);
         if (c1 < W) out.fill(0, drow + c1, drow + W);
-        if (flip) out.subarray(drow, drow + W).reverse();
       }
+      if (flip) out.subarray(dp, dp + hw).reverse();
     }
   }
 }
