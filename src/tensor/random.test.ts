@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Tensor, bernoulli, dirichlet, getRngState, grad, gumbel, manualSeed, multinomial, ones, rand, randint, randn, randperm,
+  bernoulli, dirichlet, getRngState, grad, gumbel, manualSeed, multinomial, ones, rand, randint, randn, randperm,
   setRngState, standardGamma, tensor, tidy, zeros,
 } from './index.js';
 import { assertClose } from './testing.js';
@@ -300,6 +300,3 @@ describe('reparameterised gradients', () => {
     d!.toArray().forEach((v, i) => assert.ok(Math.abs(v - exact[i]) < 0.05 * exact[i] + 0.05, `alpha ${[0.5, 2, 7][i]}: ${v} vs ${exact[i]}`));
   }));
 });
-
-// Keep the Tensor import used for type-only checks in editors.
-export type { Tensor };

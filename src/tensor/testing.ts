@@ -2,7 +2,7 @@
 // independent of libtorch's generator) and a finite-difference gradient check.
 // Imported by *.test.ts files only; not exported from the package index.
 import assert from 'node:assert/strict';
-import { grad, noGrad } from './autograd.js';
+import { grad } from './autograd.js';
 import { tidy } from './scope.js';
 import { Tensor, tensor } from './tensor.js';
 
@@ -97,7 +97,7 @@ export interface GradcheckOptions {
  * output is reduced with fixed random weights rather than a plain sum: a plain
  * sum hides wrong gradients of ops whose outputs sum to a constant (softmax).
  * Inputs must be float64 leaf tensors; integer inputs must be listed in `skip`.
- * fn must be deterministic.
+ * fn must be deterministic; it always gets leaves that require grad.
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): void {
   const { eps = 1e-6, atol = 1e-6, rtol = 1e-4, skip = [] } = opts;
@@ -114,13 +114,12 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
     const analytic = grad(loss, wanted, { allowUnused: true }).map((g, k) => (g === null ? new Array<number>(wanted[k].numel).fill(0) : g.toArray()));
 
     const values = inputs.map((x) => x.toArray());
+    // Inputs require grad here too, so that fn may itself call grad() (double-backward checks).
     const evalAt = (): number =>
-      noGrad(() =>
-        tidy(() => {
-          const xs = inputs.map((x, i) => (checked[i] ? tensor(values[i], { shape: x.shape, dtype: 'float64' }) : x));
-          return fn(...xs).mul(w).sum().item();
-        }),
-      );
+      tidy(() => {
+        const xs = inputs.map((x, i) => (checked[i] ? tensor(values[i], { shape: x.shape, dtype: 'float64', requiresGrad: true }) : x));
+        return fn(...xs).mul(w).sum().item();
+      });
     let k = 0;
     inputs.forEach((x, i) => {
       if (!checked[i]) return;
