@@ -6,10 +6,12 @@ import { spawnSync } from 'node:child_process';
 export const PYTHON = '/usr/bin/python3';
 
 let torchChecked: boolean | undefined;
-/** True when /usr/bin/python3 can import torch. */
+/** True when /usr/bin/python3 has torch installed. */
 export function hasTorch(): boolean {
   if (torchChecked === undefined) {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
+    // find_spec locates torch without importing it (an import costs seconds).
+    const probe = 'import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("torch") else 1)';
+    const r = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8', timeout: 60_000 });
     torchChecked = r.status === 0;
   }
   return torchChecked;
