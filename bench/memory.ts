@@ -1,0 +1,75 @@
+// bench/memory: peak RSS of one bi-level step at batch 64, each configuration in
+// its own process: the TangleNAS (WE) supernet, the WS supernet, and plain
+// training of the largest sub-network, on both toy spaces. Run by hand:
+//
+//   node dist/bench/memory.js [--repeats R] [--batch B]
+//
+// Targets (issue 3): WE <= 1.2 x largest sub-network; WS / WE >= 1.4 on the toy
+// cell (the reference: 957 MB vs 646 MB).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { manualSeed } from '../src/tensor/random.js';
+import { tidy } from '../src/tensor/scope.js';
+import { crossEntropy } from '../src/tensor/ops/loss.js';
+import { SGD } from '../src/nn/optim/sgd.js';
+import { Architect } from '../src/nas/architect.js';
+import { bilevelStep } from '../src/nas/bilevel.js';
+import { createSampler } from '../src/nas/samplers/index.js';
+import { createSpace } from '../src/spaces/index.js';
+import { largestArchitecture, median, randomBatch, referenceOptimizer } from './nas-setup.js';
+
+type Mode = 'we' | 'ws' | 'largest';
+
+function child(spaceName: string, mode: Mode, batch: number): void {
+  manualSeed(0);
+  const space = createSpace(spaceName, { form: mode === 'ws' ? 'ws' : 'we' });
+  const train = randomBatch(space, batch);
+  const val = randomBatch(space, batch);
+  let step: () => void;
+  if (mode === 'largest') {
+    const net = space.subnet(largestArchitecture(space), { inherit: false });
+    space.supernet.dispose();
+    const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
+    step = () => tidy(() => {
+      opt.zeroGrad();
+      crossEntropy(net.forward(train.x), train.y).backward();
+      opt.step();
+    });
+  } else {
+    const sampler = createSampler('drnas');
+    const architect = new Architect(space, sampler);
+    const opt = referenceOptimizer(space, space.supernet.parameters());
+    step = () => { bilevelStep(space, sampler, architect, opt, train, val); };
+  }
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < 2; i++) step();
+  const peak = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(JSON.stringify({ before, peak }) + '\n');
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const ci = args.indexOf('--child');
+  const batch = Number(args[args.indexOf('--batch') + 1] ?? 64) || 64;
+  if (ci >= 0) return child(args[ci + 1], args[ci + 2] as Mode, batch);
+  const repeats = Number(args[args.indexOf('--repeats') + 1] ?? 3) || 3;
+  const me = fileURLToPath(import.meta.url);
+  const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+  console.log(`peak RSS of one bi-level step (DrNAS), batch ${batch}, median of ${repeats} processes each; threads ${process.env.OMP_NUM_THREADS ?? 'all'}`);
+  for (const space of ['toy-cell', 'toy-conv-macro']) {
+    const res: Record<Mode, { before: number; peak: number }> = {} as never;
+    for (const mode of ['we', 'ws', 'largest'] as Mode[]) {
+      const runs: { before: number; peak: number }[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const p = spawnSync(process.execPath, [me, '--child', space, mode, '--batch', String(batch)], { encoding: 'utf8' });
+        if (p.status !== 0) throw new Error(`child ${space} ${mode} failed: ${p.stderr}`);
+        runs.push(JSON.parse(p.stdout.trim().split('\n').pop()!));
+      }
+      res[mode] = { before: median(runs.map((r) => r.before)), peak: median(runs.map((r) => r.peak)) };
+      console.log(`  ${space.padEnd(15)} ${mode.padEnd(8)} peak ${mb(res[mode].peak).padStart(6)} MB   (RSS before the step ${mb(res[mode].before)} MB)`);
+    }
+    console.log(`  ${space}: WE / largest = ${(res.we.peak / res.largest.peak).toFixed(2)} (target <= 1.2),  WS / WE = ${(res.ws.peak / res.we.peak).toFixed(2)}${space === 'toy-cell' ? ' (target >= 1.4)' : ''}`);
+  }
+}
+
+main();
