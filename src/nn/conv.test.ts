@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arange, manualSeed, tensor, tidy, zeros } from '../tensor/index.js';
 import { Conv2d } from './conv.js';
-import { assertClose, runPython, skipWithoutTorch } from './test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from './test-util.js';
 
 test('Conv2d output shapes follow stride, padding, dilation', () => {
   tidy(() => {
@@ -55,8 +55,8 @@ test('Conv2d names the module, the expected and actual shapes and the fix', () =
   assert.throws(() => c.forward(zeros([1, 3, 8, 8], { dtype: 'float64' })), /input dtype is float64/);
 });
 
-test('Conv2d matches torch.nn.Conv2d (init and forward) with the same seed', { skip: skipWithoutTorch() }, () => {
-  const py = runPython(`
+// Started early so Python's start-up overlaps the other tests.
+const PY = pythonEarly(`
 import json, torch
 torch.manual_seed(3)
 out = {}
@@ -68,6 +68,9 @@ for i, c in enumerate(cfgs):
     out[str(i)] = {'w': m.weight.flatten().tolist(), 'b': None if m.bias is None else m.bias.tolist(), 'y': m(x).flatten().tolist(), 'shape': list(m(x).shape)}
 print(json.dumps(out))
 `);
+
+test('Conv2d matches torch.nn.Conv2d (init and forward) with the same seed', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   manualSeed(3);
   const x = tensor(Array.from({ length: 2 * 4 * 7 * 6 }, (_, i) => -1 + (2 * i) / (2 * 4 * 7 * 6 - 1)), { shape: [2, 4, 7, 6] });
   const mods = [

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, tensor, tidy, zeros } from '../tensor/index.js';
 import { Embedding } from './embedding.js';
-import { assertClose, runPython, skipWithoutTorch } from './test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from './test-util.js';
 
 test('Embedding looks up rows for indices of any shape', () => {
   tidy(() => {
@@ -33,12 +33,15 @@ test('Embedding rejects float and out-of-range indices', () => {
   assert.throws(() => new Embedding(5, 0), /embeddingDim must be a positive integer/);
 });
 
-test('Embedding matches torch.nn.Embedding init with the same seed', { skip: skipWithoutTorch() }, () => {
-  const py = runPython(`
+// Started early so Python's start-up overlaps the other tests.
+const PY = pythonEarly(`
 import json, torch
 torch.manual_seed(9)
 print(json.dumps(torch.nn.Embedding(6, 4).weight.flatten().tolist()))
 `);
+
+test('Embedding matches torch.nn.Embedding init with the same seed', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   manualSeed(9);
   assertClose(new Embedding(6, 4).weight.toArray(), py, 0, 0, 'weight');
 });

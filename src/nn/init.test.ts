@@ -4,7 +4,7 @@ import { manualSeed, zeros } from '../tensor/index.js';
 import {
   calculateGain, fanInAndFanOut, kaimingNormal_, kaimingUniform_, normal_, truncNormal_, uniform_, xavierNormal_, xavierUniform_,
 } from './init.js';
-import { assertClose, runPython, skipWithoutTorch } from './test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from './test-util.js';
 
 test('calculateGain matches torch.nn.init.calculate_gain', () => {
   assert.equal(calculateGain('linear'), 1);
@@ -65,8 +65,8 @@ test('initialisers are reproducible under manualSeed', () => {
   assert.throws(() => uniform_(zeros([2]), 1, 0), /low=1/);
 });
 
-test('same draws as torch.nn.init with the same seed', { skip: skipWithoutTorch() }, () => {
-  const py = runPython(`
+// Started early so Python's start-up overlaps the other tests.
+const PY = pythonEarly(`
 import json, math, torch
 from torch.nn import init
 torch.manual_seed(11)
@@ -78,6 +78,9 @@ out['xn'] = init.xavier_normal_(torch.empty(4, 2, 2)).flatten().tolist()
 out['u'] = init.uniform_(torch.empty(10), -0.3, 0.7).tolist()
 print(json.dumps(out))
 `);
+
+test('same draws as torch.nn.init with the same seed', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   manualSeed(11);
   assertClose(kaimingUniform_(zeros([6, 4, 3, 3]), { a: Math.sqrt(5) }).toArray(), py.ku, 0, 0, 'kaiming_uniform_');
   assertClose(kaimingNormal_(zeros([5, 7]), { mode: 'fan_out', nonlinearity: 'relu' }).toArray(), py.kn, 0, 0, 'kaiming_normal_');

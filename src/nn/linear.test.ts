@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, tensor, tidy, zeros } from '../tensor/index.js';
 import { Linear } from './linear.js';
-import { assertClose, runPython, skipWithoutTorch } from './test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from './test-util.js';
 
 test('Linear computes x W^T + b over any leading dims', () => {
   manualSeed(0);
@@ -48,14 +48,17 @@ test('Linear rejects bad arguments and inputs with a useful message', () => {
   assert.throws(() => l.forward('x' as never), /expected a Tensor/);
 });
 
-test('Linear matches torch.nn.Linear (init and forward) with the same seed', { skip: skipWithoutTorch() }, () => {
-  const py = runPython(`
+// Started early so Python's start-up overlaps the other tests.
+const PY = pythonEarly(`
 import json, torch
 torch.manual_seed(5)
 l = torch.nn.Linear(7, 3)
 x = torch.arange(14, dtype=torch.float32).reshape(2, 7) / 10 - 0.5
 print(json.dumps({'w': l.weight.flatten().tolist(), 'b': l.bias.tolist(), 'y': l(x).flatten().tolist()}))
 `);
+
+test('Linear matches torch.nn.Linear (init and forward) with the same seed', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   manualSeed(5);
   const l = new Linear(7, 3);
   assertClose(l.weight.toArray(), py.w, 0, 0, 'weight');

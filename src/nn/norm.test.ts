@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, tidy, zeros } from '../tensor/index.js';
 import { BatchNorm2d, LayerNorm } from './norm.js';
-import { assertClose, runPython, skipWithoutTorch } from './test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from './test-util.js';
 
 // x[n, c, h, w] = deterministic values, 2 channels with different statistics
 const xs = Array.from({ length: 3 * 2 * 2 * 2 }, (_, i) => Math.sin(i * 1.7) * (1 + (Math.floor(i / 4) % 2)) + (Math.floor(i / 4) % 2));
@@ -122,8 +122,8 @@ test('LayerNorm rejects inputs whose trailing dims differ', () => {
   assert.throws(() => new LayerNorm([]), /at least one dim/);
 });
 
-test('BatchNorm2d and LayerNorm match torch.nn', { skip: skipWithoutTorch() }, () => {
-  const py = runPython(`
+// Started early so Python's start-up overlaps the other tests.
+const PY = pythonEarly(`
 import json, sys, torch
 xs = json.load(sys.stdin)
 x = torch.tensor(xs, dtype=torch.float32).reshape(3, 2, 2, 2)
@@ -138,6 +138,9 @@ with torch.no_grad():
 print(json.dumps({'y1': y1.flatten().tolist(), 'y2': y2.flatten().tolist(), 'y3': y3.flatten().tolist(),
   'rm': bn.running_mean.tolist(), 'rv': bn.running_var.tolist(), 'n': int(bn.num_batches_tracked), 'ln': ln(x).flatten().tolist()}))
 `, xs);
+
+test('BatchNorm2d and LayerNorm match torch.nn', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   tidy(() => {
     const bn = new BatchNorm2d(2, { momentum: 0.3 });
     bn.loadStateDict(new Map([['weight', tensor([1.5, -0.5])], ['bias', tensor([0.1, 0.2])]]), { strict: false });

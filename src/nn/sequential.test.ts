@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualSeed, randn, tensor, tidy, zeros } from '../tensor/index.js';
+import { liveTensorCount, manualSeed, randn, tensor, tidy, zeros } from '../tensor/index.js';
 import { Flatten, GELU, Identity, ReLU, SiLU, Sigmoid, Tanh } from './activation.js';
 import { Conv2d } from './conv.js';
 import { Dropout } from './dropout.js';
@@ -56,4 +56,20 @@ test('train() and eval() reach every layer; Dropout follows', () => {
     net.train();
     assert.notDeepEqual(net.forward(x).toArray(), x.toArray());
   });
+});
+
+test('a forward and backward pass inside tidy leaves no tensors behind', () => {
+  manualSeed(2);
+  const net = new Sequential(
+    new Conv2d(3, 4, 4, { padding: 'same' }), new BatchNorm2d(4, { momentum: null }), new GELU(), new Dropout(0.1), new Flatten(), new Linear(4 * 5 * 5, 2),
+  );
+  const step = (): void => tidy(() => {
+    net.forward(randn([2, 3, 5, 5])).sum().backward();
+  });
+  step();
+  const before = liveTensorCount();
+  for (let i = 0; i < 3; i++) step();
+  net.zeroGrad();
+  step();
+  assert.equal(liveTensorCount(), before);
 });

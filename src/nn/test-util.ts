@@ -1,9 +1,10 @@
 // Helpers for the nn tests: tolerance asserts and a bridge to Debian's
 // python3-torch for parity checks (skipped where it is not installed).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
-export const PYTHON = '/usr/bin/python3';
+/** Debian's interpreter (the one with python3-torch); TANGLENAS_TEST_PYTHON overrides it. */
+export const PYTHON = process.env.TANGLENAS_TEST_PYTHON || '/usr/bin/python3';
 
 let torchChecked: boolean | undefined;
 /** True when /usr/bin/python3 has torch installed. */
@@ -33,6 +34,35 @@ export function runPython(script: string, input: unknown = null): any {
   if (r.status !== 0) throw new Error(`python failed (status ${r.status}):\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
+}
+
+/**
+ * Starts the script now and resolves with its JSON output: started at the top
+ * of a test file, the Python start-up (seconds for torch) overlaps the other tests.
+ * Returns null when torch is missing (the parity test is skipped then).
+ */
+export function pythonEarly(script: string, input: unknown = null): Promise<any> | null {
+  if (!hasTorch()) return null;
+  const p = new Promise<any>((resolve, reject) => {
+    const child = spawn(PYTHON, ['-c', script], { env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`python failed (status ${code}):\n${err}`));
+      try {
+        const lines = out.trim().split('\n');
+        resolve(JSON.parse(lines[lines.length - 1]));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    child.stdin.end(JSON.stringify(input));
+  });
+  // Rejections surface when the parity test awaits; avoid an unhandled-rejection crash before that.
+  p.catch(() => undefined);
+  return p;
 }
 
 /** Elementwise |a - e| <= atol + rtol * |e|. */

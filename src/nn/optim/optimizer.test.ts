@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { noGrad, tensor, type Tensor } from '../../tensor/index.js';
+import { liveTensorCount, noGrad, tensor, type Tensor } from '../../tensor/index.js';
 import { loadFile, saveFile } from '../safetensors.js';
 import { Adam } from './adam.js';
 import { AdamW } from './adamw.js';
+import { clipGradNorm } from './clip.js';
 import type { Optimizer, Hyper, OptimizerMeta } from './optimizer.js';
 import { SGD } from './sgd.js';
 
@@ -106,4 +107,32 @@ test('loadStateDict rejects mismatched states and changes nothing when it does',
   assert.throws(() => fresh.loadStateDict({ meta: { ...sd.meta, paramGroups: [{ ...sd.meta.paramGroups[0], lr: -1 }] }, tensors: sd.tensors }), /lr must be/);
   assert.equal(fresh.lr, 0.01);
   assert.equal(fresh.getState(b[0]), undefined);
+});
+
+test('step(), zeroGrad() and clipGradNorm() leave no tensors behind', () => {
+  for (const [name, make] of makers) {
+    const ps = params();
+    const opt = make(ps);
+    const setGrads = (k: number): void => {
+      grads(k).forEach((g, i) => {
+        const t = tensor(g, { shape: ps[i].shape });
+        ps[i].grad = t;
+        t.dispose(); // the parameter keeps its own reference
+      });
+    };
+    setGrads(1);
+    opt.step(); // creates the state buffers
+    const before = liveTensorCount();
+    for (let k = 2; k < 5; k++) {
+      setGrads(k);
+      clipGradNorm(ps, 0.5);
+      opt.step();
+      opt.zeroGrad(k % 2 === 0);
+    }
+    const sd = opt.stateDict();
+    opt.loadStateDict(sd);
+    for (const t of sd.tensors.values()) t.dispose();
+    assert.equal(liveTensorCount(), before, `${name} leaked tensors`);
+    opt.dispose();
+  }
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor } from '../../tensor/index.js';
-import { assertClose, runPython, skipWithoutTorch } from '../test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from '../test-util.js';
 import { CosineAnnealingLR, LRScheduler, cosineAnnealing, cosineWithWarmup } from './schedule.js';
 import { SGD } from './sgd.js';
 
@@ -56,8 +56,8 @@ test('CosineAnnealingLR drives the optimizer per epoch and restores its position
   assertClose(opt2.paramGroups.map((g) => g.lr), s.getLastLr(), 0);
 });
 
-test('CosineAnnealingLR matches torch.optim.lr_scheduler.CosineAnnealingLR', { skip: skipWithoutTorch() }, () => {
-  const py = runPython(`
+// Started early so Python's start-up overlaps the other tests.
+const PY = pythonEarly(`
 import json, torch
 p = torch.zeros(1, requires_grad=True)
 opt = torch.optim.SGD([p], lr=0.05)
@@ -68,6 +68,9 @@ for epoch in range(20):
     opt.step(); s.step()
 print(json.dumps(lrs))
 `);
+
+test('CosineAnnealingLR matches torch.optim.lr_scheduler.CosineAnnealingLR', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   const opt = new SGD([tensor([0], { requiresGrad: true })], { lr: 0.05 });
   const s = new CosineAnnealingLR(opt, 7, 0.001);
   const ours: number[] = [];

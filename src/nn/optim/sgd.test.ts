@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, type DType, type Tensor } from '../../tensor/index.js';
-import { assertClose, runPython, skipWithoutTorch } from '../test-util.js';
+import { assertClose, pythonEarly, skipWithoutTorch } from '../test-util.js';
 import { SGD, type SGDHyper } from './sgd.js';
 
 function param(values: number[], dtype: DType = 'float64'): Tensor {
@@ -29,6 +29,26 @@ function reference(p0: number[], grads: number[][], h: Partial<SGDHyper> & { lr:
 }
 
 const GRADS = [[0.5, -1, 2], [0.25, 0.5, -1.5], [-0.75, 0.1, 0.3]];
+
+// Parity data: Python starts now so its start-up overlaps the other tests.
+const cfgs = [
+  { lr: 0.1, momentum: 0.9, weight_decay: 0.1, nesterov: true },
+  { lr: 0.05, momentum: 0.7, dampening: 0.2, weight_decay: 0.01 },
+  { lr: 0.3, maximize: true, weight_decay: 0.5 },
+];
+const PY = pythonEarly(`
+import json, sys, torch
+inp = json.load(sys.stdin)
+out = []
+for cfg in inp['cfgs']:
+    p = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    opt = torch.optim.SGD([p], **cfg)
+    for g in inp['grads']:
+        p.grad = torch.tensor(g)
+        opt.step()
+    out.append(p.tolist())
+print(json.dumps(out))
+`, { cfgs, grads: GRADS });
 
 test('SGD with momentum, Nesterov and weight decay: hand-computed values', () => {
   const p = param([1]);
@@ -103,25 +123,8 @@ test('zeroGrad drops or zeroes gradients', () => {
   assert.equal(p.grad, null);
 });
 
-test('SGD matches torch.optim.SGD for 3 steps', { skip: skipWithoutTorch() }, () => {
-  const cfgs = [
-    { lr: 0.1, momentum: 0.9, weight_decay: 0.1, nesterov: true },
-    { lr: 0.05, momentum: 0.7, dampening: 0.2, weight_decay: 0.01 },
-    { lr: 0.3, maximize: true, weight_decay: 0.5 },
-  ];
-  const py = runPython(`
-import json, sys, torch
-inp = json.load(sys.stdin)
-out = []
-for cfg in inp['cfgs']:
-    p = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
-    opt = torch.optim.SGD([p], **cfg)
-    for g in inp['grads']:
-        p.grad = torch.tensor(g)
-        opt.step()
-    out.append(p.tolist())
-print(json.dumps(out))
-`, { cfgs, grads: GRADS });
+test('SGD matches torch.optim.SGD for 3 steps', { skip: skipWithoutTorch() }, async () => {
+  const py = await PY;
   const ours: (Partial<SGDHyper> & { lr: number })[] = [
     { lr: 0.1, momentum: 0.9, weightDecay: 0.1, nesterov: true },
     { lr: 0.05, momentum: 0.7, dampening: 0.2, weightDecay: 0.01 },
