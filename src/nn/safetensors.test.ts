@@ -106,7 +106,7 @@ test('saving is atomic: overwrites in place and leaves no temporary files, also 
 
 /** A raw file from a header object and data bytes. */
 function raw(header: unknown, data: number[] | Buffer = [], lengthOverride?: number): Buffer {
-  const h = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
+  const h = Buffer.isBuffer(header) ? header : Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(lengthOverride ?? h.length));
   return Buffer.concat([len, h, Buffer.from(data as number[])]);
@@ -129,6 +129,7 @@ test('loading rejects corrupt files with errors naming the file and the problem'
   expectError(good.subarray(0, good.length - 2), /run past the \d+ data bytes|cover/);
   expectError(raw('{"a": ', [], 6), /not valid JSON/);
   expectError(raw('[1, 2]'), /does not start with '\{'/);
+  expectError(raw(Buffer.concat([Buffer.from('{"'), Buffer.from([0xff, 0xfe]), Buffer.from('":1}')])), /not valid UTF-8/);
   expectError(raw('{}', [], 2 ** 40), /exceeds the 100000000-byte limit/);
   expectError(raw({ a: f32([2], [0, 16]) }, new Array(8).fill(0)), /tensor 'a': data_offsets \[0, 16\] run past the 8 data bytes/);
   expectError(raw({ a: f32([2], [0, 8]), b: f32([1], [4, 8]) }, new Array(8).fill(0)), /shape \[1\] of F32 needs 4 bytes but data_offsets \[4, 8\] hold 4|overlap/);

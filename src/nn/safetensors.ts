@@ -141,7 +141,10 @@ export interface Loaded {
   metadata: Metadata;
 }
 
-/** Reads a file written by any safetensors writer; every check failure names the file. */
+/**
+ * Reads a file written by any safetensors writer; every check failure names the
+ * file. The tensors belong to the current scope (inside tidy, return or keep them).
+ */
 export function loadFile(path: string, opts: LoadOptions = {}): Loaded {
   let buf: Buffer;
   try {
@@ -165,7 +168,12 @@ export function deserialize(buf: Uint8Array, opts: LoadOptions & { source?: stri
   if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} exceeds the ${MAX_HEADER}-byte limit (not a safetensors file?)`);
   const n = Number(n64);
   if (8 + n > bytes.length) fail(`truncated file: the header needs ${n} bytes but only ${bytes.length - 8} follow the length`);
-  const headerText = bytes.subarray(8, 8 + n).toString('utf8');
+  let headerText = '';
+  try {
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    fail('the header is not valid UTF-8');
+  }
   if (!headerText.startsWith('{')) fail(`the header does not start with '{' (not a safetensors file?)`);
   let header: unknown;
   try {
