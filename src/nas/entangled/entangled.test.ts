@@ -12,6 +12,7 @@ import { EntangledBatchNorm2d } from './batchnorm.js';
 import { EntangledLayerNorm } from './layernorm.js';
 import { EntangledEmbedding } from './embedding.js';
 import { depthMixture } from './depth.js';
+import { EntangledAttention } from './attention.js';
 import { derived } from './common.js';
 import { createSampler } from '../samplers/index.js';
 import { dirichlet, F, grad, manualSeed, noGrad, ones, randint, randn, tidy, type Tensor } from '../../tensor/index.js';
@@ -227,4 +228,40 @@ test('expected cost of an op: one-hot gives the candidate exactly; soft weights 
     assert.equal(c.params.item(), 8 * ci * kk * kk + 8);
     assert.equal(c.flops.item(), 8 * ci * kk * kk * 5 * 5);
   }
+});
+
+test('EntangledAttention (heads x embed): one-hot superposition == discrete == plain causal MHA on the slices', () => {
+  manualSeed(7);
+  const e = choice('embed', [4, 8, 12]);
+  const h = choice('heads', [1, 2, 4]);
+  const att = new EntangledAttention({ embed: e, heads: h, causal: true });
+  const E = 12;
+  const plain = (x: Tensor, ev: number, hv: number): Tensor => tidy(() => {
+    const [B, T] = x.shape;
+    const blk = (i: number) => [att.qkv.narrow(0, i * E, ev).narrow(1, 0, ev), att.qkvBias!.narrow(0, i * E, ev)] as const;
+    const heads = [0, 1, 2].map((i) => F.linear(x, ...blk(i)).reshape(B, T, hv, ev / hv).transpose(1, 2));
+    const d = ev / hv;
+    let outs: Tensor[] = [];
+    const scores = heads[0].matmul(heads[1].transpose(-2, -1)).div(Math.sqrt(d));
+    const mask = ones([T, T]).triu(1).gt(0);
+    const p = F.softmax(scores.maskedFill(mask, -1e9), -1);
+    outs = [p.matmul(heads[2]).transpose(1, 2).reshape(B, T, ev)];
+    return F.linear(outs[0], att.proj.narrow(0, 0, ev).narrow(1, 0, ev), att.projBias!.narrow(0, 0, ev));
+  });
+  for (const arch of allArchs([h, e])) {
+    tidy(() => {
+      const ev = e.values[arch.embed], hv = h.values[arch.heads];
+      const x = randn([2, 5, E]).mul(maskTo(ev, E));
+      const sup = att.forward(x, ArchSample.fixed([h, e], arch, 'superposition'));
+      const disc = att.forward(x.narrow(-1, 0, ev), ArchSample.fixed([h, e], arch));
+      const ref = plain(x.narrow(-1, 0, ev), ev, hv);
+      assert.ok(maxDiff(sup.narrow(-1, 0, ev), disc) < 1e-5, `sup vs disc at e=${ev} h=${hv}`);
+      assert.ok(maxDiff(disc, ref) < 1e-5, `disc vs plain at e=${ev} h=${hv}`);
+      if (ev < E) assert.equal(sup.narrow(-1, ev, E - ev).abs().max().item(), 0);
+    });
+  }
+  tidy(() => {
+    const [ga, gb, gw] = grad(att.forward(randn([2, 5, E]), createSampler('drnas').sample([h, e])).square().sum(), [h.alpha, e.alpha, att.qkv]);
+    assert.ok(ga!.abs().sum().item() > 0 && gb!.abs().sum().item() > 0 && gw!.abs().sum().item() > 0);
+  });
 });
