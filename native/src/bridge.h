@@ -23,7 +23,9 @@ struct ArgError : std::runtime_error {
 
 Napi::Value wrap(Napi::Env env, at::Tensor t);
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts);
-void release(Napi::Env env, Holder* h);
+void release(Napi::BasicEnv env, Holder* h);
+// Number of handles whose tensor has not been released (freed or collected).
+int64_t liveTensors();
 
 at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<at::Tensor> optTensorArg(const Napi::CallbackInfo& info, size_t i);

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <sstream>
 
 #include "bridge.h"
 
@@ -332,6 +333,13 @@ OP(detach) { R(T(0).detach()); }
 OP(backward) {
   // (t, gradient?, retainGraph, createGraph)
   auto g = optTensorArg(info, 1);
+  // Tensor::backward does not validate the seed gradient: a wrong shape was
+  // silently broadcast through the graph into wrong .grad values.
+  if (g && g->sizes() != T(0).sizes()) {
+    std::ostringstream os;
+    os << "gradient has shape " << g->sizes() << " but the output has shape " << T(0).sizes();
+    throw ArgError(os.str());
+  }
   T(0).backward(g ? *g : at::Tensor(), boolArg(info, 2), boolArg(info, 3));
   return info.Env().Undefined();
 }
@@ -369,6 +377,7 @@ OP(setRngState) {
   gen.set_state(T(0));
   return info.Env().Undefined();
 }
+OP(liveTensors) { return NUM(liveTensors()); }
 OP(getNumThreads) { return NUM(at::get_num_threads()); }
 OP(setNumThreads) {
   at::set_num_threads(static_cast<int>(intArg(info, 0)));

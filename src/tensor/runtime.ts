@@ -23,3 +23,10 @@ export function cudaDeviceCount(): number {
 export function buildInfo(): { parallel: string; config: string } {
   return { parallel: native.parallelInfo(), config: native.configInfo() };
 }
+/**
+ * Native tensors currently alive: not yet disposed nor garbage-collected. Flat
+ * across training steps when every step runs inside `tidy` (leak tests use it).
+ */
+export function liveTensorCount(): number {
+  return native.liveTensors();
+}
