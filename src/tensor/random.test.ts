@@ -157,6 +157,14 @@ describe('distributions', () => {
       const sd = Math.sqrt((a * (A - a)) / (A * A * (A + 1)) / n);
       assert.ok(Math.abs(mean[i] - a / A) < 5 * sd, `component ${i}: mean ${mean[i]} vs ${a / A}`);
     });
+    // Tiny concentrations: draws underflow to the smallest normal number, rows still sum to 1.
+    for (const [dtype, a] of [['float64', 0.001], ['float32', 0.01]] as const) {
+      const alphaT = zeros([500, 4], { dtype, requiresGrad: true }).detach().add(a).requiresGrad_(true);
+      const xt = dirichlet(alphaT);
+      assertClose(xt.sum(-1), new Array(500).fill(1), { atol: 1e-5, msg: `${dtype} alpha=${a}` });
+      const [gt] = grad(xt.select(1, 0).sum(), [alphaT]);
+      assert.ok(gt!.toArray().every(Number.isFinite), `${dtype} alpha=${a}: non-finite gradient`);
+    }
     // float32 concentrations work and stay normalised.
     const f = dirichlet(ones([100, 5]).mul(0.3));
     assert.equal(f.dtype, 'float32');

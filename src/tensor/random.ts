@@ -44,8 +44,10 @@ export function standardGamma(concentration: Tensor): Tensor {
 export function dirichlet(concentration: Tensor): Tensor {
   return tidy(() => {
     const g = standardGamma(concentration);
-    // Tiny concentrations can give all-zero draws; clamp keeps the ratio finite.
-    return g.div(g.sum(-1, true).clamp(1e-30));
+    // No clamp on the sum: libtorch returns draws >= the dtype's smallest normal
+    // number, so it is positive. A clamp at 1e-30 took small-concentration rows
+    // (whose draws underflow far below it) off the simplex.
+    return g.div(g.sum(-1, true));
   });
 }
 
