@@ -168,6 +168,13 @@ if (CHILD) {
       y.backward();
       throwsWith(() => y.backward(), /^backward: .*second time/);
       throwsWith(() => x.mul(2).sum().backward(ones([3])), /^backward: .*shape/);
+      throwsWith(() => {
+        x.grad = zeros([3]);
+      }, /^setGrad: assigned grad \[3\] float32 on cpu does not match the tensor \[2\] float32/);
+      throwsWith(() => {
+        x.grad = zeros([2], { dtype: 'float64' });
+      }, /^setGrad: .*float64.*does not match/);
+      x.grad = zeros([2]);
       x.dispose();
       y.dispose();
       stillWorks();

@@ -326,6 +326,14 @@ OP(grad) {
 }
 OP(setGrad) {
   auto g = optTensorArg(info, 1);
+  // As PyTorch's .grad setter: a mismatched gradient would only fail (or
+  // broadcast) at the next accumulation, far from the assignment.
+  if (g && (g->sizes() != T(0).sizes() || g->scalar_type() != T(0).scalar_type() || g->device() != T(0).device())) {
+    std::ostringstream os;
+    os << "assigned grad " << g->sizes() << " " << dtypeName(g->scalar_type()) << " on " << g->device() << " does not match the tensor "
+       << T(0).sizes() << " " << dtypeName(T(0).scalar_type()) << " on " << T(0).device();
+    throw ArgError(os.str());
+  }
   T(0).mutable_grad() = g ? *g : at::Tensor();
   return info.Env().Undefined();
 }
