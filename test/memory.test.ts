@@ -43,13 +43,13 @@ describe('tidy and keep', () => {
     const r = tidy(() => {
       scratch = zeros([1]);
       const m = new Map<string, Tensor>([['m', ones([1])]]);
-      return { a: ones([1]), list: [ones([2]), { b: ones([3]) }], m, deep: { x: { y: { z: { w: { v: [ones([4])] } } } } } };
+      return { a: ones([1]), list: [ones([2]), { b: ones([3]) }], m, set: new Set([ones([5])]), deep: { x: { y: { z: { w: { v: [ones([4])] } } } } } };
     });
     assert.equal(scratch!.isDisposed, true);
-    const all = [r.a, r.list[0] as Tensor, (r.list[1] as { b: Tensor }).b, r.m.get('m')!, r.deep.x.y.z.w.v[0]];
+    const all = [r.a, r.list[0] as Tensor, (r.list[1] as { b: Tensor }).b, r.m.get('m')!, [...r.set][0], r.deep.x.y.z.w.v[0]];
     assert.ok(all.every((t) => !t.isDisposed));
     assert.deepEqual(r.deep.x.y.z.w.v[0].shape, [4]);
-    assert.equal(liveTensorCount(), before + 5);
+    assert.equal(liveTensorCount(), before + 6);
     dispose(r);
     assert.ok(all.every((t) => t.isDisposed));
     assert.equal(liveTensorCount(), before);

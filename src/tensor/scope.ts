@@ -39,12 +39,13 @@ function collect(value: unknown, out: Set<unknown>, seen = new Set<object>()): v
   }
   if (Array.isArray(value)) for (const v of value) collect(v, out, seen);
   else if (value instanceof Map) for (const v of value.values()) collect(v, out, seen);
+  else if (value instanceof Set) for (const v of value) collect(v, out, seen);
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, seen);
 }
 
 /**
- * Runs `fn` in a scope. Tensors it returns (directly, or inside arrays, Maps and
- * plain objects) move to the enclosing scope; all other tensors created inside
+ * Runs `fn` in a scope. Tensors it returns (directly, or inside arrays, Maps, Sets
+ * and plain objects) move to the enclosing scope; all other tensors created inside
  * are disposed, also when `fn` throws. `fn` must be synchronous.
  */
 export function tidy<T>(fn: () => T): T {
@@ -73,7 +74,7 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Disposes tensors found in a value (a tensor, array, Map or plain object of them). */
+/** Disposes tensors found in a value (a tensor, array, Map, Set or plain object of them). */
 export function dispose(value: unknown): void {
   const found = new Set<unknown>();
   collect(value, found);
