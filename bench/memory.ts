@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { manualSeed } from '../src/tensor/random.js';
 import { tidy } from '../src/tensor/scope.js';
-import { crossEntropy } from '../src/tensor/ops/loss.js';
 import { SGD } from '../src/nn/optim/sgd.js';
 import { Architect } from '../src/nas/architect.js';
 import { bilevelStep } from '../src/nas/bilevel.js';
@@ -32,7 +31,7 @@ function child(spaceName: string, mode: Mode, batch: number): void {
     const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
     step = () => tidy(() => {
       opt.zeroGrad();
-      crossEntropy(net.forward(train.x), train.y).backward();
+      space.loss(net.forward(train.x), train.y).backward();
       opt.step();
     });
   } else {

@@ -5,7 +5,7 @@ import { SGD } from '../src/nn/optim/sgd.js';
 import type { Optimizer, Hyper } from '../src/nn/optim/optimizer.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { tidy } from '../src/tensor/scope.js';
-import { randint, randn, type Tensor } from '../src/tensor/tensor.js';
+import { randn, type Tensor } from '../src/tensor/tensor.js';
 import type { Architecture } from '../src/nas/choice.js';
 import { createSampler } from '../src/nas/samplers/index.js';
 import type { SearchSpace } from '../src/spaces/index.js';
@@ -17,12 +17,12 @@ export function referenceOptimizer(space: SearchSpace, params: Tensor[]): Optimi
 }
 
 export function randomBatch(space: SearchSpace, n: number): { x: Tensor; y: Tensor } {
-  return { x: randn([n, ...space.inputShape]), y: randint(0, space.numClasses, [n]) };
+  return space.exampleBatch(n);
 }
 
 /** Coordinate ascent on the exact parameter count: the largest sub-network. */
 export function largestArchitecture(space: SearchSpace): Architecture {
-  noGrad(() => tidy(() => space.supernet.forward(randn([1, ...space.inputShape]), createSampler('darts').sample(space.choices))));
+  noGrad(() => tidy(() => space.supernet.forward(space.exampleBatch(1).x, createSampler('darts').sample(space.choices))));
   const arch: Architecture = Object.fromEntries(space.choices.map((c) => [c.name, 0]));
   const params = (a: Architecture) => tidy(() => space.expectedCost(space.fixed(a, 'superposition')).params.item());
   for (let sweep = 0; sweep < 3; sweep++) {

@@ -4,7 +4,6 @@
 // Hessian-vector product). Weights are updated separately, on a training batch.
 import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
-import { crossEntropy } from '../tensor/ops/loss.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Sampler } from './samplers/sampler.js';
@@ -49,7 +48,7 @@ export class Architect {
 
   #loss(b: Batch): Tensor {
     const { supernet, choices } = this.space;
-    let loss = crossEntropy(supernet.forward(b.x, this.sampler.sample(choices)), b.y);
+    let loss = this.space.loss(supernet.forward(b.x, this.sampler.sample(choices)), b.y);
     const reg = this.sampler.regularizer(choices);
     if (reg) loss = loss.add(reg);
     return loss;

@@ -2,7 +2,6 @@
 // (the architect), then the weights on a training batch under a fresh sample.
 import type { Optimizer, Hyper } from '../nn/optim/optimizer.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
-import { crossEntropy } from '../tensor/ops/loss.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Architect, Batch, UnrollContext } from './architect.js';
@@ -36,7 +35,7 @@ export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler
   return withFrozenAlphas(space, () =>
     tidy(() => {
       const logits = space.supernet.forward(batch.x, sampler.sample(space.choices));
-      const loss = crossEntropy(logits, batch.y);
+      const loss = space.loss(logits, batch.y);
       optimizer.zeroGrad();
       loss.backward();
       if (clip > 0) clipGradNorm(space.supernet.parameters(), clip);

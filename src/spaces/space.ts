@@ -4,7 +4,8 @@
 import type { Layer } from '../nn/layer.js';
 import { Module } from '../nn/module.js';
 import { tidy } from '../tensor/scope.js';
-import { zeros, type Tensor } from '../tensor/tensor.js';
+import { randint, randn, zeros, type Tensor } from '../tensor/tensor.js';
+import { crossEntropy } from '../tensor/ops/loss.js';
 import { ArchSample } from '../nas/arch.js';
 import { Choice, decodeArchitecture, encodeArchitecture, type Architecture } from '../nas/choice.js';
 import type { Cost, Costed } from '../nas/entangled/common.js';
@@ -37,6 +38,16 @@ export abstract class SearchSpace {
     const form = opts.form ?? 'we';
     if (form !== 'we' && form !== 'ws') throw new Error(`space form must be 'we' or 'ws', got '${form}'`);
     this.form = form;
+  }
+
+  /** A random input batch of the right shape and dtype, with labels (tests, benchmarks). */
+  exampleBatch(n: number): { x: Tensor; y: Tensor } {
+    return { x: randn([n, ...this.inputShape]), y: randint(0, this.numClasses, [n]) };
+  }
+
+  /** The training loss of a batch's logits (cross-entropy over classes by default). */
+  loss(logits: Tensor, y: Tensor): Tensor {
+    return crossEntropy(logits, y);
   }
 
   /** Number of architectures. */

@@ -7,8 +7,7 @@ import { createSpace, listSpaces } from './index.js';
 import { measureCost } from '../nas/cost.js';
 import { createSampler } from '../nas/samplers/index.js';
 import { ArchSample } from '../nas/arch.js';
-import { dirichlet, manualSeed, noGrad, ones, randint, randn, tidy, type Tensor } from '../tensor/index.js';
-import { crossEntropy } from '../tensor/ops/loss.js';
+import { dirichlet, manualSeed, noGrad, ones, randn, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../data/rng.js';
 
 const seeded = (seed: number) => { const r = new Rng(seed); return () => r.float(); };
@@ -24,9 +23,6 @@ function maxDiff(a: Tensor, b: Tensor): number {
   return tidy(() => a.sub(b).abs().max().item());
 }
 
-function batchFor(shape: readonly number[], n: number): Tensor {
-  return randn([n, ...shape]);
-}
 
 for (const { name } of listSpaces()) {
   for (const form of ['we', 'ws'] as const) {
@@ -49,7 +45,7 @@ for (const { name } of listSpaces()) {
     test(`${name} (${form}): one-hot superposition == discrete == extracted sub-network (eval mode)`, () => {
       manualSeed(1);
       const space = createSpace(name, { form });
-      const x = batchFor(space.inputShape, 3);
+      const x = space.exampleBatch(3).x;
       // A few training-mode forwards give the BatchNorms non-trivial running statistics.
       const drnas = createSampler('drnas');
       noGrad(() => { for (let i = 0; i < 2; i++) tidy(() => space.supernet.forward(x, drnas.sample(space.choices))); });
@@ -75,13 +71,13 @@ for (const { name } of listSpaces()) {
     test(`${name} (${form}): expected cost at one-hot == exact cost of the sub-network; differentiable`, () => {
       manualSeed(2);
       const space = createSpace(name, { form });
-      noGrad(() => tidy(() => space.supernet.forward(batchFor(space.inputShape, 1), createSampler('darts').sample(space.choices))));
+      noGrad(() => tidy(() => space.supernet.forward(space.exampleBatch(1).x, createSampler('darts').sample(space.choices))));
       const rnd = seeded(11);
       for (let i = 0; i < 3; i++) {
         const arch = space.randomArchitecture(rnd);
         tidy(() => {
           const net = space.subnet(arch, { inherit: false }).eval();
-          const exact = measureCost(net, () => net.forward(batchFor(space.inputShape, 1)), 1);
+          const exact = measureCost(net, () => net.forward(space.exampleBatch(1).x), 1);
           net.dispose();
           const c = space.expectedCost(space.fixed(arch, 'superposition'));
           assert.equal(Math.round(c.params.item()), exact.params);
@@ -107,9 +103,8 @@ for (const { name } of listSpaces()) {
         const space = createSpace(name, { form });
         const s = createSampler(sampler);
         tidy(() => {
-          const x = batchFor(space.inputShape, 2);
-          const y = randint(0, space.numClasses, [2]);
-          crossEntropy(space.supernet.forward(x, s.sample(space.choices)), y).backward();
+          const { x, y } = space.exampleBatch(2);
+          space.loss(space.supernet.forward(x, s.sample(space.choices)), y).backward();
         });
         const withGrad = space.choices.filter((c) => tidy(() => (c.alpha.grad?.abs().sum().item() ?? 0) > 0));
         // GDAS runs one candidate per choice, so every choice used in the forward gets a gradient too.
