@@ -2,3 +2,4 @@
 export * from './space.js';
 export { ToyConvMacroSpace } from './toy-conv-macro.js';
 export { ToyCellSpace, TOY_CELL_PRIMITIVES } from './toy-cell.js';
+export { GptSpace, GptSupernet, GptSubnet, GPT_PRESETS, createGptSpace, generate, type GptConfig, type GptArchConfig, type GptNetConfig, type GptPresetName, type GenerateOptions } from './gpt.js';

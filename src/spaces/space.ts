@@ -9,6 +9,7 @@ import { crossEntropy } from '../tensor/ops/loss.js';
 import { ArchSample } from '../nas/arch.js';
 import { Choice, decodeArchitecture, encodeArchitecture, type Architecture } from '../nas/choice.js';
 import type { Cost, Costed } from '../nas/entangled/common.js';
+import { measureCost, type ExactCost } from '../nas/cost.js';
 
 /**
  * we: TangleNAS weight entanglement (superposition of weight slices).
@@ -23,6 +24,10 @@ export abstract class Supernet extends Module {
 
 export interface SpaceOptions {
   form?: SpaceForm;
+  /** Sequence spaces only (language models): vocabulary size, overriding the preset's. */
+  vocabSize?: number;
+  /** Sequence spaces only: context length (block size), overriding the preset's. */
+  blockSize?: number;
 }
 
 export abstract class SearchSpace {
@@ -30,8 +35,9 @@ export abstract class SearchSpace {
   readonly form: SpaceForm;
   abstract readonly choices: readonly Choice[];
   abstract readonly supernet: Supernet;
-  /** Input shape of one sample, e.g. [3, 32, 32]. */
+  /** Input shape of one sample, e.g. [3, 32, 32]; for a language model [blockSize] (token ids). */
   abstract readonly inputShape: readonly number[];
+  /** Number of classes; for a language model the vocabulary size (logits per position). */
   abstract readonly numClasses: number;
 
   constructor(opts: SpaceOptions = {}) {
@@ -63,6 +69,15 @@ export abstract class SearchSpace {
   /** argmax of alpha per choice. */
   genotype(): Architecture {
     return Object.fromEntries(this.choices.map((c) => [c.name, c.argmax()]));
+  }
+
+  /**
+   * The choices that affect the output of an architecture: all of them, unless
+   * a depth choice leaves some layers (and their choices) unused.
+   */
+  activeChoices(arch: Architecture): Choice[] {
+    void arch;
+    return [...this.choices];
   }
 
   /** A uniform random architecture from a [0, 1) source (seeded by the caller). */
@@ -124,6 +139,15 @@ export abstract class SearchSpace {
       return { params, flops };
     });
   }
+
+  /**
+   * Exact params and FLOPs of a standalone sub-network, measured by running it
+   * on `x`, in the units of expectedCost: per sample here (convs and linears);
+   * sequence spaces count per token and add what is not a conv or linear.
+   */
+  measureSubnetCost(net: Layer, x: Tensor): ExactCost {
+    return measureCost(net, () => net.forward(x), x.size(0));
+  }
 }
 
 function isCosted(m: Module): m is Module & Costed {
@@ -136,19 +160,43 @@ function ownParamCount(m: Module): number {
 }
 
 type Factory = (opts: SpaceOptions) => SearchSpace;
-const registry = new Map<string, { factory: Factory; description: string }>();
 
-export function registerSpace(name: string, description: string, factory: Factory): void {
+/** What the registry knows about a space besides its factory. */
+export interface SpaceInfo {
+  name: string;
+  description: string;
+  /** The forms the space implements (default both). */
+  forms: readonly SpaceForm[];
+  /**
+   * Too large for the per-space invariant tests at its real size (a 100M-weight
+   * language model): they only build it, with `testOptions`.
+   */
+  heavy: boolean;
+  /** Options the invariant tests build the space with (a smaller vocabulary or context). */
+  testOptions: SpaceOptions;
+}
+
+const registry = new Map<string, { factory: Factory; info: SpaceInfo }>();
+
+export function registerSpace(
+  name: string,
+  description: string,
+  factory: Factory,
+  opts: { forms?: readonly SpaceForm[]; heavy?: boolean; testOptions?: SpaceOptions } = {},
+): void {
   if (registry.has(name)) throw new Error(`space '${name}' is registered twice`);
-  registry.set(name, { factory, description });
+  const info: SpaceInfo = { name, description, forms: Object.freeze([...(opts.forms ?? ['we', 'ws'])]), heavy: opts.heavy ?? false, testOptions: { ...opts.testOptions } };
+  registry.set(name, { factory, info });
 }
 
 export function createSpace(name: string, opts: SpaceOptions = {}): SearchSpace {
   const entry = registry.get(name);
   if (!entry) throw new Error(`unknown space '${name}' (available: ${[...registry.keys()].join(', ')})`);
+  const f = opts.form;
+  if ((f === 'we' || f === 'ws') && !entry.info.forms.includes(f)) throw new Error(`space '${name}' has no '${f}' form (forms: ${entry.info.forms.join(', ')})`);
   return entry.factory(opts);
 }
 
-export function listSpaces(): { name: string; description: string }[] {
-  return [...registry].map(([name, e]) => ({ name, description: e.description }));
+export function listSpaces(): SpaceInfo[] {
+  return [...registry.values()].map((e) => ({ ...e.info }));
 }
