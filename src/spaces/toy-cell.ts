@@ -25,7 +25,7 @@ import { cat, tensor as tensorOf, zeros, type Tensor } from '../tensor/tensor.js
 import type { ArchSample } from '../nas/arch.js';
 import { choice, Factor, type Architecture, type Choice } from '../nas/choice.js';
 import { EntangledBatchNorm2d } from '../nas/entangled/batchnorm.js';
-import type { Cost, Costed } from '../nas/entangled/common.js';
+import { mixCost, type Cost, type Costed } from '../nas/entangled/common.js';
 import { EntangledConv2d } from '../nas/entangled/conv2d.js';
 import { EntangledLinear } from '../nas/entangled/linear.js';
 import { outputMixture } from '../nas/ws.js';
@@ -114,15 +114,9 @@ class PrimitiveGroup extends Module {
     return tidy(() => {
       let params = zeros([]), flops = zeros([]);
       for (const m of this.parts.values()) {
-        if (m instanceof EntangledConv2d && m.factors.length) {
-          const c = m.candidateCosts();
-          params = params.add(wk.mul(tensorOf(c.params)).sum());
-          flops = flops.add(wk.mul(tensorOf(c.flops)).sum());
-        } else {
-          const c = m.expectedCost(arch);
-          params = params.add(c.params);
-          flops = flops.add(c.flops);
-        }
+        const c = m instanceof EntangledConv2d && m.factors.length ? mixCost(wk, m.candidateCosts()) : m.expectedCost(arch);
+        params = params.add(c.params);
+        flops = flops.add(c.flops);
       }
       return { params, flops };
     });

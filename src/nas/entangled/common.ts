@@ -2,6 +2,9 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import type { ArchSample } from '../arch.js';
 import { Factor, type ChoiceValue } from '../choice.js';
+import { combiSuperposition } from '../arch.js';
+import { tidy } from '../../tensor/scope.js';
+import { tensor } from '../../tensor/tensor.js';
 
 /** A size computed from several choices, e.g. the MLP width embed x ratio. */
 export class Derived {
@@ -76,4 +79,20 @@ export type BiasMode = 'none' | 'weighted' | 'full';
 
 export function valuesAsNumbers(v: readonly ChoiceValue[]): number[] {
   return v.map(Number);
+}
+
+/** Per-candidate exact costs, in combi order. */
+export interface CandidateCosts {
+  params: number[];
+  flops: number[];
+}
+
+/** sum_n w_n cost_n for mixing weights `w` over the candidates. */
+export function mixCost(w: Tensor, c: CandidateCosts): Cost {
+  return tidy(() => ({ params: w.mul(tensor(c.params)).sum(), flops: w.mul(tensor(c.flops)).sum() }));
+}
+
+/** Expected cost under the sample's combi weights of `factors` (a fixed op has one candidate). */
+export function expectedCostOf(arch: ArchSample, factors: readonly Factor[], c: CandidateCosts): Cost {
+  return tidy(() => mixCost(factors.length ? combiSuperposition(factorWeights(arch, factors)) : tensor([1]), c));
 }

@@ -3,12 +3,12 @@
 import { Module } from '../../nn/module.js';
 import { conv2d } from '../../tensor/ops/conv.js';
 import { tidy } from '../../tensor/scope.js';
-import { tensor, zeros, type Tensor } from '../../tensor/tensor.js';
+import { zeros, type Tensor } from '../../tensor/tensor.js';
 import { combiSuperposition, type ArchSample } from '../arch.js';
 import { Factor } from '../choice.js';
 import { outputMixture, padChannels } from '../ws.js';
 import { centredRule, prefixRule, Superposition, type DimRule } from '../superposition.js';
-import { chosenIndices, dependsOn, factorsOf, factorWeights, maxOf, sizeFor, type BiasMode, type Cost, type Costed, type Size } from './common.js';
+import { chosenIndices, dependsOn, factorsOf, factorWeights, maxOf, sizeFor, type BiasMode, type CandidateCosts, type Cost, type Costed, type Size, expectedCostOf } from './common.js';
 
 export interface EntangledConv2dOptions {
   inChannels: Size;
@@ -146,7 +146,7 @@ export class EntangledConv2d extends Module implements Costed {
   }
 
   /** Exact params and MACs of every candidate, in combi order. */
-  candidateCosts(): { params: number[]; flops: number[] } {
+  candidateCosts(): CandidateCosts {
     if (!this.inputHW) throw new Error('EntangledConv2d: cost needs the input size; run one forward first');
     const hw = this.inputHW;
     const params: number[] = [], flops: number[] = [];
@@ -162,10 +162,6 @@ export class EntangledConv2d extends Module implements Costed {
   }
 
   expectedCost(arch: ArchSample): Cost {
-    const { params, flops } = this.candidateCosts();
-    return tidy(() => {
-      const w = this.factors.length ? combiSuperposition(factorWeights(arch, this.factors)) : tensor([1]);
-      return { params: w.mul(tensor(params)).sum(), flops: w.mul(tensor(flops)).sum() };
-    });
+    return expectedCostOf(arch, this.factors, this.candidateCosts());
   }
 }

@@ -4,11 +4,11 @@
 import { Module } from '../../nn/module.js';
 import { linear } from '../../tensor/ops/linear.js';
 import { tidy } from '../../tensor/scope.js';
-import { tensor, zeros, type Tensor } from '../../tensor/tensor.js';
-import { combiSuperposition, type ArchSample } from '../arch.js';
+import { zeros, type Tensor } from '../../tensor/tensor.js';
+import type { ArchSample } from '../arch.js';
 import type { Factor } from '../choice.js';
 import { prefixRule, Superposition, type DimRule } from '../superposition.js';
-import { chosenIndices, dependsOn, factorsOf, factorWeights, maxOf, sizeFor, type BiasMode, type Cost, type Costed, type Size } from './common.js';
+import { chosenIndices, dependsOn, factorsOf, factorWeights, maxOf, sizeFor, type BiasMode, type CandidateCosts, type Cost, type Costed, type Size, expectedCostOf } from './common.js';
 
 export interface EntangledLinearOptions {
   inFeatures: Size;
@@ -75,7 +75,7 @@ export class EntangledLinear extends Module implements Costed {
     if (s.length < 1 || s[s.length - 1] !== features) throw new Error(`EntangledLinear: expected input [..., ${features}], got [${s.join(', ')}]`);
   }
 
-  candidateCosts(): { params: number[]; flops: number[] } {
+  candidateCosts(): CandidateCosts {
     const params: number[] = [], flops: number[] = [];
     for (const t of this.sp.candidates) {
       const { fin, fout } = this.candidate(t);
@@ -87,10 +87,6 @@ export class EntangledLinear extends Module implements Costed {
 
   /** Per input row (a token in a sequence model counts once). */
   expectedCost(arch: ArchSample): Cost {
-    const { params, flops } = this.candidateCosts();
-    return tidy(() => {
-      const w = this.factors.length ? combiSuperposition(factorWeights(arch, this.factors)) : tensor([1]);
-      return { params: w.mul(tensor(params)).sum(), flops: w.mul(tensor(flops)).sum() };
-    });
+    return expectedCostOf(arch, this.factors, this.candidateCosts());
   }
 }
