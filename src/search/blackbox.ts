@@ -1,0 +1,245 @@
+// Stage two of the two-stage search (paper Algorithm 3; reference-facts 5):
+// random search (RS) or evolutionary search (ES) over architectures, each
+// scored by the trained supernet's validation accuracy for that sub-network
+// (eval mode; the validation split is the part of the training set the
+// supernet did not train on).
+// ES per generation: evaluate the new candidates; merge them into a top-k list
+// kept across generations (`select`); make `mutation` mutants of top-k members
+// (each gene resampled with probability m_prob) and `crossover` children (each
+// gene from one of two top-k parents, 50/50); fill up to `population` with
+// random architectures. Candidates are unique among all visited ones; each
+// mutation / crossover phase makes at most 10x its target attempts.
+// RS: `population` uniform architectures per generation up to rs_iters draws;
+// repeats are drawn and counted but not re-evaluated.
+// Every evaluation is deterministic (eval mode, fixed data order), and the
+// state (visited fitness table, top-k, pending population, PRNG) is written
+// atomically after every generation and every checkpoint_minutes, so a resume
+// re-evaluates nothing and continues the same sequence.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImageLoader } from '../data/loader.js';
+import { Rng, type RngState } from '../data/rng.js';
+import type { Architecture } from '../nas/choice.js';
+import type { SearchSpace } from '../spaces/space.js';
+import type { ToyBenchmark } from './benchmark.js';
+import { archValues, rssMb, shortArch, type Clock, type RunContext } from './common.js';
+import { evaluateArchitecture } from './evaluate.js';
+import { readJson, writeJsonAtomic } from './rundir.js';
+
+export interface Candidate {
+  key: string;
+  fitness: number;
+  benchmark: number | null;
+  /** Order of evaluation (ties in fitness go to the earlier one). */
+  order: number;
+}
+
+export interface BlackBoxState {
+  format: 'tanglenas.black-box/1';
+  method: 'es' | 'rs';
+  generation: number;
+  /** RS: architectures drawn so far (repeats included). */
+  draws: number;
+  visited: Record<string, Candidate>;
+  topk: string[];
+  /** Candidates of the current generation, as encoded architectures; null before generation 0 is drawn. */
+  population: string[] | null;
+  rng: RngState;
+  elapsedMs: number;
+  metricsBytes: number;
+  finished: boolean;
+}
+
+export interface BlackBoxResult {
+  status: 'done' | 'stopped';
+  best: Candidate;
+  arch: Architecture;
+  state: BlackBoxState;
+}
+
+const STREAM = 0x2b;
+
+export class BlackBoxSearch {
+  readonly state: BlackBoxState;
+  readonly rng: Rng;
+  readonly statePath: string;
+  #lastSave = Date.now();
+
+  constructor(
+    readonly ctx: RunContext,
+    readonly space: SearchSpace,
+    readonly fitnessLoader: ImageLoader,
+    readonly bench: ToyBenchmark | null,
+    readonly clock: Clock,
+    /** Deadline on the run clock, in ms (Infinity = none). */
+    readonly budgetMs: number,
+  ) {
+    const c = ctx.config;
+    this.statePath = join(ctx.run.checkpointDir, 'black-box.json');
+    this.rng = new Rng(c.seed, STREAM);
+    this.state = { format: 'tanglenas.black-box/1', method: c.black_box, generation: 0, draws: 0, visited: {}, topk: [], population: null, rng: this.rng.getState(), elapsedMs: 0, metricsBytes: 0, finished: false };
+  }
+
+  /** Continues from checkpoints/black-box.json when it exists. */
+  tryRestore(): boolean {
+    if (!existsSync(this.statePath)) return false;
+    const s = readJson<BlackBoxState>(this.statePath, 'black-box state');
+    if (s?.format !== 'tanglenas.black-box/1' || typeof s.visited !== 'object' || !Array.isArray(s.topk)) {
+      throw new Error(`black-box state '${this.statePath}' is damaged or from another version; delete it to restart the black-box stage (the supernet stays)`);
+    }
+    if (s.method !== this.ctx.config.black_box) throw new Error(`black-box state '${this.statePath}' is from a ${s.method} search, but black_box is '${this.ctx.config.black_box}'`);
+    Object.assign(this.state, s);
+    this.rng.setState(s.rng);
+    this.clock.base = Math.max(this.clock.base, s.elapsedMs);
+    this.ctx.run.truncateMetrics(s.metricsBytes);
+    return true;
+  }
+
+  save(): void {
+    this.state.rng = this.rng.getState();
+    this.state.elapsedMs = this.clock.ms();
+    this.state.metricsBytes = this.ctx.run.metricsBytes();
+    writeJsonAtomic(this.statePath, this.state);
+    this.#lastSave = Date.now();
+  }
+
+  #random(): Architecture {
+    return this.space.randomArchitecture(() => this.rng.float());
+  }
+
+  #evaluate(key: string): Candidate {
+    const hit = this.state.visited[key];
+    if (hit) return hit;
+    const arch = this.space.decode(key);
+    const r = evaluateArchitecture(this.space, arch, this.fitnessLoader);
+    const cand: Candidate = { key, fitness: r.acc, benchmark: this.bench?.lookup(this.space.benchmarkKey(arch))?.testAcc ?? null, order: Object.keys(this.state.visited).length };
+    this.state.visited[key] = cand;
+    const c = this.ctx.config;
+    if (c.checkpoint_minutes > 0 && Date.now() - this.#lastSave >= c.checkpoint_minutes * 60_000) this.save();
+    return cand;
+  }
+
+  static better(a: Candidate, b: Candidate): number {
+    return b.fitness - a.fitness || a.order - b.order;
+  }
+
+  best(): Candidate | null {
+    const all = Object.values(this.state.visited).sort(BlackBoxSearch.better);
+    return all[0] ?? null;
+  }
+
+  /** The next ES population from the top-k list (reference-facts 5, steps 2-3). */
+  #nextEsPopulation(): string[] {
+    const c = this.ctx.config;
+    const seen = new Set([...Object.keys(this.state.visited)]);
+    const out: string[] = [];
+    const add = (a: Architecture): boolean => {
+      const k = this.space.encode(a);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      out.push(k);
+      return true;
+    };
+    const parents = this.state.topk.map((k) => this.space.decode(k));
+    if (parents.length > 0) {
+      for (let made = 0, tries = 0; made < c.mutation && tries < 10 * c.mutation; tries++) {
+        const p = parents[this.rng.int(parents.length)];
+        const child: Architecture = {};
+        for (const ch of this.space.choices) child[ch.name] = this.rng.float() < c.m_prob ? this.rng.int(ch.size) : p[ch.name];
+        if (add(child)) made++;
+      }
+      for (let made = 0, tries = 0; made < c.crossover && tries < 10 * c.crossover; tries++) {
+        const a = parents[this.rng.int(parents.length)];
+        const b = parents[this.rng.int(parents.length)];
+        const child: Architecture = {};
+        for (const ch of this.space.choices) child[ch.name] = this.rng.float() < 0.5 ? a[ch.name] : b[ch.name];
+        if (add(child)) made++;
+      }
+    }
+    // Random fill; stop early when the space is nearly exhausted.
+    for (let tries = 0; out.length < c.population && tries < 10 * c.population + 100; tries++) add(this.#random());
+    return out;
+  }
+
+  #nextRsPopulation(): string[] {
+    const c = this.ctx.config;
+    const n = Math.min(c.population, c.rs_iters - this.state.draws);
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(this.space.encode(this.#random()));
+    this.state.draws += n;
+    return out;
+  }
+
+  #done(): boolean {
+    const c = this.ctx.config;
+    if (this.state.method === 'rs') return this.state.draws >= c.rs_iters || Object.keys(this.state.visited).length >= this.space.size();
+    return this.state.generation >= c.generations || Object.keys(this.state.visited).length >= this.space.size();
+  }
+
+  run(): BlackBoxResult {
+    const c = this.ctx.config;
+    const s = this.state;
+    const p = this.ctx.progress;
+    const totalGen = s.method === 'es' ? c.generations : Math.ceil(c.rs_iters / c.population);
+    const genTimes: number[] = [];
+    let status: 'done' | 'stopped' = 'done';
+    if (s.population === null) {
+      s.population = s.method === 'es' ? this.#nextEsPopulation() : this.#nextRsPopulation();
+      this.save();
+    }
+    while (!s.finished) {
+      const t0 = Date.now();
+      let stopped = false;
+      for (const key of s.population!) {
+        if (this.clock.ms() >= this.budgetMs) {
+          stopped = true;
+          break;
+        }
+        this.#evaluate(key);
+        const b = this.best();
+        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: genTimes.length ? genTimes.reduce((x, y) => x + y) / genTimes.length / 1000 : undefined, fields: { evaluated: Object.keys(s.visited).length, best: b ? b.fitness : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
+      }
+      if (stopped) {
+        status = 'stopped';
+        this.save();
+        p.log(`budget reached in generation ${s.generation + 1}; continue with --resume ${this.ctx.run.dir} --budget-minutes <more>`);
+        break;
+      }
+      const gen = s.population!.map((k) => s.visited[k]);
+      const merged = [...new Set([...s.topk, ...s.population!])].map((k) => s.visited[k]).sort(BlackBoxSearch.better);
+      s.topk = merged.slice(0, c.select).map((x) => x.key);
+      const best = this.best()!;
+      genTimes.push(Date.now() - t0);
+      this.ctx.run.metric({
+        kind: 'generation',
+        phase: 'black-box',
+        method: s.method,
+        generation: s.generation,
+        evaluated: Object.keys(s.visited).length,
+        draws: s.method === 'rs' ? s.draws : undefined,
+        population_best_fitness: gen.length ? Math.max(...gen.map((x) => x.fitness)) : null,
+        population_mean_fitness: gen.length ? gen.reduce((a, x) => a + x.fitness, 0) / gen.length : null,
+        // The any-time record: the incumbent's supernet accuracy and benchmark accuracy.
+        best_fitness: best.fitness,
+        best: archValues(this.space, this.space.decode(best.key)),
+        best_benchmark_key: this.space.benchmarkKey(this.space.decode(best.key)),
+        best_benchmark_test_acc: best.benchmark,
+        time_s: +this.clock.seconds().toFixed(3),
+        rss_mb: rssMb(),
+      });
+      p.log(`${s.method} generation ${s.generation + 1}: ${Object.keys(s.visited).length} evaluated, best supernet acc ${(100 * best.fitness).toFixed(2)}%  ${shortArch(this.space, this.space.decode(best.key))}${best.benchmark !== null ? `  bench ${best.benchmark.toFixed(2)}%` : ''}  (${this.clock.seconds().toFixed(0)} s)`);
+      s.generation++;
+      if (this.#done()) {
+        s.finished = true;
+        s.population = [];
+      } else {
+        s.population = s.method === 'es' ? this.#nextEsPopulation() : this.#nextRsPopulation();
+        if (s.population.length === 0) s.finished = true; // nothing new left to try
+      }
+      this.save();
+    }
+    const best = this.best();
+    if (!best) throw new Error('the black-box search stopped before evaluating any architecture; give it a larger budget_minutes');
+    return { status, best, arch: this.space.decode(best.key), state: s };
+  }
+}

@@ -1,0 +1,113 @@
+// Equal-budget comparisons (docs/search.md, "The results table"): every
+// method x seed as its own run directory under one folder, each with the same
+// wall-clock budget (epochs fitted to it), run one after the other in child
+// processes; finished runs are skipped and interrupted ones resumed, so the
+// command can simply be started again. Then one table of benchmark accuracies.
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { getPreset } from './presets.js';
+import { readJson, writeFileAtomic, writeJsonAtomic, type StatusFile } from './rundir.js';
+
+export const DEFAULT_METHODS = ['tanglenas', 'drnas-ws', 'spos-rs', 'spos-es'];
+
+export interface ComparePlan {
+  space: string;
+  methods: string[];
+  seeds: number[];
+  budgetMinutes: number;
+  out: string;
+  /** Extra --set KEY=VALUE for every run. */
+  sets: string[];
+}
+
+export interface PlannedRun {
+  method: string;
+  seed: number;
+  dir: string;
+  command: string;
+  /** 'done' (skip), 'resume' or 'start'. */
+  action: 'done' | 'resume' | 'start';
+  args: string[];
+}
+
+export function planCompare(p: ComparePlan): PlannedRun[] {
+  const out: PlannedRun[] = [];
+  for (const m of p.methods) {
+    const preset = getPreset(`${p.space}/${m}`);
+    if (!preset || (preset.command !== 'search' && preset.command !== 'two-stage')) {
+      throw new Error(`compare: '${m}' is not a search preset of ${p.space}; use search or two-stage presets (tanglenas, drnas-ws, darts, darts-v2, darts-ws, gdas, gdas-ws, spos-es, spos-rs)`);
+    }
+    for (const seed of p.seeds) {
+      const dir = resolve(p.out, `${m}-seed${seed}`);
+      let action: PlannedRun['action'] = 'start';
+      if (existsSync(join(dir, 'config.json'))) {
+        const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
+        action = st?.status === 'done' ? 'done' : 'resume';
+      }
+      const budget = ['--budget-minutes', String(p.budgetMinutes)];
+      const args =
+        action === 'resume'
+          ? [preset.command, '--resume', dir, ...budget]
+          : [preset.command, '--preset', preset.name, '--seed', String(seed), ...budget, '--set', 'budget_fit=true', '--run-dir', dir, ...p.sets.flatMap((s) => ['--set', s])];
+      out.push({ method: m, seed, dir, command: preset.command, action, args });
+    }
+  }
+  return out;
+}
+
+interface RunSummary {
+  method: string;
+  seed: number;
+  benchmark: number | null;
+  inherited: number | null;
+  timeS: number | null;
+  epochs: number | null;
+  status: string;
+}
+
+function mean(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+function std(v: number[]): number {
+  if (v.length < 2) return 0;
+  const m = mean(v);
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+/** Reads every run under `out` and writes results.json and results.md there. */
+export function summarizeCompare(out: string, space: string, budgetMinutes: number | null): { markdown: string; runs: RunSummary[] } {
+  const root = resolve(out);
+  if (!existsSync(root)) throw new Error(`compare folder '${root}' does not exist`);
+  const runs: RunSummary[] = [];
+  for (const d of readdirSync(root).sort()) {
+    const m = /^(.+)-seed(\d+)$/.exec(d);
+    if (!m) continue;
+    const dir = join(root, d);
+    const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
+    const a = existsSync(join(dir, 'architecture.json')) ? readJson<Record<string, unknown>>(join(dir, 'architecture.json'), 'architecture file') : null;
+    const b = a?.benchmark as { testAcc: number } | null | undefined;
+    runs.push({ method: m[1], seed: Number(m[2]), benchmark: b?.testAcc ?? null, inherited: typeof a?.inherited_test_acc === 'number' ? a.inherited_test_acc : null, timeS: typeof a?.time_s === 'number' ? a.time_s : null, epochs: typeof a?.epochs === 'number' ? a.epochs : null, status: st?.status ?? 'not started' });
+  }
+  const methods = [...new Set(runs.map((r) => r.method))];
+  const lines = [
+    `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
+    '',
+    '| method | seeds done | benchmark test acc (%) | per seed | inherited-weight test acc (%) | epochs | wall time per run (min) |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const meth of methods) {
+    const rs = runs.filter((r) => r.method === meth);
+    const done = rs.filter((r) => r.status === 'done');
+    const acc = done.map((r) => r.benchmark).filter((x): x is number => x !== null);
+    const inh = done.map((r) => r.inherited).filter((x): x is number => x !== null).map((x) => 100 * x);
+    const t = done.map((r) => r.timeS).filter((x): x is number => x !== null);
+    const ep = done.map((r) => r.epochs).filter((x): x is number => x !== null);
+    lines.push(
+      `| ${meth} | ${done.length}/${rs.length} | ${acc.length ? `${mean(acc).toFixed(2)} ± ${std(acc).toFixed(2)}` : '-'} | ${acc.map((x) => x.toFixed(2)).join(', ') || '-'} | ${inh.length ? `${mean(inh).toFixed(2)} ± ${std(inh).toFixed(2)}` : '-'} | ${ep.length ? ep.join(', ') : '-'} | ${t.length ? (mean(t) / 60).toFixed(1) : '-'} |`,
+    );
+  }
+  const markdown = lines.join('\n') + '\n';
+  writeFileAtomic(join(root, 'results.md'), markdown);
+  writeJsonAtomic(join(root, 'results.json'), { space, budget_minutes: budgetMinutes, runs });
+  return { markdown, runs };
+}
