@@ -49,8 +49,8 @@ test('SPOS: the architect never changes alpha', () => {
 
 test('second order: with xi = 0 it equals first order; the weights and BN statistics are restored', () => {
   manualSeed(2);
-  const val = { x: randn([4, 1, 28, 28]), y: randint(0, 10, [4]) };
-  const train = { x: randn([4, 1, 28, 28]), y: randint(0, 10, [4]) };
+  const val = { x: randn([2, 1, 28, 28]), y: randint(0, 10, [2]) };
+  const train = { x: randn([2, 1, 28, 28]), y: randint(0, 10, [2]) };
   const run = (order: 1 | 2, lr: number) => {
     manualSeed(3);
     const space = createSpace('toy-cell');
