@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, describeKeys, parseOverride, resolveConfig, SPACES, suggest, type Config, type PartialConfig } from '../search/config.js';
+import { checkMethodFor, ConfigError, describeKeys, parseOverride, resolveConfig, SPACES, suggest, type Config, type PartialConfig } from '../search/config.js';
 import { getPreset, listPresets } from '../search/presets.js';
 
 class UsageError extends Error {}
@@ -230,6 +230,7 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
   if (resume) {
     const extra = ['preset', 'space', 'method', 'config', 'from'].filter((k) => values[k] !== undefined);
     if (extra.length) throw new UsageError(`--resume continues a run with its own config; drop --${extra.join(', --')}`);
+    if (!existsSync(resume)) throw new UsageError(`run directory '${resume}' does not exist; check the path given to --resume`);
     const t = overrides.threads as number | undefined;
     const rc = runConfigOf(resume);
     applyThreads(t ?? (rc?.config.threads as number | undefined));
@@ -272,6 +273,7 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
     }
   }
   const { config, preset } = resolveConfig({ preset: presetName, file: str(values.config) ?? null, overrides: { ...supernetBase, ...fromCfg, ...overrides }, defaultPreset: base! });
+  checkMethodFor(command, config);
   applyThreads(config.threads);
   const { startRun } = await import('../search/pipeline.js');
   const { Progress } = await import('../search/progress.js');

@@ -94,7 +94,7 @@ const cache = new Map<string, ToyBenchmark>();
 
 export function loadBenchmark(space: string, file: string): ToyBenchmark {
   const hit = cache.get(file);
-  if (hit) return hit;
+  if (hit && hit.space === space) return hit;
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));

@@ -216,8 +216,9 @@ function distance(a: string, b: string): number {
 }
 
 export function suggest(word: string, options: readonly string[]): string {
-  const norm = word.replace(/-/g, '_').toLowerCase();
-  const best = options.map((o) => [o, Math.min(distance(norm, o), o.includes(norm) || norm.includes(o) ? 2 : 99)] as const).sort((a, b) => a[1] - b[1])[0];
+  const n = (s: string) => s.replace(/-/g, '_').toLowerCase();
+  const w = n(word);
+  const best = options.map((o) => [o, Math.min(distance(w, n(o)), n(o).includes(w) || w.includes(n(o)) ? 2 : 99)] as const).sort((a, b) => a[1] - b[1])[0];
   return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean '${best[0]}'?)` : '';
 }
 

@@ -1,0 +1,61 @@
+// Helpers for the search tests: tiny configs on the synthetic dataset and a
+// complete stand-in benchmark table (every architecture of the space, made-up
+// accuracies), so the tests do not depend on the shared data folder.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSpace } from '../spaces/index.js';
+import type { Architecture } from '../nas/choice.js';
+import { BENCHMARK_FILES } from './benchmark.js';
+import { resolveConfig, type Config, type PartialConfig } from './config.js';
+
+export function tempDir(prefix = 'tanglenas-search-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a full table for `space` into `dir`; accuracy = 80 + a hash of the key in [0, 10). */
+export function writeFakeBenchmark(space: string, dir: string): void {
+  const s = createSpace(space);
+  const entries: { key: string; test_acc: number; train_acc: number }[] = [];
+  const sizes = s.choices.map((c) => c.size);
+  const total = sizes.reduce((a, b) => a * b, 1);
+  for (let n = 0; n < total; n++) {
+    let r = n;
+    const arch: Architecture = {};
+    for (let i = s.choices.length - 1; i >= 0; i--) {
+      arch[s.choices[i].name] = r % sizes[i];
+      r = Math.floor(r / sizes[i]);
+    }
+    const key = s.benchmarkKey(arch);
+    let h = 2166136261;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
+    const acc = 80 + (h % 1000) / 100;
+    entries.push({ key, test_acc: acc, train_acc: acc + 5 });
+  }
+  const best = entries.reduce((a, b) => (b.test_acc > a.test_acc ? b : a));
+  writeFileSync(join(dir, BENCHMARK_FILES[space]), JSON.stringify({ num_entries: total, optimum: best, entries }));
+  s.supernet.dispose();
+}
+
+/** A preset cut down to a few steps on a small synthetic dataset. */
+export function tinyConfig(preset: string, runDir: string, o: PartialConfig = {}): Config {
+  const overrides: PartialConfig = {
+    dataset: 'synthetic',
+    synthetic_train: 48,
+    synthetic_test: 16,
+    batch_size: 8,
+    eval_batch_size: 16,
+    epochs: 2,
+    steps_per_epoch: 3,
+    log_every: 2,
+    loader_workers: 0,
+    arch_lr: 0.03,
+    threads: 1,
+    generations: 3,
+    rs_iters: 12,
+    run_dir: runDir,
+    ...o,
+  };
+  return resolveConfig({ preset, overrides, defaultPreset: preset }).config;
+}
