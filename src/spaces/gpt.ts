@@ -211,12 +211,11 @@ export class GptSupernet extends Supernet {
       x,
       {
         embed: (idx) => t.wte.forward(idx, arch).add(t.wpe.forward(arange(0, T, 1, { dtype: 'int64' }), arch)),
-        block: (i, h) => {
-          const b = t.h.items[i];
-          h = h.add(this.#drop(b.attn.forward(b.ln_1.forward(h, arch), arch)));
-          const m = b.mlp;
-          return h.add(this.#drop(m.c_proj.forward(gelu(m.c_fc.forward(b.ln_2.forward(h, arch), arch), 'tanh'), arch)));
-        },
+        ln1: (i, h) => t.h.items[i].ln_1.forward(h, arch),
+        attn: (i, h) => t.h.items[i].attn.forward(h, arch),
+        ln2: (i, h) => t.h.items[i].ln_2.forward(h, arch),
+        fc: (i, h) => t.h.items[i].mlp.c_fc.forward(h, arch),
+        proj: (i, h) => t.h.items[i].mlp.c_proj.forward(h, arch),
         depth: (run) => {
           // Outputs after every candidate depth (superposition) or the chosen one.
           const n = depthToCompute(arch, this.layers);
@@ -227,7 +226,8 @@ export class GptSupernet extends Supernet {
           });
           return depthMixture(outs, arch, this.layers);
         },
-        head: (h) => this.#head(t.ln_f.forward(h, arch), arch),
+        lnf: (h) => t.ln_f.forward(h, arch),
+        head: (h) => this.#head(h, arch),
         drop: (h) => this.#drop(h),
       },
     );
@@ -253,27 +253,35 @@ export class GptSupernet extends Supernet {
   }
 }
 
-/** The pieces the shared topology calls. */
+/** The pieces the shared topology calls (i: layer index). */
 interface GptParts {
+  /** Token plus position embedding. */
   embed(x: Tensor): Tensor;
-  block(i: number, h: Tensor): Tensor;
-  /** Runs `run(n, collect)` over n blocks and returns the representation the head reads. */
+  ln1(i: number, h: Tensor): Tensor;
+  attn(i: number, h: Tensor): Tensor;
+  ln2(i: number, h: Tensor): Tensor;
+  fc(i: number, h: Tensor): Tensor;
+  proj(i: number, h: Tensor): Tensor;
+  /** Runs `run(n, collect)` over n blocks and returns the representation ln_f reads. */
   depth(run: (n: number, collect: (i: number, h: Tensor) => void) => void): Tensor;
+  lnf(h: Tensor): Tensor;
+  /** The tied LM head. */
   head(h: Tensor): Tensor;
   drop(h: Tensor): Tensor;
 }
 
-/** The network's topology, shared by the supernet and the standalone sub-network. */
+/** The network's topology (nanoGPT's pre-norm blocks), shared by the supernet and the standalone sub-network. */
 function gptForward(x: Tensor, p: GptParts): Tensor {
   return tidy(() => {
     let h = p.drop(p.embed(x));
     const last = p.depth((n, collect) => {
       for (let i = 0; i < n; i++) {
-        h = p.block(i, h);
+        h = h.add(p.drop(p.attn(i, p.ln1(i, h))));
+        h = h.add(p.drop(p.proj(i, gelu(p.fc(i, p.ln2(i, h)), 'tanh'))));
         collect(i, h);
       }
     });
-    return p.head(last);
+    return p.head(p.lnf(last));
   });
 }
 
@@ -306,16 +314,14 @@ class CausalSelfAttention extends Layer {
   }
 }
 
-class Mlp extends Layer {
+/** Holds the MLP's linears (the topology applies them with the GELU between). */
+class Mlp extends Module {
   readonly c_fc: Linear;
   readonly c_proj: Linear;
   constructor(embed: number, ratio: number, bias: boolean) {
     super();
     this.c_fc = this.child('c_fc', new Linear(embed, embed * ratio, { bias }));
     this.c_proj = this.child('c_proj', new Linear(embed * ratio, embed, { bias }));
-  }
-  forward(x: Tensor): Tensor {
-    return this.c_proj.forward(gelu(this.c_fc.forward(x), 'tanh'));
   }
 }
 
@@ -384,11 +390,11 @@ export class GptSubnet extends Layer {
     const drop = (h: Tensor) => (this.config.dropout > 0 ? dropout(h, this.config.dropout, this.training) : h);
     return gptForward(x, {
       embed: (idx) => t.wte.forward(idx).add(t.wpe.forward(arange(0, T, 1, { dtype: 'int64' }))),
-      block: (i, h) => {
-        const b = t.h.items[i];
-        h = h.add(drop(b.attn.forward(b.ln_1.forward(h))));
-        return h.add(drop(b.mlp.forward(b.ln_2.forward(h))));
-      },
+      ln1: (i, h) => t.h.items[i].ln_1.forward(h),
+      attn: (i, h) => t.h.items[i].attn.forward(h),
+      ln2: (i, h) => t.h.items[i].ln_2.forward(h),
+      fc: (i, h) => t.h.items[i].mlp.c_fc.forward(h),
+      proj: (i, h) => t.h.items[i].mlp.c_proj.forward(h),
       depth: (run) => {
         let out: Tensor | undefined;
         run(this.numLayers, (i, h) => {
@@ -396,10 +402,10 @@ export class GptSubnet extends Layer {
         });
         return out!;
       },
+      lnf: (h) => t.ln_f.forward(h),
       head: (h) => {
-        const y = t.ln_f.forward(h);
-        if (this.counter.on) this.counter.macs += y.numel * this.config.vocabSize; // tokens x e x vocab
-        return linear(y, t.wte.weight); // tied: a matmul with the token table, not a Linear
+        if (this.counter.on) this.counter.macs += h.numel * this.config.vocabSize; // tokens x e x vocab
+        return linear(h, t.wte.weight); // tied: a matmul with the token table, not a Linear
       },
       drop,
     });
