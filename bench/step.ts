@@ -54,6 +54,26 @@ const we = timeSteps('toy-conv-macro', 'we', 'drnas', batch, steps);
 const ideal = we.flops / (peak * 1e9);
 console.log(`TangleNAS (DrNAS, WE) toy-conv-macro, batch ${batch}: median ${we.median.toFixed(3)} s/step over ${steps} steps; ` +
   `${(we.flops / 1e9).toFixed(1)} GFLOP/step -> ideal ${ideal.toFixed(3)} s at peak; ratio ${(we.median / ideal).toFixed(2)} (target <= 1.25); reference 2.26 s`);
+// The same ratio for plain training of the largest sub-network (forward + backward
+// = 3F MACs per sample): how close libtorch's kernels themselves get to the peak.
+{
+  manualSeed(0);
+  const space = createSpace('toy-conv-macro');
+  const net = space.subnet(largestArchitecture(space), { inherit: false });
+  const opt = referenceOptimizer(space, net.parameters());
+  const { x, y } = randomBatch(space, batch);
+  const F = tidy(() => space.expectedCost(space.fixed(largestArchitecture(space), 'superposition')).flops.item());
+  const step = () => tidy(() => { opt.zeroGrad(); space.loss(net.forward(x), y).backward(); opt.step(); });
+  step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const ideal2 = (6 * F * batch) / (peak * 1e9);
+  console.log(`plain training of the largest sub-network: median ${median(times).toFixed(3)} s/step, ideal ${ideal2.toFixed(3)} s, ratio ${(median(times) / ideal2).toFixed(2)} (kernel efficiency bound)`);
+}
 if (process.argv.includes('--all')) {
   for (const [form, s] of [['ws', 'drnas'], ['we', 'gdas'], ['we', 'spos'], ['we', 'darts']] as const) {
     const r = timeSteps('toy-conv-macro', form, s, batch, steps);
