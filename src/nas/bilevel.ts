@@ -25,9 +25,9 @@ export function withFrozenAlphas<T>(space: SearchSpace, fn: () => T): T {
   }
 }
 
-/** Fraction of rows whose argmax equals the label. */
+/** Fraction of rows (or tokens: logits [..., classes]) whose argmax equals the label. */
 export function accuracy(logits: Tensor, y: Tensor): number {
-  return tidy(() => logits.argmax(1).eq(y).float().mean().item());
+  return tidy(() => logits.argmax(-1).eq(y).float().mean().item());
 }
 
 /** Weight step: forward under a new sample, cross-entropy, backward, clip, update. */
