@@ -17,7 +17,7 @@
 // The tensor library is imported dynamically so that the threads experiment's
 // worker (b) can start libtorch with OMP_NUM_THREADS unset.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +35,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = [resolve(HERE, '..'), resolve(HERE, '..', '..')].find((d) => existsSync(join(d, 'bench', 'engine_torch.py'))) ?? resolve(HERE, '..', '..');
 const LR = 0.01;
 const MOMENTUM = 0.9;
+/** A step is 'quiet' when other processes took less than this share of the machine's CPU time during it. */
+const QUIET = 0.1;
 
 // ------------------------------------------------------------------ arguments
 
@@ -48,7 +50,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 5, steps: 4, warmup: 2, python: '/usr/bin/python3', threadsExperiment: false, worker: null };
+  const a: Args = { rounds: 8, steps: 3, warmup: 2, python: '/usr/bin/python3', threadsExperiment: false, worker: null };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}, got '${v ?? ''}'`);
@@ -198,12 +200,31 @@ interface StepTimes {
   cpu_ms: number[];
   /** minor page faults per step (fresh memory touched) */
   faults: number[];
+  /** share of the machine's CPU time that other processes (and steal) took during the step */
+  foreign: number[];
   losses: number[];
 }
 
+const JIFFY_MS = 10; // USER_HZ is 100 on Linux
+/** [busy, total] CPU jiffies of the whole machine from /proc/stat, or null off Linux. */
+function machineJiffies(): [number, number] | null {
+  try {
+    const v = readFileSync('/proc/stat', 'latin1').slice(0, 200).split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return [total - v[3] - v[4], total];
+  } catch {
+    return null;
+  }
+}
+function foreignShare(s0: [number, number] | null, s1: [number, number] | null, ownCpuMs: number): number {
+  if (!s0 || !s1 || s1[1] === s0[1]) return 0;
+  return Math.max(0, ((s1[0] - s0[0]) * JIFFY_MS - ownCpuMs) / ((s1[1] - s0[1]) * JIFFY_MS));
+}
+
 function timeSteps(m: Model, n: number): StepTimes {
-  const r: StepTimes = { ms: [], cpu_ms: [], faults: [], losses: [] };
+  const r: StepTimes = { ms: [], cpu_ms: [], faults: [], foreign: [], losses: [] };
   for (let i = 0; i < n; i++) {
+    const s0 = machineJiffies();
     const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -212,6 +233,7 @@ function timeSteps(m: Model, n: number): StepTimes {
     const c = process.cpuUsage(c0);
     r.cpu_ms.push((c.user + c.system) / 1e3);
     r.faults.push(process.resourceUsage().minorPageFault - f0);
+    r.foreign.push(foreignShare(s0, machineJiffies(), r.cpu_ms[r.cpu_ms.length - 1]));
   }
   return r;
 }
@@ -375,13 +397,14 @@ function tinyOps(L: Lib, native: NativeTable, n: number): TinyOps {
 type Side = 'ts' | 'py';
 type Series = Record<Side, StepTimes & { roundMedians: number[] }>;
 const emptySeries = (): Series => ({
-  ts: { ms: [], cpu_ms: [], faults: [], losses: [], roundMedians: [] },
-  py: { ms: [], cpu_ms: [], faults: [], losses: [], roundMedians: [] },
+  ts: { ms: [], cpu_ms: [], faults: [], foreign: [], losses: [], roundMedians: [] },
+  py: { ms: [], cpu_ms: [], faults: [], foreign: [], losses: [], roundMedians: [] },
 });
 function append(s: StepTimes & { roundMedians: number[] }, t: StepTimes): void {
   s.ms.push(...t.ms);
   s.cpu_ms.push(...t.cpu_ms);
   s.faults.push(...t.faults);
+  s.foreign.push(...t.foreign);
   s.losses.push(...t.losses);
   s.roundMedians.push(median(t.ms));
 }
@@ -461,20 +484,30 @@ async function compare(args: Args): Promise<void> {
 
     // ---------------------------------------------------------------- report
     console.log('');
-    console.log('median per training step (forward + backward + SGD-momentum update), wall-clock ms');
-    console.log('  step                                  tanglenas   PyTorch  ratio ts/py  target        p10..p90 tanglenas | PyTorch    per-round ratio  n');
+    const row = (label: string, a: number[], b: number[], extra: string): void => {
+      const ratio = median(a) / median(b);
+      const range = `${f1(quantile(a, 0.1))}..${f1(quantile(a, 0.9))} | ${f1(quantile(b, 0.1))}..${f1(quantile(b, 0.9))}`;
+      console.log(`  ${label.padEnd(37)} ${f1(median(a)).padStart(9)} ${f1(median(b)).padStart(9)} ${f3(ratio).padStart(8)}  ${ratio <= 1.05 ? 'met ' : 'MISS'}  ${range.padStart(33)}  ${extra}`);
+    };
+    console.log('median wall-clock ms per training step (forward + backward + SGD-momentum update); target ratio <= 1.05');
+    console.log('  step                                  tanglenas   PyTorch    ratio        p10..p90 tanglenas | PyTorch  notes');
     for (const k of ['conv', 'tfm'] as const) {
       const { ts, py: p } = series[k];
-      const ratio = median(ts.ms) / median(p.ms);
       const paired = median(ts.roundMedians.map((x, i) => x / p.roundMedians[i]));
-      const range = `${f1(quantile(ts.ms, 0.1))}..${f1(quantile(ts.ms, 0.9))} | ${f1(quantile(p.ms, 0.1))}..${f1(quantile(p.ms, 0.9))}`;
-      console.log(`  ${names[k].padEnd(37)} ${f1(median(ts.ms)).padStart(9)} ${f1(median(p.ms)).padStart(9)} ${f3(ratio).padStart(12)}  <=1.05 ${ratio <= 1.05 ? 'met ' : 'MISS'}  ${range.padStart(32)}  ${f3(paired).padStart(15)}  ${ts.ms.length}/${p.ms.length}`);
+      row(names[k], ts.ms, p.ms, `all steps, n=${ts.ms.length}/${p.ms.length}; median of per-round ratios ${f3(paired)}`);
     }
-    console.log('  also per step (medians): CPU ms all threads, minor page faults');
     for (const k of ['conv', 'tfm'] as const) {
       const { ts, py: p } = series[k];
-      console.log(`  ${names[k].padEnd(37)} cpu ${f1(median(ts.cpu_ms))} / ${f1(median(p.cpu_ms))} ms (ratio ${f3(median(ts.cpu_ms) / median(p.cpu_ms))}), ` +
-        `faults ${median(ts.faults)} / ${median(p.faults)}`);
+      const quietTs = ts.ms.filter((_, i) => ts.foreign[i] < QUIET);
+      const quietPy = p.ms.filter((_, i) => p.foreign[i] < QUIET);
+      if (quietTs.length && quietPy.length) row(`${names[k].split(' (')[0]}, quiet steps`, quietTs, quietPy, `other processes < ${QUIET * 100}% of the CPUs, n=${quietTs.length}/${quietPy.length}`);
+      else console.log(`  ${`${names[k].split(' (')[0]}, quiet steps`.padEnd(37)} none: other processes used >= ${QUIET * 100}% of the CPUs during every step of one side`);
+    }
+    console.log('  per step (medians, tanglenas / PyTorch): CPU ms over all threads; minor page faults; CPU share taken by other processes');
+    for (const k of ['conv', 'tfm'] as const) {
+      const { ts, py: p } = series[k];
+      console.log(`  ${names[k].padEnd(37)} cpu ${f1(median(ts.cpu_ms))} / ${f1(median(p.cpu_ms))} ms (ratio ${f3(median(ts.cpu_ms) / median(p.cpu_ms))}); ` +
+        `faults ${median(ts.faults)} / ${median(p.faults)}; others ${f1(100 * median(ts.foreign))}% / ${f1(100 * median(p.foreign))}%`);
     }
     console.log('');
     const sgTs = median(sg.ts);
@@ -524,23 +557,32 @@ async function threadsExperiment(args: Args): Promise<void> {
       await w.request({ cmd: 'setup' });
       if (args.warmup > 0) await w.request({ cmd: 'steps', model: 'conv', n: args.warmup });
     }
-    const ms = new Map<string, number[]>(workers.map(([m]) => [m, []]));
+    const st = new Map<string, StepTimes>(workers.map(([m]) => [m, { ms: [], cpu_ms: [], faults: [], foreign: [], losses: [] }]));
     for (let r = 0; r < args.rounds; r++) {
       for (let i = 0; i < workers.length; i++) {
         const [mode, w] = workers[(i + r) % workers.length];
-        ms.get(mode)!.push(...((await w.request({ cmd: 'steps', model: 'conv', n: args.steps })).ms as number[]));
+        const t = (await w.request({ cmd: 'steps', model: 'conv', n: args.steps })) as StepTimes;
+        const s = st.get(mode)!;
+        s.ms.push(...t.ms);
+        s.cpu_ms.push(...t.cpu_ms);
+        s.foreign.push(...t.foreign);
       }
-      console.log(`  round ${r + 1}/${args.rounds}: ${workers.map(([m]) => `${m} ${f1(median(ms.get(m)!))}`).join(', ')} ms`);
+      console.log(`  round ${r + 1}/${args.rounds}: ${workers.map(([m]) => `${m} ${f1(median(st.get(m)!.ms))}`).join(', ')} ms (running medians)`);
     }
-    const base = median(ms.get('a')!);
+    const quiet = (s: StepTimes): number[] => s.ms.filter((_, i) => s.foreign[i] < QUIET);
+    const base = median(st.get('a')!.ms);
+    const baseQuiet = median(quiet(st.get('a')!));
     console.log('');
-    console.log('  set-up                                                  threads start->run   median ms   p10..p90         vs (a)');
+    console.log(`  set-up                                                  threads      median ms  vs (a)   p10..p90         quiet steps: median ms (n)  vs (a)   CPU ms`);
     for (const [mode] of workers) {
       const i = infos.get(mode)!;
-      const xs = ms.get(mode)!;
-      const range = `${f1(quantile(xs, 0.1))}..${f1(quantile(xs, 0.9))}`;
-      console.log(`  ${THREAD_MODES[mode].label.padEnd(55)} ${`${i.threads_at_start} -> ${i.threads}`.padEnd(18)} ${f1(median(xs)).padStart(10)}   ${range.padEnd(15)} ${f3(median(xs) / base).padStart(7)}`);
+      const s = st.get(mode)!;
+      const q = quiet(s);
+      const range = `${f1(quantile(s.ms, 0.1))}..${f1(quantile(s.ms, 0.9))}`;
+      const qs = q.length ? `${f1(median(q))} (${q.length})`.padStart(19) + `${f3(median(q) / baseQuiet).padStart(15)}` : 'none'.padStart(19) + ''.padStart(15);
+      console.log(`  ${THREAD_MODES[mode].label.padEnd(55)} ${`${i.threads_at_start} -> ${i.threads}`.padEnd(10)} ${f1(median(s.ms)).padStart(10)} ${f3(median(s.ms) / base).padStart(7)}   ${range.padEnd(15)}  ${qs}  ${f1(median(s.cpu_ms)).padStart(7)}`);
     }
+    console.log(`  threads = getNumThreads() at start-up -> during the steps; quiet steps: other processes took < ${QUIET * 100}% of the CPUs`);
     console.log(`  (workers' OMP_NUM_THREADS at libtorch load: ${workers.map(([m]) => `${m}=${infos.get(m)!.omp_env_at_load ?? 'unset'}`).join(', ')})`);
   } finally {
     for (const [, w] of workers) await w.quit();

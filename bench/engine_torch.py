@@ -13,7 +13,7 @@ time.perf_counter, so pipe latency never enters a measurement.
 
   {"cmd": "info"}                          -> versions, thread counts
   {"cmd": "setup"}                         -> builds both models (seeded), first losses
-  {"cmd": "steps", "model": "conv"|"tfm", "n": N}  -> {"ms", "cpu_ms", "faults", "losses"}: per step
+  {"cmd": "steps", "model": "conv"|"tfm", "n": N}  -> {"ms", "cpu_ms", "faults", "foreign", "losses"}: per step
   {"cmd": "sgemm", "n": 2048, "reps": R}   -> {"ms": [...]}
   {"cmd": "tinyops", "n": 100000}          -> {"ms_total": x}
   {"cmd": "rss"}                           -> {"rss_mb": x}
@@ -125,6 +125,27 @@ class Block:
         return loss.item()
 
 
+JIFFY_MS = 1000 / os.sysconf('SC_CLK_TCK')
+
+
+def machine_jiffies():
+    """(busy, total) CPU jiffies of the whole machine, all CPUs, from /proc/stat."""
+    try:
+        with open('/proc/stat') as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    total = sum(v)
+    return total - v[3] - v[4], total
+
+
+def foreign_share(s0, s1, own_cpu_ms):
+    """Share of the machine's CPU time used by other processes (and steal) during a step."""
+    if s0 is None or s1 is None or s1[1] == s0[1]:
+        return 0.0
+    return max(0.0, ((s1[0] - s0[0]) * JIFFY_MS - own_cpu_ms) / ((s1[1] - s0[1]) * JIFFY_MS))
+
+
 def rss_mb():
     with open('/proc/self/statm') as f:
         pages = int(f.read().split()[1])
@@ -156,8 +177,9 @@ def main():
                 rep = {'ok': True}
             elif cmd == 'steps':
                 m = models[req['model']]
-                ms, cpu_ms, faults, losses = [], [], [], []
+                ms, cpu_ms, faults, foreign, losses = [], [], [], [], []
                 for _ in range(int(req['n'])):
+                    s0 = machine_jiffies()
                     f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                     c0 = time.process_time()
                     t0 = time.perf_counter()
@@ -165,7 +187,8 @@ def main():
                     ms.append((time.perf_counter() - t0) * 1e3)
                     cpu_ms.append((time.process_time() - c0) * 1e3)
                     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-                rep = {'ms': ms, 'cpu_ms': cpu_ms, 'faults': faults, 'losses': losses}
+                    foreign.append(foreign_share(s0, machine_jiffies(), cpu_ms[-1]))
+                rep = {'ms': ms, 'cpu_ms': cpu_ms, 'faults': faults, 'foreign': foreign, 'losses': losses}
             elif cmd == 'sgemm':
                 n = int(req['n'])
                 torch.manual_seed(2)
