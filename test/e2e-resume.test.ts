@@ -70,7 +70,7 @@ function withoutClock(dir: string): string[] {
     });
 }
 
-const tiny = ['--dataset', 'synthetic', '--set', 'synthetic_train=64', '--set', 'synthetic_test=16', '--batch-size', '8', '--set', 'steps_per_epoch=4', '--set', 'log_every=1', '--set', 'eval_batch_size=16', '--threads', '1', '--quiet'];
+const tiny = ['--dataset', 'synthetic', '--set', 'synthetic_train=64', '--set', 'synthetic_test=16', '--batch-size', '8', '--set', 'steps_per_epoch=4', '--set', 'log_every=1', '--set', 'eval_batch_size=16', '--set', 'bn_calibration_samples=32', '--threads', '1', '--quiet'];
 
 test('search (TangleNAS): SIGKILL mid-run, --resume, bit-identical alpha, genotype, supernet and metrics', async () => {
   const args = ['search', '--preset', 'toy-cell/tanglenas', ...tiny, '--epochs', '3', '--set', 'checkpoint_every_steps=1', '--set', 'arch_lr=0.03', '--benchmark-dir', bench];

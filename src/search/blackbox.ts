@@ -23,7 +23,7 @@ import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { archValues, rssMb, shortArch, type Clock, type RunContext } from './common.js';
-import { evaluateArchitecture } from './evaluate.js';
+import { evaluateArchitecture, type Calibration } from './evaluate.js';
 import { readJson, writeJsonAtomic } from './rundir.js';
 
 export interface Candidate {
@@ -69,6 +69,7 @@ export class BlackBoxSearch {
     readonly ctx: RunContext,
     readonly space: SearchSpace,
     readonly fitnessLoader: ImageLoader,
+    readonly calibration: Calibration | null,
     readonly bench: ToyBenchmark | null,
     readonly clock: Clock,
     /** Deadline on the run clock, in ms (Infinity = none). */
@@ -111,7 +112,7 @@ export class BlackBoxSearch {
     const hit = this.state.visited[key];
     if (hit) return hit;
     const arch = this.space.decode(key);
-    const r = evaluateArchitecture(this.space, arch, this.fitnessLoader);
+    const r = evaluateArchitecture(this.space, arch, this.fitnessLoader, this.calibration);
     const cand: Candidate = { key, fitness: r.acc, benchmark: this.bench?.lookup(this.space.benchmarkKey(arch))?.testAcc ?? null, order: Object.keys(this.state.visited).length };
     this.state.visited[key] = cand;
     const c = this.ctx.config;

@@ -42,7 +42,10 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
       let action: PlannedRun['action'] = 'start';
       if (existsSync(join(dir, 'config.json'))) {
         const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
-        action = st?.status === 'done' ? 'done' : 'resume';
+        const cfg = readJson<{ budget_minutes?: number }>(join(dir, 'config.json'), 'run config');
+        // Stopped by the same budget: that is its result; a larger budget continues it.
+        const spent = st?.status === 'stopped' && existsSync(join(dir, 'architecture.json')) && (cfg.budget_minutes ?? 0) >= p.budgetMinutes;
+        action = st?.status === 'done' || spent ? 'done' : 'resume';
       }
       const budget = ['--budget-minutes', String(p.budgetMinutes)];
       const args =
@@ -63,6 +66,7 @@ interface RunSummary {
   timeS: number | null;
   epochs: number | null;
   status: string;
+  hasResult: boolean;
 }
 
 function mean(v: number[]): number {
@@ -86,18 +90,19 @@ export function summarizeCompare(out: string, space: string, budgetMinutes: numb
     const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
     const a = existsSync(join(dir, 'architecture.json')) ? readJson<Record<string, unknown>>(join(dir, 'architecture.json'), 'architecture file') : null;
     const b = a?.benchmark as { testAcc: number } | null | undefined;
-    runs.push({ method: m[1], seed: Number(m[2]), benchmark: b?.testAcc ?? null, inherited: typeof a?.inherited_test_acc === 'number' ? a.inherited_test_acc : null, timeS: typeof a?.time_s === 'number' ? a.time_s : null, epochs: typeof a?.epochs === 'number' ? a.epochs : null, status: st?.status ?? 'not started' });
+    runs.push({ method: m[1], seed: Number(m[2]), benchmark: b?.testAcc ?? null, inherited: typeof a?.inherited_test_acc === 'number' ? a.inherited_test_acc : null, timeS: typeof a?.time_s === 'number' ? a.time_s : null, epochs: typeof a?.epochs === 'number' ? a.epochs : null, status: st?.status ?? 'not started', hasResult: Boolean(a?.architecture) && st?.status !== 'running' && st?.status !== 'failed' });
   }
   const methods = [...new Set(runs.map((r) => r.method))];
   const lines = [
     `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
     '',
-    '| method | seeds done | benchmark test acc (%) | per seed | inherited-weight test acc (%) | epochs | wall time per run (min) |',
+    '| method | runs with a result | benchmark test acc (%) | per seed | inherited-weight test acc (%) | epochs | wall time per run (min) |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const meth of methods) {
     const rs = runs.filter((r) => r.method === meth);
-    const done = rs.filter((r) => r.status === 'done');
+    // A run stopped by the budget in its black-box stage still has a result (the incumbent).
+    const done = rs.filter((r) => r.hasResult);
     const acc = done.map((r) => r.benchmark).filter((x): x is number => x !== null);
     const inh = done.map((r) => r.inherited).filter((x): x is number => x !== null).map((x) => 100 * x);
     const t = done.map((r) => r.timeS).filter((x): x is number => x !== null);

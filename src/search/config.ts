@@ -69,6 +69,7 @@ export interface Config {
   black_box_budget_share: number;
   // --- evaluation
   eval_samples: number;
+  bn_calibration_samples: number;
   benchmark_dir: string | null;
   /** Architecture to train or fine-tune: canonical JSON, a benchmark key, or a file. */
   arch: string | null;
@@ -156,6 +157,7 @@ export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
   fitness_samples: { type: int(0), doc: 'validation images per black-box fitness evaluation (0 = the whole split)' },
   black_box_budget_share: { type: num(0, 1, { minOpen: true, maxOpen: true }), doc: 'share of budget_minutes for the black-box stage of a two-stage run' },
   eval_samples: { type: int(0), doc: 'validation images for the per-epoch accuracy (0 = the whole split)' },
+  bn_calibration_samples: { type: int(0), doc: "training images that recompute BatchNorm statistics for a sub-network before it is evaluated with the supernet's weights (0 = use the supernet's running statistics)" },
   benchmark_dir: { type: path, doc: 'folder with toy_cell_bench.json / conv_macro_bench.json (default: $TANGLENAS_BENCH_DIR, ../shared/data/toy-bench)', resumable: true },
   arch: { type: path, doc: 'architecture for train / finetune: JSON {choice: value}, a benchmark key, or a file holding either (architecture.json works)' },
   supernet: { type: path, doc: 'trained supernet for black-box and finetune: a run directory or a supernet.safetensors file' },

@@ -8,6 +8,7 @@ import { ImageLoader } from '../data/loader.js';
 import { createSearchLoaders, loadImageDataset, type SearchLoaders } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import type { Config } from './config.js';
+import type { Calibration } from './evaluate.js';
 
 export function datasetOfSpace(space: string): ImageDatasetName {
   return space === 'toy-cell' ? 'fashion-mnist' : 'cifar10';
@@ -62,11 +63,14 @@ export async function loadRunDataset(c: Config, log?: (m: string) => void): Prom
 export interface RunLoaders extends SearchLoaders {
   /** A loader over the first `limit` images of the alpha split, index order, no augmentation (evaluation). */
   validEval(limit: number): ImageLoader | null;
+  /** BatchNorm calibration for sub-networks from the weight split (null when bn_calibration_samples is 0). */
+  calibration(): Calibration | null;
 }
 
 export function createRunLoaders(ds: ImageDataset, c: Config): RunLoaders {
   const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, testBatchSize: c.eval_batch_size, workers: c.loader_workers });
   const evals: ImageLoader[] = [];
+  let cal: Calibration | null = null;
   return {
     ...base,
     validEval(limit: number) {
@@ -76,6 +80,15 @@ export function createRunLoaders(ds: ImageDataset, c: Config): RunLoaders {
       const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 3 });
       evals.push(l);
       return l;
+    },
+    calibration() {
+      if (c.bn_calibration_samples === 0) return null;
+      if (!cal) {
+        const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices: base.split.weights, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 4 });
+        evals.push(l);
+        cal = { loader: l, start: l.state(), batches: Math.ceil(c.bn_calibration_samples / c.eval_batch_size) };
+      }
+      return cal;
     },
     close() {
       base.close();

@@ -1,7 +1,7 @@
 // Accuracy passes in evaluation mode (dropout off, BatchNorm on running
 // statistics). The reference evaluates sub-networks with dropout on in parts
 // of its two-stage search (reference-facts 9.2); we do not.
-import type { ImageLoader } from '../data/loader.js';
+import type { ImageLoader, LoaderState } from '../data/loader.js';
 import type { Layer } from '../nn/layer.js';
 import type { Module } from '../nn/module.js';
 import type { Architecture } from '../nas/choice.js';
@@ -41,10 +41,102 @@ export function evaluateLoader(model: Module, forward: (x: Tensor) => Tensor, lo
   return { acc: n ? correct / n : NaN, loss: n ? lossSum / n : NaN, n };
 }
 
-/** The supernet's accuracy for one architecture (= the inherited sub-network's, by the one-hot invariant). */
-export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: ImageLoader): EvalResult {
+/**
+ * Where BatchNorm statistics for one sub-network come from: the first
+ * `batches` batches of a fixed loader (the weight split, index order, no
+ * augmentation), replayed from the same position every time.
+ */
+export interface Calibration {
+  loader: ImageLoader;
+  start: LoaderState;
+  batches: number;
+}
+
+interface BnLike {
+  training: boolean;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  numBatchesTracked?: Tensor | null;
+  /** nn.BatchNorm2d: null = cumulative average. */
+  momentum?: number | null;
+  /** EntangledBatchNorm2d keeps its momentum in its options. */
+  opts?: { momentum: number };
+}
+
+function batchNorms(m: Module): BnLike[] {
+  return m
+    .namedModules()
+    .map(([, x]) => x as unknown as BnLike)
+    .filter((x) => x.runningMean instanceof Object && x.runningVar instanceof Object && (typeof x.momentum !== 'undefined' || typeof x.opts?.momentum === 'number'));
+}
+
+/**
+ * Runs `fn` with the supernet's BatchNorm statistics recomputed for one
+ * architecture (cumulative average over the calibration batches, only the
+ * BatchNorms in training mode, so dropout stays off and no random numbers are
+ * drawn), then puts the shared statistics back. The running statistics of a
+ * supernet average over every sub-network (or the mixture) it was trained
+ * with, which is not any single sub-network's.
+ */
+export function withCalibratedBatchNorm<T>(space: SearchSpace, arch: Architecture, cal: Calibration | null, fn: () => T): T {
+  const bns = batchNorms(space.supernet);
+  if (!cal || cal.batches === 0 || bns.length === 0) return fn();
+  const saved = noGrad(() => bns.map((b) => ({ mean: b.runningMean!.clone(), v: b.runningVar!.clone(), n: b.numBatchesTracked?.clone() ?? null, momentum: b.momentum, opt: b.opts?.momentum })));
+  const wasTraining = space.supernet.training;
+  try {
+    space.supernet.eval();
+    noGrad(() => {
+      for (const b of bns) {
+        b.runningMean!.zero_();
+        b.runningVar!.fill_(1);
+        b.numBatchesTracked?.zero_();
+        b.training = true;
+      }
+    });
+    const sample = space.fixed(arch, 'discrete');
+    cal.loader.restore(cal.start);
+    for (let i = 0; i < cal.batches; i++) {
+      tidy(() => {
+        const batch = cal.loader.next();
+        for (const b of bns) {
+          if (b.momentum !== undefined) b.momentum = null;
+          if (b.opts) b.opts.momentum = 1 / (i + 1); // cumulative average
+        }
+        noGrad(() => space.supernet.forward(batch.x, sample));
+        batch.x.dispose();
+        batch.y.dispose();
+      });
+    }
+    for (const b of bns) b.training = false;
+    return fn();
+  } finally {
+    noGrad(() =>
+      bns.forEach((b, i) => {
+        const s = saved[i];
+        b.runningMean!.copy_(s.mean);
+        b.runningVar!.copy_(s.v);
+        if (s.n && b.numBatchesTracked) b.numBatchesTracked.copy_(s.n);
+        if (b.momentum !== undefined) b.momentum = s.momentum ?? null;
+        if (b.opts && s.opt !== undefined) b.opts.momentum = s.opt;
+      }),
+    );
+    for (const s of saved) {
+      s.mean.dispose();
+      s.v.dispose();
+      s.n?.dispose();
+    }
+    space.supernet.train(wasTraining);
+  }
+}
+
+/**
+ * The supernet's accuracy for one architecture (= the inherited sub-network's,
+ * by the one-hot invariant), with BatchNorm statistics calibrated for it when
+ * `cal` is given.
+ */
+export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: ImageLoader, cal: Calibration | null = null): EvalResult {
   const sample = space.fixed(arch, 'discrete');
-  return evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader);
+  return withCalibratedBatchNorm(space, arch, cal, () => evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader));
 }
 
 export function evaluateNetwork(space: SearchSpace, net: Layer, loader: ImageLoader): EvalResult {

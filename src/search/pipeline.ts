@@ -210,7 +210,7 @@ function runSearchKind(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
   if (!twoStage) {
     const arch = space.genotype();
     saveSupernet(run.file('supernet.safetensors'), space, c);
-    const test = evaluateArchitecture(space, arch, loaders.test);
+    const test = evaluateArchitecture(space, arch, loaders.test, loaders.calibration());
     const hit = benchInfo(bench, space, arch);
     const result = {
       ...base,
@@ -250,12 +250,12 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
   const { run, progress: p } = ctx;
   const fitness = loaders.validEval(c.fitness_samples);
   if (!fitness) throw new Error('the black-box search scores architectures on the validation split, but train_portion is 1; set train_portion below 1 (0.8 or 0.5)');
-  const bb = new BlackBoxSearch(ctx, space, fitness, bench, clock, deadline);
+  const bb = new BlackBoxSearch(ctx, space, fitness, loaders.calibration(), bench, clock, deadline);
   if (bb.tryRestore()) p.log(`  black-box search resumed at generation ${bb.state.generation + 1} (${Object.keys(bb.state.visited).length} evaluated)`);
   p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation images`);
   run.setStatus({ command: ctx.command, status: 'running', phase: 'black-box' });
   const r = bb.run();
-  const test = evaluateArchitecture(space, r.arch, loaders.test);
+  const test = evaluateArchitecture(space, r.arch, loaders.test, loaders.calibration());
   const hit = benchInfo(bench, space, r.arch);
   const top = bb.state.topk.map((k) => bb.state.visited[k]).map((x) => ({ architecture: JSON.parse(x.key), fitness: x.fitness, benchmark_test_acc: x.benchmark }));
   const result = {
@@ -392,7 +392,7 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
         if (!a.architecture) throw new Error(`'${run.file('architecture.json')}' holds no architecture (the supernet phase stopped early); pass --arch`);
         arch = parseArchitecture(space, JSON.stringify(a.architecture));
       } else arch = space.genotype();
-      r = evaluateArchitecture(space, arch, loader);
+      r = evaluateArchitecture(space, arch, loader, loaders.calibration());
     }
     return { dir: run.dir, kind: isModel ? 'model' : 'supernet', architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), benchmark: benchInfo(bench, space, arch), split, ...r };
   } finally {

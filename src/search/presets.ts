@@ -58,6 +58,7 @@ const BASE: Omit<Config, 'space' | 'dataset' | 'method' | 'form'> = {
   fitness_samples: 0,
   black_box_budget_share: 0.2,
   eval_samples: 0,
+  bn_calibration_samples: 2048,
   benchmark_dir: null,
   arch: null,
   supernet: null,

@@ -174,3 +174,33 @@ test('train from scratch and fine-tune a found architecture; evaluate the runs',
   assert.equal(search.acc, JSON.parse(readFileSync(arch, 'utf8')).inherited_test_acc);
   await assert.rejects(resumeRun(tr.dir, {}, { progress: quiet }), /has finished \(status done\); nothing to resume/);
 });
+
+test('BatchNorm calibration: statistics recomputed per architecture, independent of the shared ones, which are restored', async () => {
+  const { createSpace } = await import('../spaces/index.js');
+  const { createRunLoaders, syntheticDataset } = await import('./data.js');
+  const { evaluateArchitecture } = await import('./evaluate.js');
+  const { manualSeed, noGrad, tidy } = await import('../tensor/index.js');
+  manualSeed(5);
+  const c = tinyConfig('toy-cell/tanglenas', join(tmp.dir, 'unused'), { bn_calibration_samples: 32 });
+  const space = createSpace('toy-cell');
+  const loaders = createRunLoaders(syntheticDataset('fashion-mnist', 48, 16, 0), c);
+  try {
+    const arch = space.randomArchitecture(() => 0.7);
+    const valid = loaders.validEval(0)!;
+    const cal = loaders.calibration()!;
+    assert.equal(cal.batches, 2);
+    const buffers = () => space.supernet.namedBuffers().map(([, b]) => b.toArray());
+    const before = buffers();
+    const a = evaluateArchitecture(space, arch, valid, cal);
+    assert.deepEqual(buffers(), before, 'shared statistics not restored');
+    assert.deepEqual(evaluateArchitecture(space, arch, valid, cal), a);
+    // Different shared statistics, same calibrated result.
+    noGrad(() => space.supernet.namedBuffers().forEach(([n, b]) => n.endsWith('running_var') && tidy(() => b.mul_(3).add_(0.5))));
+    assert.deepEqual(evaluateArchitecture(space, arch, valid, cal), a);
+    assert.notDeepEqual(evaluateArchitecture(space, arch, valid, null), a);
+    assert.equal(space.supernet.training, true);
+  } finally {
+    loaders.close();
+    space.supernet.dispose();
+  }
+});

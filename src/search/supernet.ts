@@ -38,6 +38,8 @@ export interface LoopState {
   /** Running sums of the epoch and of the current log window (checkpointed, so resumed averages match). */
   epochSums: Window;
   logSums: Window;
+  /** Measured cost of an evaluation pass per image (budget_fit reserves the final test pass). */
+  evalMsPerImage: number;
 }
 
 interface Window {
@@ -80,7 +82,7 @@ export class SupernetTrainer {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
     }
     this.stepsPerEpoch = c.steps_per_epoch || loaders.train.batchesPerEpoch;
-    this.state = { epoch: 0, step: 0, globalStep: 0, plannedEpochs: c.epochs, finished: false, stopped: false, startMs: 0, epochSums: emptyWindow(), logSums: emptyWindow() };
+    this.state = { epoch: 0, step: 0, globalStep: 0, plannedEpochs: c.epochs, finished: false, stopped: false, startMs: 0, epochSums: emptyWindow(), logSums: emptyWindow(), evalMsPerImage: 0 };
   }
 
   get phase(): string {
@@ -180,7 +182,9 @@ export class SupernetTrainer {
       extra.benchmark_key = this.space.benchmarkKey(arch);
       this.#validEval ??= this.loaders.validEval(c.eval_samples);
       if (this.#validEval) {
-        const r = evaluateArchitecture(this.space, arch, this.#validEval);
+        const t0 = Date.now();
+        const r = evaluateArchitecture(this.space, arch, this.#validEval, this.loaders.calibration());
+        this.state.evalMsPerImage = (Date.now() - t0) / Math.max(1, r.n);
         extra.valid_acc = r.acc;
         extra.valid_loss = r.loss;
         line += `  valid acc ${(100 * r.acc).toFixed(1)}%`;
@@ -254,7 +258,9 @@ export class SupernetTrainer {
         // count, so fixing it now changes nothing already done.
         const now = this.clock.ms();
         const epochMs = Math.max(1, now - s.startMs);
-        const fit = Math.max(1, Math.min(c.epochs, 1 + Math.floor((0.97 * this.budgetMs - now) / epochMs)));
+        // Leave time for the final test pass of the search's result.
+        const reserve = this.state.evalMsPerImage * this.loaders.test.samples;
+        const fit = Math.max(1, Math.min(c.epochs, 1 + Math.floor((0.97 * this.budgetMs - now - reserve) / epochMs)));
         s.plannedEpochs = fit;
         this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch_s: epochMs / 1000, planned_epochs: fit, budget_minutes: this.budgetMs / 60000 });
         p.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${fit} epoch${fit === 1 ? '' : 's'} in the budget`);

@@ -52,6 +52,7 @@ export function tinyConfig(preset: string, runDir: string, o: PartialConfig = {}
     loader_workers: 0,
     arch_lr: 0.03,
     threads: 1,
+    bn_calibration_samples: 32,
     generations: 3,
     rs_iters: 12,
     run_dir: runDir,
