@@ -229,7 +229,9 @@ function timeSteps(m: Model, n: number): StepTimes {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     r.losses.push(m.step());
-    r.ms.push(performance.now() - t0);
+    const t1 = performance.now();
+    r.ms.push(t1 - t0);
+    stepIntervals.push([t0, t1]);
     const c = process.cpuUsage(c0);
     r.cpu_ms.push((c.user + c.system) / 1e3);
     r.faults.push(process.resourceUsage().minorPageFault - f0);
@@ -311,32 +313,45 @@ class Worker {
 
 // ------------------------------------------------------------------ GC accounting
 
+/** Wall-clock intervals of the tanglenas steps being timed, for attributing GC pauses. */
+const stepIntervals: [number, number][] = [];
+
+/** V8 GC pauses that started inside a timed tanglenas step (not those while the PyTorch side ran). */
 function gcMeter(): { ms: () => number; count: () => number; stop: () => void } {
-  let ms = 0;
-  let count = 0;
+  const entries: { start: number; duration: number }[] = [];
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      ms += e.duration;
-      count++;
-    }
+    for (const e of list.getEntries()) entries.push({ start: e.startTime, duration: e.duration });
   });
   obs.observe({ entryTypes: ['gc'] });
-  return { ms: () => ms, count: () => count, stop: () => obs.disconnect() };
+  const inStep = (): { start: number; duration: number }[] =>
+    entries.filter((e) => stepIntervals.some(([a, b]) => e.start >= a && e.start <= b));
+  return {
+    ms: () => inStep().reduce((s, e) => s + e.duration, 0),
+    count: () => inStep().length,
+    stop: () => obs.disconnect(),
+  };
 }
 /** PerformanceObserver entries arrive on the event loop: yield once before reading. */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 // ------------------------------------------------------------------ per-op overhead probes
 
-function countCalls(native: NativeTable, fn: () => void): Map<string, number> {
-  const counts = new Map<string, number>();
+/** Counts N-API calls made by fn, and the tensor handles it created that were never freed. */
+function countCalls(native: NativeTable, fn: () => void): { calls: number; leaked: Map<string, number> } {
+  let calls = 0;
+  const live = new Map<unknown, string>();
+  const isHandle = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof ArrayBuffer);
   const saved = new Map<string, NativeTable[string]>();
   for (const [k, f] of Object.entries(native)) {
     if (typeof f !== 'function') continue;
     saved.set(k, f);
     native[k] = (...args: unknown[]) => {
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-      return f(...args);
+      calls++;
+      const r: unknown = f(...args);
+      if (k === 'free') live.delete(args[0]);
+      else if (isHandle(r)) live.set(r, k);
+      else if (Array.isArray(r)) for (const h of r) if (isHandle(h)) live.set(h, k);
+      return r;
     };
   }
   try {
@@ -344,7 +359,9 @@ function countCalls(native: NativeTable, fn: () => void): Map<string, number> {
   } finally {
     for (const [k, f] of saved) native[k] = f;
   }
-  return counts;
+  const leaked = new Map<string, number>();
+  for (const k of live.values()) leaked.set(k, (leaked.get(k) ?? 0) + 1);
+  return { calls, leaked };
 }
 
 interface TinyOps {
@@ -479,7 +496,6 @@ async function compare(args: Args): Promise<void> {
     const tiny = tinyOps(L, native, tinyN);
     const pyTiny = (((await py.request({ cmd: 'tinyops', n: tinyN })).ms_total as number) * 1e3) / tinyN;
     const calls = { conv: countCalls(native, () => models.conv.step()), tfm: countCalls(native, () => models.tfm.step()) };
-    const total = (m: Map<string, number>): number => [...m.values()].reduce((s, v) => s + v, 0);
     const loadEnd = load();
 
     // ---------------------------------------------------------------- report
@@ -519,11 +535,13 @@ async function compare(args: Args): Promise<void> {
       `tfm ${firstLoss.tfm[0].toPrecision(7)} vs ${firstLoss.tfm[1].toPrecision(7)}`);
     console.log(`per-op overhead, 1-element add, us per op (1e5 calls): tanglenas in tidy ${f3(tiny.tidyAdd)}, with dispose() ${f3(tiny.disposeAdd)}, ` +
       `raw addon add+free ${f3(tiny.rawAddFree)}, raw add left to GC ${f3(tiny.gcAdd)}, bare N-API call ${f3(tiny.rawNumel)}; PyTorch ${f3(pyTiny)}`);
-    console.log(`N-API calls per step: conv ${total(calls.conv)}, tfm ${total(calls.tfm)}; at the in-tidy rate that is ` +
-      `${f3((total(calls.conv) * tiny.tidyAdd) / 1e3)} and ${f3((total(calls.tfm) * tiny.tidyAdd) / 1e3)} ms per step`);
-    console.log(`GC during the timed tanglenas steps: ${gcCount} collections, ${f1(gcMs)} ms in all = ${f3(gcMs / tsSteps)} ms per step`);
-    console.log(`RSS MB after warm-up and after each round: tanglenas [${rss.ts.map(f1).join(', ')}], PyTorch [${rss.py.map(f1).join(', ')}]; ` +
-      `tanglenas at exit ${f1(rssMb())}`);
+    console.log(`N-API calls per step: conv ${calls.conv.calls}, tfm ${calls.tfm.calls}; at the in-tidy rate that is ` +
+      `${f3((calls.conv.calls * tiny.tidyAdd) / 1e3)} and ${f3((calls.tfm.calls * tiny.tidyAdd) / 1e3)} ms per step`);
+    const leaks = (m: Map<string, number>): string => (m.size ? [...m].map(([k, v]) => `${k} x${v}`).join(', ') : 'none');
+    console.log(`tensor handles a step leaves unfreed: conv ${leaks(calls.conv.leaked)}, tfm ${leaks(calls.tfm.leaked)}`);
+    console.log(`V8 GC pauses inside the timed tanglenas steps: ${gcCount}, ${f1(gcMs)} ms in all = ${f3(gcMs / tsSteps)} ms per step`);
+    console.log(`RSS MB after warm-up and after each round: tanglenas [${rss.ts.map(f1).join(', ')}], PyTorch [${rss.py.map(f1).join(', ')}]`);
+    console.log(`RSS MB at the end of the timed steps: tanglenas ${f1(rss.ts[rss.ts.length - 1])}, PyTorch ${f1(rss.py[rss.py.length - 1])}`);
     console.log(`load average at start ${loadStart}, at end ${loadEnd} (the machine is shared: compare the per-round ratios and rerun when busy)`);
   } finally {
     await py.quit();
