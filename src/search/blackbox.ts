@@ -198,7 +198,7 @@ export class BlackBoxSearch {
         }
         this.#evaluate(key);
         const b = this.best();
-        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: genTimes.length ? genTimes.reduce((x, y) => x + y) / genTimes.length / 1000 : undefined, fields: { evaluated: Object.keys(s.visited).length, best: b ? b.fitness : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
+        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: genTimes.length ? genTimes.reduce((x, y) => x + y) / genTimes.length / 1000 : undefined, fields: { evaluated: Object.keys(s.visited).length, best: b ? `${(100 * b.fitness).toFixed(1)}%` : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
       }
       if (stopped) {
         status = 'stopped';

@@ -224,7 +224,7 @@ function runSearchKind(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
       time_s: clock.seconds(),
     };
     writeJsonAtomic(run.file('architecture.json'), result);
-    report(p, result, run.dir, space);
+    report(p, result, run.dir);
     return { dir: run.dir, status: r.status, result };
   }
   if (r.status === 'stopped') {
@@ -273,7 +273,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
     time_s: clock.seconds(),
   };
   writeJsonAtomic(run.file('architecture.json'), result);
-  report(p, result, run.dir, space);
+  report(p, result, run.dir);
   return { dir: run.dir, status: r.status, result };
 }
 
@@ -320,7 +320,7 @@ function runTraining(ctx: RunContext, space: SearchSpace, loaders: RunLoaders, b
   }
 }
 
-function report(p: Progress, r: Record<string, unknown>, dir: string, space: SearchSpace): void {
+function report(p: Progress, r: Record<string, unknown>, dir: string): void {
   p.done();
   const hit = r.benchmark as Lookup | null;
   const lines = [''];
@@ -331,8 +331,8 @@ function report(p: Progress, r: Record<string, unknown>, dir: string, space: Sea
   else lines.push(`  benchmark test accuracy: table not available (--benchmark-dir or TANGLENAS_BENCH_DIR)`);
   if (typeof r.supernet_valid_acc === 'number') lines.push(`  supernet validation accuracy: ${(100 * r.supernet_valid_acc).toFixed(2)}%`);
   lines.push(`  test accuracy with the supernet's weights (no retraining): ${(100 * Number(r.inherited_test_acc)).toFixed(2)}%`);
-  lines.push(`files: ${dir} (config.json, metrics.jsonl, architecture.json, supernet.safetensors, checkpoints/)`);
-  void space;
+  const files = ['config.json', 'metrics.jsonl', 'architecture.json', 'supernet.safetensors', 'checkpoints/'].filter((f) => existsSync(join(dir, f)));
+  lines.push(`files: ${dir} (${files.join(', ')})`);
   for (const l of lines) p.log(l);
 }
 
@@ -385,7 +385,8 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
         net.dispose();
       }
     } else {
-      loadSupernet(run.dir, space);
+      // A black-box run searched someone else's supernet.
+      loadSupernet(info.command === 'black-box' && c.supernet ? c.supernet : run.dir, space);
       if (o.arch) arch = parseArchitecture(space, o.arch);
       else if (existsSync(run.file('architecture.json'))) {
         const a = readJson<{ architecture?: unknown }>(run.file('architecture.json'), 'architecture file');

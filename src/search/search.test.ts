@@ -151,6 +151,9 @@ test('black-box stage on a trained supernet: stopped by its budget anywhere, res
   assert.deepEqual(pick(resumed), pick(full));
   const gens = (d: string) => metrics(d).filter((x) => x.kind === 'generation').map(({ time_s: _t, rss_mb: _r, ...x }) => x);
   assert.deepEqual(gens(resumed.dir), gens(full.dir));
+  // evaluate finds the supernet the black-box run searched.
+  const ev = await evaluateRun(full.dir, { progress: quiet });
+  assert.equal(ev.acc, (full.result as Record<string, number>).inherited_test_acc);
 });
 
 test('train from scratch and fine-tune a found architecture; evaluate the runs', async () => {

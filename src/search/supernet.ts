@@ -245,7 +245,7 @@ export class SupernetTrainer {
           done: s.epoch * this.stepsPerEpoch + s.step,
           total: s.plannedEpochs * this.stepsPerEpoch,
           rate: perStep,
-          fields: { loss: r.trainLoss, acc: r.trainAcc, 'arch loss': this.sampler.trainsAlpha ? r.archLoss : null },
+          fields: { loss: r.trainLoss, acc: `${(100 * r.trainAcc).toFixed(1)}%`, 'arch loss': this.sampler.trainsAlpha ? r.archLoss : null },
           genotype: this.sampler.trainsAlpha ? shortArch(this.space, this.space.genotype()) : undefined,
         });
         const byTime = c.checkpoint_minutes > 0 && Date.now() - this.#lastCheckpoint >= c.checkpoint_minutes * 60_000;

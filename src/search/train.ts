@@ -117,7 +117,7 @@ export class NetworkTrainer {
         if (s.globalStep % c.log_every === 0) {
           this.ctx.run.metric({ kind: 'step', phase: 'train', epoch: s.epoch, step: s.step, global_step: s.globalStep, train_loss: r.loss, train_acc: r.acc, lr: this.optimizer.lr, time_s: +this.clock.seconds().toFixed(3), rss_mb: rssMb() });
         }
-        p.update({ phase: `train ${s.epoch + 1}/${s.plannedEpochs}`, done: s.epoch * this.stepsPerEpoch + s.step, total: s.plannedEpochs * this.stepsPerEpoch, rate: times.reduce((a, b) => a + b, 0) / times.length / 1000, fields: { loss: r.loss, acc: r.acc } });
+        p.update({ phase: `train ${s.epoch + 1}/${s.plannedEpochs}`, done: s.epoch * this.stepsPerEpoch + s.step, total: s.plannedEpochs * this.stepsPerEpoch, rate: times.reduce((a, b) => a + b, 0) / times.length / 1000, fields: { loss: r.loss, acc: `${(100 * r.acc).toFixed(1)}%` } });
         const byTime = c.checkpoint_minutes > 0 && Date.now() - this.#lastCheckpoint >= c.checkpoint_minutes * 60_000;
         const bySteps = c.checkpoint_every_steps > 0 && s.globalStep % c.checkpoint_every_steps === 0;
         if ((byTime || bySteps) && s.step < this.stepsPerEpoch) this.checkpoint();
