@@ -14,7 +14,7 @@ time.perf_counter, so pipe latency never enters a measurement.
   {"cmd": "info"}                          -> versions, thread counts
   {"cmd": "setup"}                         -> builds both models (seeded), first losses
   {"cmd": "steps", "model": "conv"|"tfm", "n": N}  -> {"ms", "cpu_ms", "faults", "foreign", "losses"}: per step
-  {"cmd": "sgemm", "n": 2048, "reps": R}   -> {"ms": [...]}
+  {"cmd": "sgemm", "n": 2048, "reps": R}   -> {"ms", "foreign"}: per call
   {"cmd": "tinyops", "n": 100000}          -> {"ms_total": x}
   {"cmd": "rss"}                           -> {"rss_mb": x}
   {"cmd": "quit"}
@@ -194,14 +194,17 @@ def main():
                 torch.manual_seed(2)
                 a = torch.randn([n, n])
                 b = torch.randn([n, n])
-                ms = []
+                ms, foreign = [], []
                 with torch.no_grad():
                     for _ in range(int(req['reps'])):
+                        s0 = machine_jiffies()
+                        c0 = time.process_time()
                         t0 = time.perf_counter()
                         c = a.matmul(b)
                         ms.append((time.perf_counter() - t0) * 1e3)
+                        foreign.append(foreign_share(s0, machine_jiffies(), (time.process_time() - c0) * 1e3))
                         del c
-                rep = {'ms': ms}
+                rep = {'ms': ms, 'foreign': foreign}
             elif cmd == 'tinyops':
                 n = int(req['n'])
                 a = torch.ones([1])
