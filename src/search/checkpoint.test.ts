@@ -1,0 +1,148 @@
+// Checkpoint files, run directories, the comparison table and the progress
+// output: the parts of a run that are not training.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Linear } from '../nn/linear.js';
+import { SGD } from '../nn/optim/sgd.js';
+import { manualSeed, noGrad, rand, tidy } from '../tensor/index.js';
+import { CheckpointBuilder, loadCheckpoint, restoreModule, restoreOptimizer, restoreRng } from './checkpoint.js';
+import { planCompare, summarizeCompare } from './compare.js';
+import { Progress } from './progress.js';
+import { RunDir, writeJsonAtomic } from './rundir.js';
+import { tempDir } from './test-util.js';
+
+function trainOnce(net: Linear, opt: SGD): void {
+  tidy(() => {
+    const x = rand([4, 3]);
+    opt.zeroGrad();
+    net.forward(x).square().sum().backward();
+    opt.step();
+  });
+}
+
+test('checkpoints: one file restores weights, optimizer buffers and the RNG; a damaged newest file falls back to the previous one', () => {
+  const t = tempDir();
+  try {
+    manualSeed(1);
+    const net = new Linear(3, 2);
+    const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+    trainOnce(net, opt);
+    new CheckpointBuilder().module('model', net).optimizer('weights', opt).rng().set('loop', { step: 1 }).save(t.dir);
+    trainOnce(net, opt);
+    new CheckpointBuilder().module('model', net).optimizer('weights', opt).rng().set('loop', { step: 2 }).save(t.dir);
+    const expected = noGrad(() => net.weight.toArray());
+    const nextDraw = tidy(() => rand([3]).toArray());
+    assert.ok(existsSync(join(t.dir, 'prev.safetensors')));
+    assert.deepEqual(JSON.parse(readFileSync(join(t.dir, 'last.json'), 'utf8')).loop, { step: 2 });
+
+    const net2 = new Linear(3, 2);
+    const opt2 = new SGD(net2.parameters(), { lr: 0.1, momentum: 0.9 });
+    const ck = loadCheckpoint(t.dir)!;
+    restoreModule(ck, 'model', net2);
+    restoreOptimizer(ck, 'weights', opt2);
+    restoreRng(ck);
+    ck.dispose();
+    assert.deepEqual(noGrad(() => net2.weight.toArray()), expected);
+    assert.deepEqual(tidy(() => rand([3]).toArray()), nextDraw);
+    assert.ok(opt2.getState(net2.weight)?.buffers.has('momentum_buffer'));
+
+    // A torn or foreign newest file: the previous checkpoint, with a note.
+    writeFileSync(join(t.dir, 'last.safetensors'), 'garbage');
+    const fallback = loadCheckpoint(t.dir)!;
+    assert.deepEqual(fallback.state.loop, { step: 1 });
+    assert.match(fallback.skipped[0], /last.safetensors: /);
+    fallback.dispose();
+    // Killed between the two renames: `next` is complete and newest.
+    renameSync(join(t.dir, 'prev.safetensors'), join(t.dir, 'next.safetensors'));
+    assert.deepEqual(loadCheckpoint(t.dir)!.state.loop, { step: 1 });
+    writeFileSync(join(t.dir, 'next.safetensors'), 'x');
+    assert.throws(() => loadCheckpoint(t.dir), /no readable checkpoint in '.*':\n {2}.*last.safetensors: .*\n {2}.*next.safetensors: .*\nthe run cannot continue from it/);
+    // A checkpoint of another model is refused by name.
+    new CheckpointBuilder().module('model', new Linear(5, 2)).save(t.dir);
+    const other = loadCheckpoint(t.dir)!;
+    assert.throws(() => restoreModule(other, 'model', net2), /does not fit this model .*weight.* has shape \[2, 5\] but the module expects \[2, 3\]/);
+    assert.throws(() => restoreOptimizer(other, 'weights', opt2), /has no state for optimizer 'weights'/);
+    other.dispose();
+    assert.equal(loadCheckpoint(join(t.dir, 'empty-dir-that-is-missing')), null);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('run directories: never reused by a new run; leftovers of killed writes removed on resume; metrics cut back', () => {
+  const t = tempDir();
+  try {
+    const run = new RunDir(join(t.dir, 'r'));
+    run.create();
+    writeJsonAtomic(run.configPath, {});
+    assert.throws(() => new RunDir(join(t.dir, 'r')).create(), /already holds a run; continue it with --resume/);
+    assert.throws(() => new RunDir(join(t.dir, 'nope')).open(), /does not exist; check the path given to --resume/);
+    mkdirSync(join(t.dir, 'plain'));
+    assert.throws(() => new RunDir(join(t.dir, 'plain')).open(), /is not a run directory \(no config.json\)/);
+    run.metric({ a: 1 });
+    const bytes = run.metricsBytes();
+    run.metric({ a: 2 });
+    writeFileSync(join(run.checkpointDir, '.last.safetensors.1.2.tmp'), 'partial');
+    run.open();
+    assert.ok(!existsSync(join(run.checkpointDir, '.last.safetensors.1.2.tmp')));
+    run.truncateMetrics(bytes);
+    assert.deepEqual(run.readMetrics(), [{ a: 1 }]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('compare: plan starts, resumes or skips each method x seed; the table aggregates the results', () => {
+  const t = tempDir();
+  try {
+    const out = join(t.dir, 'cmp');
+    const mk = (name: string, status: string, acc: number | null, budget = 1) => {
+      const d = join(out, name);
+      mkdirSync(d, { recursive: true });
+      writeJsonAtomic(join(d, 'config.json'), { budget_minutes: budget });
+      writeJsonAtomic(join(d, 'status.json'), { status });
+      if (acc !== null) writeJsonAtomic(join(d, 'architecture.json'), { architecture: { a: 1 }, benchmark: { testAcc: acc }, inherited_test_acc: 0.5, time_s: 60, epochs: 3 });
+    };
+    mk('tanglenas-seed0', 'done', 91);
+    mk('tanglenas-seed1', 'done', 90);
+    mk('spos-es-seed0', 'stopped', 89.5);
+    mk('spos-es-seed1', 'running', null);
+    const plan = planCompare({ space: 'toy-cell', methods: ['tanglenas', 'spos-es'], seeds: [0, 1, 2], budgetMinutes: 1, out, sets: ['threads=1'] });
+    assert.deepEqual(plan.map((p) => `${p.method}/${p.seed}:${p.action}`), ['tanglenas/0:done', 'tanglenas/1:done', 'tanglenas/2:start', 'spos-es/0:done', 'spos-es/1:resume', 'spos-es/2:start']);
+    assert.deepEqual(plan[2].args.slice(0, 3), ['search', '--preset', 'toy-cell/tanglenas']);
+    assert.ok(plan[2].args.includes('budget_fit=true') && plan[2].args.includes('threads=1'));
+    assert.deepEqual(plan[4].args.slice(0, 3), ['two-stage', '--resume', join(out, 'spos-es-seed1')]);
+    // A larger budget continues a run the smaller one stopped.
+    assert.equal(planCompare({ space: 'toy-cell', methods: ['spos-es'], seeds: [0], budgetMinutes: 2, out, sets: [] })[0].action, 'resume');
+    assert.throws(() => planCompare({ space: 'toy-cell', methods: ['retrain'], seeds: [0], budgetMinutes: 1, out, sets: [] }), /'retrain' is not a search preset of toy-cell/);
+    const s = summarizeCompare(out, 'toy-cell', 1);
+    assert.match(s.markdown, /\| tanglenas \| 2\/2 \| 90.50 ± 0.71 \| 91.00, 90.00 \| 50.00 ± 0.00 \|/);
+    assert.match(s.markdown, /\| spos-es \| 1\/2 \| 89.50 ± 0.00 \|/);
+    assert.ok(existsSync(join(out, 'results.md')) && existsSync(join(out, 'results.json')));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('progress: a redrawn status line with bar and ETA on a terminal, log lines otherwise, nothing when quiet', () => {
+  const out: string[] = [];
+  const status: string[] = [];
+  const tty = new Progress({ tty: true, write: (s) => out.push(s), writeStatus: (s) => status.push(s) });
+  tty.update({ phase: 'search 1/4', done: 10, total: 40, rate: 2, fields: { loss: 1.2345, 'arch loss': null }, genotype: 'sep3,dil5' });
+  assert.match(status[0], /^\r\x1b\[Ksearch 1\/4 \[######\.{18}\]  25% ETA 1m00s {2}loss 1\.234 {2}sep3,dil5$/);
+  tty.log('epoch 1');
+  assert.deepEqual(out, ['epoch 1\n']);
+  assert.equal(status[1], '\r\x1b[K'); // the status line is cleared before a log line
+  const plain: string[] = [];
+  const p = new Progress({ tty: false, write: (s) => plain.push(s), writeStatus: (s) => plain.push(`STATUS ${s}`) });
+  p.update({ phase: 'x', done: 1, total: 2 });
+  p.log('line');
+  assert.deepEqual(plain, ['line\n']);
+  const q: string[] = [];
+  const quiet = new Progress({ quiet: true, tty: true, write: (s) => q.push(s), writeStatus: (s) => q.push(s) });
+  quiet.update({ phase: 'x', done: 1, total: 2 });
+  quiet.log('line');
+  assert.deepEqual(q, []);
+});
