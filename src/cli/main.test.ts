@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -120,4 +120,21 @@ test('cli: bad commands, flags, keys and values give one clear line and exit cod
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('cli data: finds Debian Fashion-MNIST offline and prints the verified files with their sha256; bad names exit non-zero', { skip: !existsSync('/usr/share/datasets/fashion-mnist') }, () => {
+  const r = run('data', 'fashion-mnist', '--offline', '--quiet');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^fashion-mnist: (debian|cache|user)/);
+  const shared = join(process.cwd(), '..', 'shared', 'data', 'checksums', 'fashion-mnist.sha256');
+  const lines = r.stdout.trim().split('\n').slice(1).map((l) => l.trim());
+  assert.equal(lines.length, 4);
+  if (existsSync(shared) && r.stdout.includes('debian')) {
+    const expected = new Set(readFileSync(shared, 'utf8').trim().split('\n').map((l) => l.trim().replace(/\s+/, '  ')));
+    for (const l of lines) assert.ok(expected.has(l), `${l} is not in ${shared}`);
+  }
+  const bad = run('data', 'imagenet', '--offline');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /imagenet/);
+  assert.equal(run('data').status, 2);
 });

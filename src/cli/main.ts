@@ -27,6 +27,7 @@ const COMMAND_HELP: Record<string, string> = {
   spaces: 'list the registered search spaces',
   samplers: 'list the registered architecture samplers',
   info: 'libtorch build, threads and devices',
+  data: 'fetch or find a dataset (cifar10, fashion-mnist) and verify its sha256',
 };
 
 const USAGE = `usage: tanglenas <command> [options]
@@ -420,6 +421,11 @@ async function main(argv: string[]): Promise<void> {
     case 'samplers': {
       const { listSamplers } = await import('../nas/samplers/index.js');
       for (const s of listSamplers()) console.log(`${s.name.padEnd(8)} ${s.description}`);
+      return;
+    }
+    case 'data': {
+      const { dataCommand } = await import('./data.js');
+      await dataCommand(rest);
       return;
     }
     case 'info': {
