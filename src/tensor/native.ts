@@ -1,6 +1,7 @@
-// Loads the libtorch addon. The thread count must be in the environment before
-// the library loads: OpenMP reads OMP_NUM_THREADS once at start-up, and calling
-// set_num_threads afterwards was measured 2.4x slower on a conv step (issue 2).
+// Loads the libtorch addon. The thread count goes into the environment before the
+// library loads: OpenMP reads OMP_NUM_THREADS once at start-up, and without it
+// libtorch's own default on these VMs is 1 thread (bench/engine --threads-experiment:
+// 2 threads 413 ms, default 762 ms per conv step; setNumThreads(2) later: 419 ms).
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

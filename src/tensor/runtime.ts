@@ -6,7 +6,8 @@ export function getNumThreads(): number {
 }
 /**
  * Changes the intra-op thread count after start-up. Prefer TANGLENAS_THREADS in
- * the environment: it applies before libtorch loads, which measured faster.
+ * the environment: it applies before libtorch loads (same speed, measured) and also
+ * covers OpenMP users outside libtorch's pool such as OpenBLAS.
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new TypeError(`setNumThreads(${n}): need a positive integer`);
