@@ -56,3 +56,14 @@ export function sameFloatDtype(owner: string, x: Tensor, want: DType): void {
     throw new TypeError(`${owner}.forward: input dtype is ${got} but the parameters are ${want}; convert with x.to('${want}')`);
   }
 }
+
+/** Checks an NCHW input with `channels` channels; `fix` says what to change when the count differs. */
+export function nchwInput(owner: string, x: unknown, channels: number, fix: (got: number) => string): number[] {
+  const s = isTensor(owner, x).shape;
+  if (s.length !== 4) {
+    const hint = s.length === 3 ? '; add a batch dim with x.unsqueeze(0)' : '';
+    throw new Error(`${owner}.forward: expected a 4-D input [N, ${channels}, H, W], got ${s.length}-D ${fmtShape(s)}${hint}`);
+  }
+  if (s[1] !== channels) throw new Error(`${owner}.forward: expected input [N, ${channels}, H, W], got ${fmtShape(s)} with ${s[1]} channels; ${fix(s[1])}`);
+  return s;
+}

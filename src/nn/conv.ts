@@ -1,8 +1,8 @@
 // Conv2d on NCHW input, initialised like torch.nn.Conv2d.
 import { F } from '../tensor/index.js';
-import { zeros, type DType, type Tensor } from '../tensor/tensor.js';
-import { fmtShape, floatDtype, intPair, isTensor, positiveInt, sameFloatDtype } from './check.js';
-import { fanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
+import { fmtShape, floatDtype, intPair, nchwInput, positiveInt, sameFloatDtype } from './check.js';
+import { defaultWeightAndBias } from './init.js';
 import { Layer, onDevice, type LayerOptions } from './layer.js';
 
 type Pair = number | [number, number];
@@ -56,15 +56,7 @@ export class Conv2d extends Layer {
     this.#name = `Conv2d(${inChannels}, ${outChannels}, kernel=${fmtShape(this.kernelSize)})`;
 
     const [kh, kw] = this.kernelSize;
-    const w = zeros([outChannels, inChannels / this.groups, kh, kw], { dtype: this.#dtype, device: 'cpu' });
-    kaimingUniform_(w, { a: Math.sqrt(5) });
-    let b: Tensor | null = null;
-    if (opts.bias ?? true) {
-      b = zeros([outChannels], { dtype: this.#dtype, device: 'cpu' });
-      const [fanIn] = fanInAndFanOut(w);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(b, -bound, bound);
-    }
+    const { weight: w, bias: b } = defaultWeightAndBias([outChannels, inChannels / this.groups, kh, kw], opts.bias ?? true, this.#dtype);
     this.weight = this.param('weight', onDevice(w, opts.device));
     this.bias = b === null ? null : this.param('bias', onDevice(b, opts.device));
   }
@@ -76,18 +68,7 @@ export class Conv2d extends Layer {
 
   forward(x: Tensor): Tensor {
     const who = this.#name;
-    isTensor(who, x);
-    const s = x.shape;
-    if (s.length !== 4) {
-      const fix = s.length === 3 ? '; add a batch dim with x.unsqueeze(0)' : '';
-      throw new Error(`${who}.forward: expected a 4-D input [N, ${this.inChannels}, H, W], got ${s.length}-D ${fmtShape(s)}${fix}`);
-    }
-    if (s[1] !== this.inChannels) {
-      throw new Error(
-        `${who}.forward: expected input [N, ${this.inChannels}, H, W], got ${fmtShape(s)} with ${s[1]} channels; ` +
-          `the previous layer must output ${this.inChannels} channels (or build this layer with inChannels=${s[1]})`,
-      );
-    }
+    const s = nchwInput(who, x, this.inChannels, (c: number) => `the previous layer must output ${this.inChannels} channels (or build this layer with inChannels=${c})`);
     sameFloatDtype(who, x, this.#dtype);
     const [kh, kw] = this.kernelSize;
     const [dh, dw] = this.dilation;

@@ -5,7 +5,7 @@
 // leaf that requires grad are otherwise refused by autograd.
 import { noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/scope.js';
-import { randn, where, type Tensor } from '../tensor/tensor.js';
+import { randn, where, zeros, type DType, type Tensor } from '../tensor/tensor.js';
 import { fmtShape } from './check.js';
 
 export type Nonlinearity =
@@ -132,4 +132,19 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, maxRou
     }
     return t.clamp_(a, b);
   });
+}
+
+/**
+ * torch.nn.Linear/Conv2d's default parameters: weight kaiming_uniform(a = sqrt(5)),
+ * bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)). Drawn on the CPU (same values on every device).
+ */
+export function defaultWeightAndBias(shape: number[], bias: boolean, dtype: DType): { weight: Tensor; bias: Tensor | null } {
+  const w = zeros(shape, { dtype, device: 'cpu' });
+  kaimingUniform_(w, { a: Math.sqrt(5) });
+  if (!bias) return { weight: w, bias: null };
+  const b = zeros([shape[0]], { dtype, device: 'cpu' });
+  const [fanIn] = fanInAndFanOut(w);
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  uniform_(b, -bound, bound);
+  return { weight: w, bias: b };
 }

@@ -1,8 +1,8 @@
 // Linear: y = x W^T + b with W [out, in], initialised like torch.nn.Linear.
 import { F } from '../tensor/index.js';
-import { zeros, type DType, type Tensor } from '../tensor/tensor.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
 import { fmtShape, floatDtype, isTensor, positiveInt, sameFloatDtype } from './check.js';
-import { fanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
+import { defaultWeightAndBias } from './init.js';
 import { Layer, onDevice, type LayerOptions } from './layer.js';
 
 export interface LinearOptions extends LayerOptions {
@@ -22,15 +22,7 @@ export class Linear extends Layer {
     this.inFeatures = positiveInt(who, 'inFeatures', inFeatures);
     this.outFeatures = positiveInt(who, 'outFeatures', outFeatures);
     this.#dtype = floatDtype(who, opts.dtype);
-    const w = zeros([outFeatures, inFeatures], { dtype: this.#dtype, device: 'cpu' });
-    kaimingUniform_(w, { a: Math.sqrt(5) });
-    let b: Tensor | null = null;
-    if (opts.bias ?? true) {
-      b = zeros([outFeatures], { dtype: this.#dtype, device: 'cpu' });
-      const [fanIn] = fanInAndFanOut(w);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(b, -bound, bound);
-    }
+    const { weight: w, bias: b } = defaultWeightAndBias([outFeatures, inFeatures], opts.bias ?? true, this.#dtype);
     this.weight = this.param('weight', onDevice(w, opts.device));
     this.bias = b === null ? null : this.param('bias', onDevice(b, opts.device));
   }

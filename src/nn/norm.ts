@@ -4,7 +4,7 @@
 import { noGrad } from '../tensor/autograd.js';
 import { F } from '../tensor/index.js';
 import { ones, zeros, scalar, type DType, type Tensor } from '../tensor/tensor.js';
-import { finiteNumber, floatDtype, fmtShape, isTensor, positiveInt, sameFloatDtype } from './check.js';
+import { finiteNumber, floatDtype, fmtShape, isTensor, nchwInput, positiveInt, sameFloatDtype } from './check.js';
 import { Layer, onDevice, type LayerOptions } from './layer.js';
 
 export interface BatchNormOptions extends LayerOptions {
@@ -74,18 +74,7 @@ export class BatchNorm2d extends Layer {
 
   forward(x: Tensor): Tensor {
     const who = this.#name;
-    isTensor(who, x);
-    const s = x.shape;
-    if (s.length !== 4) {
-      const fix = s.length === 3 ? '; add a batch dim with x.unsqueeze(0)' : '';
-      throw new Error(`${who}.forward: expected a 4-D input [N, ${this.numFeatures}, H, W], got ${s.length}-D ${fmtShape(s)}${fix}`);
-    }
-    if (s[1] !== this.numFeatures) {
-      throw new Error(
-        `${who}.forward: expected input [N, ${this.numFeatures}, H, W], got ${fmtShape(s)} with ${s[1]} channels; ` +
-          `build the layer with numFeatures=${s[1]} or fix the previous layer's output channels`,
-      );
-    }
+    const s = nchwInput(who, x, this.numFeatures, (c: number) => `build the layer with numFeatures=${c} or fix the previous layer's output channels`);
     sameFloatDtype(who, x, this.#dtype);
     // Batch statistics in training mode, and in eval mode when none are tracked.
     const useBatchStats = this.training || !this.trackRunningStats;
