@@ -4,6 +4,7 @@
 // count, batches and loss, generation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { oneHotOutputs } from './test-util.js';
 import { createSpace } from './index.js';
 import { createGptSpace, generate, GptSpace, GptSubnet, GPT_PRESETS } from './gpt.js';
 import { ArchSample } from '../nas/arch.js';
@@ -43,11 +44,7 @@ test('lm-tiny with biases: every architecture, one-hot superposition == discrete
   let worst = 0;
   for (const arch of archs) {
     tidy(() => {
-      const sup = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'superposition')));
-      const disc = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'discrete')));
-      const net = space.subnet(arch, { inherit: true }).eval();
-      const sub = noGrad(() => net.forward(x));
-      net.dispose();
+      const { sup, disc, sub } = oneHotOutputs(space, arch, x);
       assert.deepEqual(sup.shape, [2, 8, 65]);
       const scale = Math.max(1, sup.abs().max().item());
       const d = Math.max(maxDiff(sup, disc), maxDiff(sup, sub)) / scale;
@@ -72,11 +69,7 @@ test('lm-char: one-hot invariant for random architectures of every depth and emb
     for (let d = 0; d < 3; d++) {
       const arch = { ...space.randomArchitecture(rnd), embed_dim: e, num_layers: d };
       tidy(() => {
-        const sup = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'superposition')));
-        const disc = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'discrete')));
-        const net = space.subnet(arch, { inherit: true }).eval();
-        const sub = noGrad(() => net.forward(x));
-        net.dispose();
+        const { sup, disc, sub } = oneHotOutputs(space, arch, x);
         const scale = Math.max(1, sup.abs().max().item());
         assert.ok(maxDiff(sup, disc) <= 1e-5 * scale && maxDiff(sup, sub) <= 1e-5 * scale, `differ for ${space.encode(arch)}`);
       });

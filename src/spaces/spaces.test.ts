@@ -1,6 +1,7 @@
 // Invariant tests parametrised over the space registry: a new space gets them for free.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { oneHotOutputs } from './test-util.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSpace, listSpaces } from './index.js';
@@ -56,11 +57,7 @@ for (const { name, forms, heavy, testOptions } of listSpaces()) {
       for (let i = 0; i < (form === 'ws' ? 2 : 3); i++) {
         const arch = space.randomArchitecture(rnd);
         tidy(() => {
-          const sup = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'superposition')));
-          const disc = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'discrete')));
-          const net = space.subnet(arch, { inherit: true }).eval();
-          const sub = noGrad(() => net.forward(x));
-          net.dispose();
+          const { sup, disc, sub } = oneHotOutputs(space, arch, x);
           const scale = sup.abs().max().item();
           assert.ok(scale > 0, 'outputs are not all zero');
           assert.ok(maxDiff(sup, disc) <= 1e-5 * Math.max(1, scale), `superposition vs discrete differ by ${maxDiff(sup, disc)} for ${space.encode(arch)}`);
