@@ -17,11 +17,11 @@ export interface ExactCost {
 /** Runs `forward(x)` (batch 1 recommended) and sums conv and linear MACs per sample. */
 export function measureCost(model: Module, forward: () => Tensor, batch: number): ExactCost {
   let macs = 0;
-  const patched: { layer: Conv2d | Linear; original: (x: Tensor) => Tensor }[] = [];
+  const patched: (Conv2d | Linear)[] = [];
   for (const [, m] of model.namedModules()) {
     if (m instanceof Conv2d) {
       const original = m.forward;
-      patched.push({ layer: m, original });
+      patched.push(m);
       m.forward = (x: Tensor) => {
         const y = original.call(m, x);
         const [kh, kw] = m.kernelSize;
@@ -30,7 +30,7 @@ export function measureCost(model: Module, forward: () => Tensor, batch: number)
       };
     } else if (m instanceof Linear) {
       const original = m.forward;
-      patched.push({ layer: m, original });
+      patched.push(m);
       m.forward = (x: Tensor) => {
         const y = original.call(m, x);
         macs += y.numel * m.inFeatures;
@@ -41,7 +41,7 @@ export function measureCost(model: Module, forward: () => Tensor, batch: number)
   try {
     noGrad(() => tidy(() => forward()));
   } finally {
-    for (const { layer } of patched) delete (layer as { forward?: unknown }).forward; // back to the prototype's method
+    for (const layer of patched) delete (layer as { forward?: unknown }).forward; // back to the prototype's method
   }
   return { params: model.numParameters(), flops: macs / batch };
 }
