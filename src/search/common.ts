@@ -53,12 +53,23 @@ export function makeSampler(c: Config): Sampler {
   }
 }
 
-/** Wall time of a run across resumes: what earlier sessions used plus this one. */
+/**
+ * Time of a run across resumes: what earlier sessions used plus this one.
+ * 'cpu' counts this process's CPU time (all threads), so runs sharing a busy
+ * machine still get equal compute for an equal budget.
+ */
 export class Clock {
-  readonly #start = Date.now();
-  constructor(public base = 0) {}
+  readonly #now: () => number;
+  readonly #start: number;
+  constructor(
+    public base = 0,
+    readonly kind: 'wall' | 'cpu' = 'wall',
+  ) {
+    this.#now = kind === 'cpu' ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => Date.now();
+    this.#start = this.#now();
+  }
   ms(): number {
-    return this.base + (Date.now() - this.#start);
+    return this.base + (this.#now() - this.#start);
   }
   seconds(): number {
     return this.ms() / 1000;

@@ -80,6 +80,8 @@ export interface Config {
   threads: number;
   budget_minutes: number;
   budget_fit: boolean;
+  /** What budget_minutes measures: wall time, or this process's CPU time (fair on a shared machine). */
+  budget_clock: 'wall' | 'cpu';
   checkpoint_minutes: number;
   checkpoint_every_steps: number;
   log_every: number;
@@ -165,6 +167,7 @@ export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
   threads: { type: int(0), doc: 'intra-op threads (0 = TANGLENAS_THREADS or all cores)', resumable: true },
   budget_minutes: { type: num(0), doc: 'wall-clock budget of the run in minutes (0 = none); the run stops cleanly and can be resumed', resumable: true },
   budget_fit: { type: bool, doc: 'fit the epoch count to budget_minutes, measured on the first epoch' },
+  budget_clock: { type: oneOf('wall', 'cpu'), doc: "what budget_minutes and time_s measure: 'wall' time, or the process's 'cpu' time (user + system, all threads): equal budgets on a shared machine; with threads=1 one CPU minute is about one quiet wall minute" },
   checkpoint_minutes: { type: num(0), doc: 'also checkpoint every N minutes within an epoch (0 = only at epoch ends)', resumable: true },
   checkpoint_every_steps: { type: int(0), doc: 'also checkpoint every N steps (0 = off)', resumable: true },
   log_every: { type: int(1), doc: 'steps between metric records and log lines', resumable: true },

@@ -94,7 +94,7 @@ function budgetMs(minutes: number): number {
 async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
   const { config: c, run, progress: p } = ctx;
   if (c.threads > 0 && getNumThreads() !== c.threads) setNumThreads(c.threads);
-  const clock = new Clock();
+  const clock = new Clock(0, c.budget_clock);
   run.setStatus({ command: ctx.command, status: 'running', phase: 'setup' });
   let loaders: RunLoaders | null = null;
   let space: SearchSpace | null = null;

@@ -66,6 +66,7 @@ const BASE: Omit<Config, 'space' | 'dataset' | 'method' | 'form'> = {
   threads: 0,
   budget_minutes: 0,
   budget_fit: false,
+  budget_clock: 'wall',
   checkpoint_minutes: 10,
   checkpoint_every_steps: 0,
   log_every: 20,
