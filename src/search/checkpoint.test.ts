@@ -110,10 +110,10 @@ test('compare: plan starts, resumes or skips each method x seed; the table aggre
     mk('spos-es-seed0', 'stopped', 89.5);
     mk('spos-es-seed1', 'running', null);
     const plan = planCompare({ space: 'toy-cell', methods: ['tanglenas', 'spos-es'], seeds: [0, 1, 2], budgetMinutes: 1, out, sets: ['threads=1'] });
-    assert.deepEqual(plan.map((p) => `${p.method}/${p.seed}:${p.action}`), ['tanglenas/0:done', 'tanglenas/1:done', 'tanglenas/2:start', 'spos-es/0:done', 'spos-es/1:resume', 'spos-es/2:start']);
-    assert.deepEqual(plan[2].args.slice(0, 3), ['search', '--preset', 'toy-cell/tanglenas']);
-    assert.ok(plan[2].args.includes('budget_fit=true') && plan[2].args.includes('threads=1'));
-    assert.deepEqual(plan[4].args.slice(0, 3), ['two-stage', '--resume', join(out, 'spos-es-seed1')]);
+    assert.deepEqual(plan.map((p) => `${p.method}/${p.seed}:${p.action}`), ['tanglenas/0:done', 'spos-es/0:done', 'tanglenas/1:done', 'spos-es/1:resume', 'tanglenas/2:start', 'spos-es/2:start']);
+    assert.deepEqual(plan[4].args.slice(0, 3), ['search', '--preset', 'toy-cell/tanglenas']);
+    assert.ok(plan[4].args.includes('budget_fit=true') && plan[4].args.includes('threads=1'));
+    assert.deepEqual(plan[3].args.slice(0, 3), ['two-stage', '--resume', join(out, 'spos-es-seed1')]);
     // A larger budget continues a run the smaller one stopped.
     assert.equal(planCompare({ space: 'toy-cell', methods: ['spos-es'], seeds: [0], budgetMinutes: 2, out, sets: [] })[0].action, 'resume');
     assert.throws(() => planCompare({ space: 'toy-cell', methods: ['retrain'], seeds: [0], budgetMinutes: 1, out, sets: [] }), /'retrain' is not a search preset of toy-cell/);

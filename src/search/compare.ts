@@ -32,12 +32,17 @@ export interface PlannedRun {
 
 export function planCompare(p: ComparePlan): PlannedRun[] {
   const out: PlannedRun[] = [];
-  for (const m of p.methods) {
+  const presets = p.methods.map((m) => {
     const preset = getPreset(`${p.space}/${m}`);
     if (!preset || (preset.command !== 'search' && preset.command !== 'two-stage')) {
       throw new Error(`compare: '${m}' is not a search preset of ${p.space}; use search or two-stage presets (tanglenas, drnas-ws, darts, darts-v2, darts-ws, gdas, gdas-ws, spos-es, spos-rs)`);
     }
-    for (const seed of p.seeds) {
+    return preset;
+  });
+  // Seed-major: an interrupted grid has every method for its first seeds.
+  for (const seed of p.seeds) {
+    for (const [mi, m] of p.methods.entries()) {
+      const preset = presets[mi];
       const dir = resolve(p.out, `${m}-seed${seed}`);
       let action: PlannedRun['action'] = 'start';
       if (existsSync(join(dir, 'config.json'))) {
