@@ -50,7 +50,7 @@ export interface GptConfig {
   dropout: number;
 }
 
-export type GptPresetName = 'lm-paper' | 'lm-char' | 'lm-tiny';
+export type GptPresetName = 'lm-paper' | 'lm-char' | 'lm-small' | 'lm-tiny';
 
 export const GPT_PRESETS: Readonly<Record<GptPresetName, Readonly<GptConfig>>> = Object.freeze({
   // Table 18 and reference-facts 6.7 (TinyStories, GPT-2 BPE). The reference pads
@@ -58,6 +58,9 @@ export const GPT_PRESETS: Readonly<Record<GptPresetName, Readonly<GptConfig>>> =
   'lm-paper': { vocabSize: 50257, blockSize: 224, embed: [384, 576, 768], heads: [6, 8, 12], mlpRatio: [2, 3, 4], layers: [5, 6, 7], bias: false, dropout: 0.2 },
   // Character-level Shakespeare (reference-facts 6.7): 65 characters, block 256.
   'lm-char': { vocabSize: 65, blockSize: 256, embed: [96, 192, 384], heads: [2, 4, 6], mlpRatio: [2, 3, 4], layers: [4, 5, 6], bias: false, dropout: 0.2 },
+  // Ours: lm-char scaled down so a 3-seed comparison fits minutes per run on 2 CPU
+  // cores (docs/results.md); 3^11 architectures, largest about 0.8M weights.
+  'lm-small': { vocabSize: 65, blockSize: 64, embed: [64, 96, 128], heads: [2, 4, 8], mlpRatio: [2, 3, 4], layers: [2, 3, 4], bias: false, dropout: 0 },
   // Ours: searches in minutes on 2 CPU cores; for tests and demos.
   'lm-tiny': { vocabSize: 65, blockSize: 32, embed: [16, 32], heads: [2, 4], mlpRatio: [2, 4], layers: [1, 2], bias: false, dropout: 0 },
 });
@@ -658,6 +661,7 @@ export class GptSpace extends SearchSpace {
 const DESCRIPTIONS: Record<GptPresetName, string> = {
   'lm-paper': 'GPT (TinyStories, GPT-2 BPE; paper Table 18): embed {384,576,768} x heads {6,8,12} x MLP ratio {2,3,4} per layer x layers {5,6,7}',
   'lm-char': 'GPT (char-level Shakespeare): embed {96,192,384} x heads {2,4,6} x MLP ratio {2,3,4} per layer x layers {4,5,6}',
+  'lm-small': 'GPT, small (char-level, block 64; the results table): embed {64,96,128} x heads {2,4,8} x MLP ratio {2,3,4} per layer x layers {2,3,4}',
   'lm-tiny': 'GPT, tiny (tests, demos; vocab 65, block 32): embed {16,32} x heads {2,4} x MLP ratio {2,4} per layer x layers {1,2}',
 };
 
@@ -667,4 +671,5 @@ export function createGptSpace(preset: GptPresetName, opts: SpaceOptions = {}): 
 
 registerSpace('lm-paper', DESCRIPTIONS['lm-paper'], (o) => createGptSpace('lm-paper', o), { forms: ['we'], heavy: true, testOptions: { vocabSize: 512, blockSize: 16 } });
 registerSpace('lm-char', DESCRIPTIONS['lm-char'], (o) => createGptSpace('lm-char', o), { forms: ['we'], testOptions: { blockSize: 16 } });
+registerSpace('lm-small', DESCRIPTIONS['lm-small'], (o) => createGptSpace('lm-small', o), { forms: ['we'], testOptions: { blockSize: 16 } });
 registerSpace('lm-tiny', DESCRIPTIONS['lm-tiny'], (o) => createGptSpace('lm-tiny', o), { forms: ['we'] });
