@@ -21,6 +21,7 @@ const COMMAND_HELP: Record<string, string> = {
   finetune: "fine-tune an architecture from a supernet's weights",
   evaluate: "test (or validation) accuracy of a run's result",
   lookup: 'benchmark accuracy of an architecture (toy spaces)',
+  generate: 'text from a language-model run (a trained network, or the found architecture with the supernet weights)',
   compare: 'methods x seeds with equal budgets, one results table',
   presets: "list the presets (the paper's hyperparameters per space x method)",
   config: 'print a resolved config; --keys lists every key',
@@ -28,6 +29,7 @@ const COMMAND_HELP: Record<string, string> = {
   samplers: 'list the registered architecture samplers',
   info: 'libtorch build, threads and devices',
   data: 'fetch or find a dataset (cifar10, fashion-mnist) and verify its sha256',
+  report: 'tables, SVG plots and an HTML page from runs or a compare folder; --watch for a live view',
 };
 
 const USAGE = `usage: tanglenas <command> [options]
@@ -84,6 +86,20 @@ const EVALUATE_USAGE = `usage: tanglenas evaluate RUN_DIR [--split test|valid] [
 
 The accuracy of a run's result in eval mode: a trained or fine-tuned network, or a
 search run's architecture with the supernet's weights (--arch: another one).`;
+
+const GENERATE_USAGE = `usage: tanglenas generate RUN_DIR [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]
+
+Samples text from a language-model run (lm-tiny, lm-small, lm-char, lm-paper): the trained
+network of a 'train' or 'finetune' run, or the found architecture with the supernet's
+weights of a search run. Prints the prompt followed by the generated text.
+  --prompt TEXT      start of the text (default a newline); every character must be in
+                     the run's vocabulary
+  --tokens N         tokens to generate (default 200)
+  --temperature T    softmax temperature (default 0.8; 0 = greedy)
+  --top-k K          sample among the K most likely tokens only
+  --seed S           sampling seed (default 0: the same text every time)
+  --data-dir PATH    the corpus, when it moved since training
+  --threads N`;
 
 const LOOKUP_USAGE = `usage: tanglenas lookup (--arch ARCH | --run RUN_DIR | --top N) [--space S] [--benchmark-dir DIR] [--json]
 
@@ -428,6 +444,29 @@ async function main(argv: string[]): Promise<void> {
       await dataCommand(rest);
       return;
     }
+    case 'generate': {
+      const { values, positionals } = parse(rest, { prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+      if (values.help) return void console.log(GENERATE_USAGE);
+      if (positionals.length !== 1) throw new UsageError(`generate takes one run directory, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${GENERATE_USAGE}`);
+      const num = (flag: string, ok: (v: number) => boolean, what: string): number | undefined => {
+        const v = str(values[flag]);
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (v.trim() === '' || !ok(n)) throw new UsageError(`--${flag} must be ${what}, got '${v}'`);
+        return n;
+      };
+      const tokens = num('tokens', (n) => Number.isInteger(n) && n >= 1 && n <= 100000, 'an integer from 1 to 100000');
+      const temperature = num('temperature', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0 (0 = greedy)');
+      const topK = num('top-k', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+      const seed = num('seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+      applyThreads(num('threads', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? (runConfigOf(positionals[0])?.config.threads as number | undefined));
+      const { generateFromRun } = await import('../search/generate.js');
+      const g = await generateFromRun(positionals[0], { prompt: str(values.prompt), tokens, temperature, topK, seed, dataDir: str(values['data-dir']) });
+      process.stdout.write(`${g.prompt}${g.text}\n`);
+      return;
+    }
+    case 'report':
+      return (await import('./report.js')).reportCommand(rest);
     case 'info': {
       const rt = await import('../tensor/runtime.js');
       console.log(`threads ${rt.getNumThreads()} (TANGLENAS_THREADS / OMP_NUM_THREADS, default all cores); cuda ${rt.cudaIsAvailable() ? `${rt.cudaDeviceCount()} device(s)` : 'not available'}`);

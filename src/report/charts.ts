@@ -1,0 +1,104 @@
+// The report's plots as Vega-Lite specs, rendered to standalone SVG by Vega in
+// Node (renderer 'none': no canvas, no DOM; text widths are estimated).
+// Every chart takes the full list of method labels as its colour domain, so a
+// method has the same colour in every plot.
+import { parse, View } from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { AlphaPoint, BandPoint, CurveAxis, CurveMetric } from './series.js';
+
+export type ChartSpec = TopLevelSpec;
+
+const METRIC_TITLE: Record<CurveMetric, string> = {
+  benchmark: 'benchmark test accuracy (%)',
+  validation: "validation accuracy, supernet's weights (%)",
+};
+
+function axisTitle(axis: CurveAxis, clock: 'wall' | 'cpu' | 'mixed'): string {
+  if (axis === 'epoch') return 'epoch';
+  return clock === 'cpu' ? 'search time (s of process CPU time)' : clock === 'mixed' ? 'search time (s; wall or CPU, per run)' : 'search time (s)';
+}
+
+function colour(domain: string[]) {
+  return { field: 'group', type: 'nominal' as const, title: 'method', scale: { domain, scheme: 'tableau10' }, legend: { orient: 'bottom' as const, columns: 3, symbolOpacity: 1 } };
+}
+
+/**
+ * Any-time curve (paper Figures 4-5): the mean over seeds per method, with a
+ * min/max band. On the time axis the curve is a step (the incumbent so far).
+ */
+export function anytimeSpec(points: BandPoint[], o: { axis: CurveAxis; metric: CurveMetric; groups: string[]; clock: 'wall' | 'cpu' | 'mixed' }): ChartSpec {
+  const interpolate = o.axis === 'time' ? 'step-after' : 'linear';
+  const x = { field: 'x', type: 'quantitative' as const, title: axisTitle(o.axis, o.clock), ...(o.axis === 'epoch' ? { axis: { tickMinStep: 1 } } : {}) };
+  return {
+    title: { text: `${METRIC_TITLE[o.metric]} vs ${o.axis === 'time' ? 'search time' : 'epoch'}`, subtitle: 'line: mean over seeds; band: min to max over seeds' },
+    width: 520,
+    height: 280,
+    data: { values: points as unknown as Record<string, unknown>[] },
+    encoding: { x, color: colour(o.groups) },
+    layer: [
+      { mark: { type: 'area', opacity: 0.18, interpolate }, encoding: { y: { field: 'min', type: 'quantitative', title: METRIC_TITLE[o.metric], scale: { zero: false } }, y2: { field: 'max' } } },
+      { mark: { type: 'line', interpolate, point: o.axis === 'epoch' }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+    ],
+  };
+}
+
+/**
+ * Architecture-weight trajectories (paper Figure 6): the softmax of alpha per
+ * option vs epoch, one small chart per choice, each with its own legend since
+ * options differ between choices.
+ */
+export function alphaSpec(points: AlphaPoint[], o: { title: string; runs: number; options: Map<string, string[]> }): ChartSpec {
+  const choices = [...new Set(points.map((p) => p.choice))];
+  return {
+    title: { text: `architecture weights of ${o.title}`, subtitle: `softmax of alpha per option${o.runs > 1 ? `; line: mean over ${o.runs} seeds, band: min to max` : ''}` },
+    columns: Math.min(4, choices.length),
+    concat: choices.map((ch) => ({
+      title: ch,
+      width: 170,
+      height: 110,
+      data: { values: points.filter((p) => p.choice === ch) as unknown as Record<string, unknown>[] },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } },
+        // Options in index order, not alphabetical ('64' after '128').
+        color: { field: 'option', type: 'nominal' as const, title: null, scale: { domain: o.options.get(ch) ?? [] }, legend: { orient: 'bottom' as const, columns: 3, symbolOpacity: 1 } },
+      },
+      layer: [
+        { mark: { type: 'area' as const, opacity: 0.15 }, encoding: { y: { field: 'min', type: 'quantitative' as const, title: 'weight' }, y2: { field: 'max' } } },
+        { mark: { type: 'line' as const }, encoding: { y: { field: 'mean', type: 'quantitative' as const } } },
+      ],
+    })),
+    resolve: { scale: { color: 'independent' } },
+  };
+}
+
+export interface BarDatum {
+  group: string;
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+/** Mean per method as a bar, ± sample std as an error bar, each seed as a dot. */
+export function barSpec(bars: BarDatum[], seeds: { group: string; value: number }[], o: { title: string; unit: string; groups: string[] }): ChartSpec {
+  const x = { field: 'group', type: 'nominal' as const, title: null, sort: o.groups, axis: { labelAngle: 0 } };
+  return {
+    title: { text: o.title, subtitle: 'bar: mean over seeds; whisker: ± sample std; dots: seeds' },
+    width: { step: 90 },
+    height: 220,
+    layer: [
+      { data: { values: bars as unknown as Record<string, unknown>[] }, mark: { type: 'bar', opacity: 0.85 }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: o.unit }, color: { ...colour(o.groups), legend: null } } },
+      { data: { values: bars as unknown as Record<string, unknown>[] }, mark: { type: 'rule', color: 'black' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      { data: { values: seeds }, mark: { type: 'point', filled: true, color: 'black', size: 25 }, encoding: { x, y: { field: 'value', type: 'quantitative' } } },
+    ],
+  };
+}
+
+/** Standalone SVG of a Vega-Lite spec. */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none', logLevel: 0 });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

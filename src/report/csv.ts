@@ -1,0 +1,72 @@
+// The tables as CSV with raw numbers (seconds, MB, percent; empty = not
+// recorded), for spreadsheets and plotting scripts: one row per method and
+// one per run.
+import type { Spread } from './stats.js';
+import type { Summary } from './summary.js';
+
+type Value = string | number | null | undefined;
+
+function field(v: Value): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? String(v) : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(header: string[], rows: Value[][]): string {
+  return [header, ...rows].map((r) => r.map(field).join(',')).join('\n') + '\n';
+}
+
+/** Mean and sample std; no std for one seed. */
+function stats(s: Spread | null): Value[] {
+  return [s?.mean, s && s.n > 1 ? s.std : null];
+}
+
+export function summaryCsv(s: Summary): string {
+  const header = ['search_type', 'optimizer', 'supernet', 'train_portion', 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_per_seed', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
+  const rows = s.groups.map((g) => [
+    g.method.searchType,
+    g.method.optimizer,
+    g.method.supernet,
+    g.method.trainPortion,
+    g.runs.length,
+    g.withResult.length,
+    g.source,
+    g.accuracy?.n ?? 0,
+    ...stats(g.accuracy),
+    g.perSeed.map((p) => p.value).join(';'),
+    ...stats(g.time),
+    ...stats(g.rss),
+    ...stats(g.params),
+    ...stats(g.flops),
+    g.epochs.join(';'),
+  ]);
+  if (s.optimum !== null) rows.push(['Optimum', '', '', '', '', '', 'benchmark', '', s.optimum, '', '', '', '', '', '', '', '', '', '', '']);
+  return toCsv(header, rows);
+}
+
+export function runsCsv(s: Summary): string {
+  const header = ['run', 'search_type', 'optimizer', 'supernet', 'train_portion', 'seed', 'status', 'has_result', 'benchmark_test_acc', 'retrained_test_acc', 'inherited_test_acc', 'validation_acc', 'time_s', 'clock', 'peak_rss_mb', 'params', 'flops', 'epochs', 'architecture', 'benchmark_key'];
+  const rows = s.runs.map((r) => [
+    r.run.name,
+    r.method.searchType,
+    r.method.optimizer,
+    r.method.supernet,
+    r.method.trainPortion,
+    r.seed,
+    r.status,
+    r.hasResult ? 1 : 0,
+    r.accuracy.benchmark,
+    r.accuracy.retrained,
+    r.accuracy.inherited,
+    r.accuracy.validation,
+    r.timeS,
+    r.clock,
+    r.peakRssMb,
+    r.params,
+    r.flops,
+    r.epochs,
+    r.architecture ? JSON.stringify(r.architecture) : null,
+    r.benchmarkKey,
+  ]);
+  return toCsv(header, rows);
+}

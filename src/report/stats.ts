@@ -1,0 +1,29 @@
+// Statistics over seeds, as the paper reports them: mean ± sample standard
+// deviation (n - 1 in the denominator; 0 for a single seed, as the paper's
+// "± 0.000" rows show).
+
+export function mean(v: readonly number[]): number {
+  if (v.length === 0) throw new Error('mean of no values');
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+export function sampleStd(v: readonly number[]): number {
+  if (v.length < 2) return 0;
+  const m = mean(v);
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+export interface Spread {
+  n: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+/** Mean, sample std, min and max of the numbers in `v` (nulls left out); null when none. */
+export function spread(v: readonly (number | null | undefined)[]): Spread | null {
+  const x = v.filter((e): e is number => typeof e === 'number' && Number.isFinite(e));
+  if (x.length === 0) return null;
+  return { n: x.length, mean: mean(x), std: sampleStd(x), min: Math.min(...x), max: Math.max(...x) };
+}

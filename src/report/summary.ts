@@ -1,0 +1,179 @@
+// One line per run and one per method (its seeds together): the accuracy of
+// the architecture found, search time, peak memory, params and FLOPs, as
+// mean ± sample std over the seeds that have a result. Only values the run
+// directories record are used; what they do not record stays null ('—').
+import { describeMethod, compareMethods, methodLabels, type MethodInfo } from './methods.js';
+import type { LoadedRun } from './runs.js';
+import { anytimePoints } from './series.js';
+import { spread, type Spread } from './stats.js';
+
+/** Where an accuracy comes from, best first for a search. */
+export type AccSource = 'benchmark' | 'retrained' | 'inherited' | 'validation';
+
+export const ACC_SOURCE_TEXT: Record<AccSource, string> = {
+  benchmark: 'benchmark test accuracy of the architecture found (the toy benchmark table)',
+  retrained: 'test accuracy of the architecture trained by this run (result.json)',
+  inherited: "test accuracy with the supernet's weights, no retraining (architecture.json inherited_test_acc)",
+  validation: "validation accuracy with the supernet's weights (the last any-time record)",
+};
+
+const SEARCH_PRIORITY: AccSource[] = ['benchmark', 'inherited', 'validation'];
+const TRAIN_PRIORITY: AccSource[] = ['retrained', 'benchmark'];
+
+export interface RunSummary {
+  run: LoadedRun;
+  method: MethodInfo;
+  seed: number | null;
+  /** done, stopped, failed, running, interrupted (says running, process gone) or unknown. */
+  status: string;
+  /** Finished or budget-stopped with an architecture: counts in the method's row. */
+  hasResult: boolean;
+  /** Accuracies in percent, by source. */
+  accuracy: Partial<Record<AccSource, number>>;
+  /** The latest any-time record (a running search's progress). */
+  current: { value: number; source: 'benchmark' | 'validation' } | null;
+  timeS: number | null;
+  /** Budget clock of time_s: wall or process CPU time. */
+  clock: 'wall' | 'cpu';
+  peakRssMb: number | null;
+  params: number | null;
+  flops: number | null;
+  epochs: number | null;
+  optimum: number | null;
+  architecture: Record<string, unknown> | null;
+  benchmarkKey: string | null;
+}
+
+export interface GroupSummary {
+  method: MethodInfo;
+  label: string;
+  runs: RunSummary[];
+  withResult: RunSummary[];
+  source: AccSource | null;
+  accuracy: Spread | null;
+  /** Accuracy of each seed with a result, in seed order. */
+  perSeed: { seed: number | null; value: number }[];
+  time: Spread | null;
+  rss: Spread | null;
+  params: Spread | null;
+  flops: Spread | null;
+  epochs: number[];
+}
+
+export interface Summary {
+  runs: RunSummary[];
+  groups: GroupSummary[];
+  spaces: string[];
+  optimum: number | null;
+  budgetMinutes: number[];
+  notes: string[];
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function obj(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function statusOf(run: LoadedRun): string {
+  const st = run.status;
+  if (!st) return 'unknown';
+  // A kill leaves status 'running' behind; its process says whether that is still true.
+  if (st.status === 'running' && typeof st.pid === 'number' && !processAlive(st.pid)) return 'interrupted';
+  return st.status;
+}
+
+export function summarizeRun(run: LoadedRun): RunSummary {
+  const method = describeMethod(run);
+  const a = run.architecture;
+  const res = run.result;
+  const final = a ?? res;
+  const points = anytimePoints(run);
+  const status = statusOf(run);
+  const hasResult = Boolean((a && a.architecture) || res) && status !== 'running' && status !== 'failed';
+  const accuracy: Partial<Record<AccSource, number>> = {};
+  const bench = num(obj(final?.benchmark)?.testAcc);
+  if (bench !== null) accuracy.benchmark = bench;
+  if (num(res?.test_acc) !== null) accuracy.retrained = 100 * (res!.test_acc as number);
+  if (num(a?.inherited_test_acc) !== null) accuracy.inherited = 100 * (a!.inherited_test_acc as number);
+  const lastValid = [...points].reverse().find((p) => p.validation !== null)?.validation ?? null;
+  const valid = num(a?.supernet_valid_acc) !== null ? 100 * (a!.supernet_valid_acc as number) : lastValid;
+  if (valid !== null) accuracy.validation = valid;
+  const lastBench = [...points].reverse().find((p) => p.benchmark !== null)?.benchmark ?? null;
+  const current = lastBench !== null ? { value: lastBench, source: 'benchmark' as const } : lastValid !== null ? { value: lastValid, source: 'validation' as const } : null;
+  const rss = run.metrics.map((r) => num(r.rss_mb)).filter((x): x is number => x !== null);
+  const times = run.metrics.map((r) => num(r.time_s)).filter((x): x is number => x !== null);
+  const lastEpoch = [...points].reverse().find((p) => p.epoch !== null)?.epoch ?? null;
+  return {
+    run,
+    method,
+    seed: num(run.config.seed),
+    status,
+    hasResult,
+    accuracy,
+    current,
+    timeS: num(final?.time_s) ?? (times.length ? Math.max(...times) : null),
+    clock: run.config.budget_clock === 'cpu' ? 'cpu' : 'wall',
+    peakRssMb: rss.length ? Math.max(...rss) : null,
+    params: num(final?.params),
+    flops: num(final?.flops),
+    epochs: num(final?.epochs) ?? lastEpoch,
+    optimum: num(obj(final?.benchmark)?.optimum),
+    architecture: obj(final?.architecture),
+    benchmarkKey: typeof final?.benchmark_key === 'string' ? final.benchmark_key : null,
+  };
+}
+
+function summarizeGroup(method: MethodInfo, label: string, runs: RunSummary[]): GroupSummary {
+  const withResult = runs.filter((r) => r.hasResult).sort((x, y) => (x.seed ?? 0) - (y.seed ?? 0));
+  const priority = method.searchType === 'Retrain' || method.searchType === 'Fine-tune' ? TRAIN_PRIORITY : SEARCH_PRIORITY;
+  const source = priority.find((s) => withResult.some((r) => r.accuracy[s] !== undefined)) ?? null;
+  const perSeed = source ? withResult.filter((r) => r.accuracy[source] !== undefined).map((r) => ({ seed: r.seed, value: r.accuracy[source]! })) : [];
+  return {
+    method,
+    label,
+    runs,
+    withResult,
+    source,
+    accuracy: spread(perSeed.map((p) => p.value)),
+    perSeed,
+    time: spread(withResult.map((r) => r.timeS)),
+    rss: spread(withResult.map((r) => r.peakRssMb)),
+    params: spread(withResult.map((r) => r.params)),
+    flops: spread(withResult.map((r) => r.flops)),
+    epochs: withResult.map((r) => r.epochs).filter((e): e is number => e !== null),
+  };
+}
+
+export function summarize(runs: LoadedRun[]): Summary {
+  const rs = runs.map(summarizeRun);
+  const methods = new Map<string, MethodInfo>();
+  for (const r of rs) if (!methods.has(r.method.key)) methods.set(r.method.key, r.method);
+  const ordered = [...methods.values()].sort(compareMethods);
+  const labels = methodLabels(ordered);
+  const groups = ordered.map((m) => summarizeGroup(m, labels.get(m.key)!, rs.filter((r) => r.method.key === m.key)));
+  const notes: string[] = [];
+  const done = rs.filter((r) => r.hasResult);
+  if (done.length > 0 && done.every((r) => r.params === null && r.flops === null)) {
+    notes.push("Params and FLOPs: the run directories do not record them (architecture.json has no 'params' or 'flops'), so they are shown as —.");
+  }
+  const clocks = new Set(rs.map((r) => r.clock));
+  if (clocks.has('cpu')) notes.push(clocks.size === 1 ? 'Search time is process CPU time (budget_clock=cpu), not wall time.' : 'Some runs measure time in process CPU time (budget_clock=cpu), others in wall time; their times are not comparable.');
+  const optima = [...new Set(rs.map((r) => r.optimum).filter((o): o is number => o !== null))];
+  const spaces = [...new Set(rs.map((r) => r.method.space))];
+  if (spaces.length > 1) notes.push(`The runs are on ${spaces.length} different spaces (${spaces.join(', ')}); their accuracies are not comparable.`);
+  const budgets = [...new Set(rs.map((r) => num(r.run.config.budget_minutes)).filter((b): b is number => b !== null && b > 0))].sort((a, b) => a - b);
+  if (budgets.length > 1) notes.push(`The runs have different budgets (${budgets.join(', ')} min).`);
+  return { runs: rs, groups, spaces, optimum: optima.length === 1 ? optima[0] : null, budgetMinutes: budgets, notes };
+}
