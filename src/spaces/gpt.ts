@@ -20,11 +20,11 @@ import { linear } from '../tensor/ops/linear.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { multinomial, getRngState, manualSeed, setRngState } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
-import { arange, cat, ones, randint, Tensor, tensor, zeros } from '../tensor/tensor.js';
+import { arange, cat, randint, Tensor, tensor, zeros } from '../tensor/tensor.js';
 import type { ArchSample } from '../nas/arch.js';
 import { choice, type Architecture, type Choice } from '../nas/choice.js';
 import { measureCost, type ExactCost } from '../nas/cost.js';
-import { EntangledAttention } from '../nas/entangled/attention.js';
+import { EntangledAttention, stridedAttention } from '../nas/entangled/attention.js';
 import { derived, type Cost } from '../nas/entangled/common.js';
 import { depthMixture, depthToCompute } from '../nas/entangled/depth.js';
 import { EntangledEmbedding } from '../nas/entangled/embedding.js';
@@ -104,16 +104,6 @@ function gptInit(normal: Tensor[], residual: Tensor[], biases: (Tensor | null)[]
     for (const t of normal) t.normal_(0, 0.02);
     for (const t of residual) t.normal_(0, 0.02 / Math.sqrt(2 * nLayer));
     for (const b of biases) b?.zero_();
-  });
-}
-
-/** Causal scaled dot-product attention of [B, T, H, D] inputs; returns [B, T, H*D]. */
-function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
-  return tidy(() => {
-    const [b, t, h, d] = q.shape;
-    const [qh, kh, vh] = [q, k, v].map((z) => z.transpose(1, 2));
-    const s = qh.matmul(kh.transpose(-2, -1)).mul(1 / Math.sqrt(d)).maskedFill(ones([t, t], { dtype: 'bool' }).triu(1), -Infinity);
-    return softmax(s, -1).matmul(vh).transpose(1, 2).reshape(b, t, h * d);
   });
 }
 
@@ -310,9 +300,10 @@ class CausalSelfAttention extends Layer {
       const [b, t] = x.shape;
       const e = this.embed, h = this.heads;
       const qkv = this.c_attn.forward(x);
-      const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(-1, i * e, e).reshape(b, t, h, e / h));
+      const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(-1, i * e, e));
       if (this.counter.on) this.counter.macs += 2 * b * t * t * e; // QK^T and AV over all t positions
-      return this.c_proj.forward(causalAttention(q, k, v));
+      // The supernet's strided head layout (head i: features i, i+h, ...), so that inherited weights compute the same function.
+      return this.c_proj.forward(stridedAttention(q, k, v, h, 1 / Math.sqrt(e / h), true));
     });
   }
 }

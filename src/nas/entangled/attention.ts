@@ -1,22 +1,27 @@
 // Entangled multi-head self-attention over (heads x embed dim).
 //
-// Candidate (h, e): q, k, v = x[..., :e] W[:e, :e]^T (+ b[:e]) from the q, k and v
-// blocks of the super-weight, split into h heads of e/h features, scaled dot
-// product with 1/sqrt(e/h), heads concatenated, output projection W_o[:e, :e].
+// Head layout: head i of an h-head attention sees the features i, i+h, i+2h, ...
+// (strided) instead of the contiguous block [i*e/h, (i+1)*e/h). A standard GPT
+// with its q, k, v features (and the output projection's input features)
+// permuted; the same function class. Why: for a fixed h, the heads of every
+// width e that h divides are prefixes of the heads of the widest one, so
+// features beyond e (zero at a one-hot embed choice) drop out of every head.
 //
-// Superposition: the projections are linear in their weights, so q/k/v and the
-// output projection are superposed over the embed factor (one matmul each). The
-// attention core is not: the head layout of e features into h heads differs for
-// every (h, e), so it is output-mixed, sum_(h,e) w_(h,e) pad(attn_(h,e)), with
-// the combi weights (heads outermost, as the reference). At one-hot weights this
-// is exactly the candidate's attention; the reference's mixture is not
+// Candidate (h, e): q, k, v = x[..., :e] W[:e, :e]^T (+ b[:e]) from the q, k and v
+// blocks of the super-weight, h strided heads of e/h features, scaled dot product
+// with 1/sqrt(e/h), output projection W_o[:e, :e].
+//
+// Superposition: the embed factor is weight-superposed in the q, k, v and output
+// projections (one matmul each) and in the scale; the head count is output-mixed,
+// one attention core per head count, sum_h w_h attn_h. At one-hot weights this is
+// exactly the candidate's attention; the reference's mixture is not
 // (reference-facts 9.1; docs/superposition.md).
 import { Module } from '../../nn/module.js';
 import { softmax } from '../../tensor/ops/activation.js';
 import { linear } from '../../tensor/ops/linear.js';
 import { tidy } from '../../tensor/scope.js';
 import { ones, tensor, zeros, type Tensor } from '../../tensor/tensor.js';
-import { combiSuperposition, type ArchSample } from '../arch.js';
+import type { ArchSample } from '../arch.js';
 import { Factor } from '../choice.js';
 import { prefixRule, Superposition } from '../superposition.js';
 import type { Cost, Costed } from './common.js';
@@ -28,14 +33,21 @@ export interface EntangledAttentionOptions {
   bias?: boolean;
 }
 
-/** Scaled dot-product attention of [B, T, H, D] inputs; returns [B, T, H*D]. */
-function attend(q: Tensor, k: Tensor, v: Tensor, causal: boolean): Tensor {
+/**
+ * Scaled dot-product attention of q, k, v [B, T, F] split into `heads` strided
+ * heads (head i: features i, i+h, ...; F divisible by h); returns [B, T, F] in
+ * the same layout. `scale` multiplies q: a number, or a scalar tensor (the
+ * supernet's superposed scale, which needs a gradient).
+ */
+export function stridedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number | Tensor, causal: boolean): Tensor {
   return tidy(() => {
-    const [b, t, h, d] = q.shape;
-    const [qh, kh, vh] = [q, k, v].map((z) => z.transpose(1, 2)); // [B, H, T, D]
-    let s = qh.matmul(kh.transpose(-2, -1)).mul(1 / Math.sqrt(d));
+    const [b, t, f] = q.shape;
+    if (f % heads !== 0) throw new RangeError(`stridedAttention: ${f} features are not divisible by ${heads} heads`);
+    const split = (z: Tensor) => z.reshape(b, t, f / heads, heads).permute(0, 3, 1, 2); // [B, H, T, F/H]
+    // Scaling q, not the [B, H, T, T] scores: a tensor scale then saves q for its gradient, not the scores.
+    let s = split(q.mul(scale)).matmul(split(k).transpose(-2, -1));
     if (causal) s = s.maskedFill(ones([t, t], { dtype: 'bool' }).triu(1), -Infinity);
-    return softmax(s, -1).matmul(vh).transpose(1, 2).reshape(b, t, h * d);
+    return softmax(s, -1).matmul(split(v)).permute(0, 2, 3, 1).reshape(b, t, f);
   });
 }
 
@@ -91,24 +103,25 @@ export class EntangledAttention extends Module implements Costed {
         const hi = single ? 0 : arch.index(this.heads);
         const [e, h] = [this.embed.values[ei], this.heads.values[hi]];
         if (s.length !== 3 || s[2] !== e) throw new Error(`EntangledAttention: expected input [B, T, ${e}], got [${s.join(', ')}]`);
-        const [q, k, v] = w.map((wi, i) => linear(x, wi.narrow(0, 0, e).narrow(1, 0, e), b[i]?.narrow(0, 0, e)).reshape(s[0], s[1], h, e / h));
-        const y = linear(attend(q, k, v, this.#causal()), this.proj.narrow(0, 0, e).narrow(1, 0, e), this.projBias?.narrow(0, 0, e));
+        const [q, k, v] = w.map((wi, i) => linear(x, wi.narrow(0, 0, e).narrow(1, 0, e), b[i]?.narrow(0, 0, e)));
+        const y = linear(stridedAttention(q, k, v, h, 1 / Math.sqrt(e / h), this.#causal()), this.proj.narrow(0, 0, e).narrow(1, 0, e), this.projBias?.narrow(0, 0, e));
         const scale = single ? null : arch.chosenWeight([this.heads, this.embed]);
         return scale ? y.mul(scale) : y;
       }
       if (s.length !== 3 || s[2] !== this.maxE) throw new Error(`EntangledAttention: expected input [B, T, ${this.maxE}], got [${s.join(', ')}]`);
       const we = arch.weights(this.embed);
+      const wh = arch.weights(this.heads);
       const m = this.sp.dimMask([we], 0);
       const [q, k, v] = w.map((wi, i) => linear(x, this.sp.mix(wi, [we]), b[i] ? b[i]!.mul(m) : null));
-      const wc = combiSuperposition([arch.weights(this.heads), we]);
+      // Scale of (h, e): 1/sqrt(e/h) = sqrt(h) / sqrt(e). The embed part is superposed
+      // (sum_e w_e / sqrt(e), exact at one-hot) and shared by every head count, so q
+      // is scaled once; sqrt(h) is a constant of each core.
+      const qs = q.mul(we.mul(tensor(this.embed.values.map((e) => 1 / Math.sqrt(e)))).sum());
       let mixed: Tensor | null = null;
       this.heads.values.forEach((h, hi) => {
-        this.embed.values.forEach((e, ei) => {
-          const n = hi * this.embed.size + ei;
-          const view = (z: Tensor) => z.narrow(-1, 0, e).reshape(s[0], s[1], h, e / h);
-          const o = attend(view(q), view(k), view(v), this.#causal()).pad([0, this.maxE - e]).mul(wc.narrow(0, n, 1));
-          mixed = mixed === null ? o : mixed.add(o);
-        });
+        // w_h (p v) = p (w_h v): weighting v keeps no extra copy of the core's output for w_h's gradient.
+        const o = stridedAttention(qs, k, v.mul(wh.narrow(0, hi, 1)), h, Math.sqrt(h), this.#causal());
+        mixed = mixed === null ? o : mixed.add(o);
       });
       return linear(mixed!, this.sp.mix(this.proj, [we]), this.projBias ? this.projBias.mul(m) : null);
     });

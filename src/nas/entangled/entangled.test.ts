@@ -9,13 +9,14 @@ import { explicitSuperposition } from '../superposition.js';
 import { EntangledConv2d } from './conv2d.js';
 import { EntangledLinear } from './linear.js';
 import { EntangledBatchNorm2d } from './batchnorm.js';
-import { EntangledLayerNorm } from './layernorm.js';
+import { EntangledLayerNorm, superposedLayerNorm } from './layernorm.js';
 import { EntangledEmbedding } from './embedding.js';
 import { depthMixture } from './depth.js';
-import { EntangledAttention } from './attention.js';
+import { EntangledAttention, stridedAttention } from './attention.js';
 import { derived } from './common.js';
 import { createSampler } from '../samplers/index.js';
-import { dirichlet, F, grad, manualSeed, noGrad, ones, randint, randn, tidy, type Tensor } from '../../tensor/index.js';
+import { cat, dirichlet, F, grad, manualSeed, noGrad, ones, randint, randn, tensor, tidy, zeros, type Tensor } from '../../tensor/index.js';
+import { gradcheck, randomTensor } from '../../tensor/testing.js';
 
 function maxDiff(a: Tensor, b: Tensor): number {
   return tidy(() => a.sub(b).abs().max().item());
@@ -190,6 +191,39 @@ test('EntangledLayerNorm: one-hot superposition == discrete == LayerNorm over th
   }
 });
 
+test('EntangledLayerNorm: the one-pass superposition == sum_e w_e pad(LN_e(x[..., :e])) under Dirichlet weights; gradients (float64 gradcheck)', () => {
+  manualSeed(10);
+  const e = choice('e', [6, 2, 4]); // unsorted on purpose: bands follow the sorted widths
+  const ln = new EntangledLayerNorm(e);
+  noGrad(() => { ln.weight!.normal_(1, 0.2); ln.bias!.normal_(0, 0.2); });
+  const explicit = (x: Tensor, w: Tensor, g: Tensor, b: Tensor) => e.values
+    .map((ev, i) => F.layerNorm(x.narrow(-1, 0, ev), [ev], g.narrow(0, 0, ev), b.narrow(0, 0, ev)).pad([0, 6 - ev]).mul(w.narrow(0, i, 1)))
+    .reduce((p, q) => p.add(q));
+  tidy(() => {
+    // A mean 5x the spread: x a - b rounds relative to |x| (float32: about 1e-7 |mean| / std).
+    const x = randn([3, 4, 6]).add(5);
+    const arch = dirichletSample([e]);
+    assert.ok(maxDiff(ln.forward(x, arch), explicit(x, arch.weights(e), ln.weight!, ln.bias!)) < 1e-5);
+    // Weights that do not sum to 1 (the definition is linear in w).
+    const w = tensor([0.5, 0.7, 0.1]);
+    assert.ok(maxDiff(superposedLayerNorm(x, e.values, w, ln.weight, ln.bias), explicit(x, w, ln.weight!, ln.bias!)) < 1e-5);
+    assert.ok(maxDiff(superposedLayerNorm(x, e.values, w, null, null), explicit(x, w, ones([6]), zeros([6]))) < 1e-5);
+  });
+  const x = randomTensor([2, 3, 6], 1, -2, 2);
+  const w = randomTensor([3], 2, 0.1, 1);
+  const g = randomTensor([6], 3, 0.5, 1.5);
+  const b = randomTensor([6], 4);
+  gradcheck((x, w, g, b) => superposedLayerNorm(x, e.values, w, g, b), [x, w, g, b]);
+  // Same gradients as the output mixture of n LayerNorms.
+  tidy(() => {
+    const leaves = [x, w, g, b].map((t) => t.detach().requiresGrad_(true));
+    const r = randomTensor([2, 3, 6], 5);
+    const fast = grad(superposedLayerNorm(leaves[0], e.values, leaves[1], leaves[2], leaves[3]).mul(r).sum(), leaves);
+    const slow = grad(explicit(leaves[0], leaves[1], leaves[2], leaves[3]).mul(r).sum(), leaves);
+    fast.forEach((f, i) => assert.ok(maxDiff(f!, slow[i]!) < 1e-10, `input ${i}`));
+  });
+});
+
 test('EntangledEmbedding and depthMixture: one-hot exact, gradients reach alpha', () => {
   manualSeed(6);
   const e = choice('e', [3, 5]);
@@ -230,23 +264,64 @@ test('expected cost of an op: one-hot gives the candidate exactly; soft weights 
   }
 });
 
-test('EntangledAttention (heads x embed): one-hot superposition == discrete == plain causal MHA on the slices', () => {
+/**
+ * Plain causal multi-head attention written head by head: head i reads the listed features
+ * `idx(i)` of q, k and v, and writes its outputs back to them. Scale 1/sqrt(e/h) unless given.
+ */
+function headByHead(q: Tensor, k: Tensor, v: Tensor, h: number, idx: (i: number) => number[], scale?: Tensor): Tensor {
+  return tidy(() => {
+    const [, T, e] = q.shape;
+    const mask = ones([T, T]).triu(1).gt(0);
+    const order = Array.from({ length: h }, (_, i) => idx(i)).flat();
+    const outs = Array.from({ length: h }, (_, i) => {
+      const f = tensor(idx(i), { dtype: 'int64' });
+      const [qi, ki, vi] = [q, k, v].map((z) => z.indexSelect(-1, f));
+      const s = qi.matmul(ki.transpose(-2, -1)).mul(scale ?? 1 / Math.sqrt(e / h));
+      return F.softmax(s.maskedFill(mask, -1e9), -1).matmul(vi);
+    });
+    // Output feature order[j] is column j of the concatenation.
+    const inverse = order.map((_, j) => order.indexOf(j));
+    return cat(outs, -1).indexSelect(-1, tensor(inverse, { dtype: 'int64' }));
+  });
+}
+const strided = (e: number, h: number) => (i: number) => Array.from({ length: e / h }, (_, j) => i + j * h);
+const contiguous = (e: number, h: number) => (i: number) => Array.from({ length: e / h }, (_, j) => i * (e / h) + j);
+
+test('stridedAttention: head i sees features i, i+h, i+2h, ... (a fixed feature permutation of standard contiguous heads)', () => {
+  manualSeed(8);
+  const [B, T, e, h] = [2, 5, 12, 3];
+  const [q, k, v] = [0, 1, 2].map(() => randn([B, T, e]));
+  const got = stridedAttention(q, k, v, h, 1 / Math.sqrt(e / h), true);
+  assert.ok(maxDiff(got, headByHead(q, k, v, h, strided(e, h))) < 1e-6);
+  // By hand: with q, k, v nonzero only in feature 4, only head 4 mod 3 = 1 attends to it; head 1
+  // (features 1, 4, 7, 10) sees scores q4 k4 / sqrt(4), its other features are zero, and every
+  // head whose scores are all zero averages v uniformly over the causal prefix.
+  const one = (z: Tensor) => z.mul(tensor(Array.from({ length: e }, (_, j) => (j === 4 ? 1 : 0))));
+  const [q1, k1, v1] = [q, k, v].map(one);
+  const y = stridedAttention(q1, k1, v1, h, 0.5, true).narrow(0, 0, 1).narrow(-1, 4, 1).reshape(T).toArray();
+  const [qa, ka, va] = [q1, k1, v1].map((z) => z.narrow(0, 0, 1).narrow(-1, 4, 1).reshape(T).toArray());
+  for (let t = 0; t < T; t++) {
+    const s = Array.from({ length: t + 1 }, (_, u) => Math.exp((qa[t] * ka[u]) / 2));
+    const want = s.reduce((acc, si, u) => acc + si * va[u], 0) / s.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(y[t] - want) < 1e-5, `position ${t}: ${y[t]} vs ${want}`);
+  }
+  // The same function as contiguous heads on permuted features: P orders the features head by head.
+  const perm = tensor(Array.from({ length: h }, (_, i) => strided(e, h)(i)).flat(), { dtype: 'int64' });
+  const permuted = headByHead(...([q, k, v].map((z) => z.indexSelect(-1, perm)) as [Tensor, Tensor, Tensor]), h, contiguous(e, h));
+  assert.ok(maxDiff(got.indexSelect(-1, perm), permuted) < 1e-6);
+  // ... and not the same function as contiguous heads on the same features.
+  assert.ok(maxDiff(got, headByHead(q, k, v, h, contiguous(e, h))) > 1e-2);
+});
+
+test('EntangledAttention (heads x embed): one-hot superposition == discrete == plain causal MHA on the slices (strided heads)', () => {
   manualSeed(7);
   const e = choice('embed', [4, 8, 12]);
   const h = choice('heads', [1, 2, 4]);
   const att = new EntangledAttention({ embed: e, heads: h, causal: true });
   const E = 12;
   const plain = (x: Tensor, ev: number, hv: number): Tensor => tidy(() => {
-    const [B, T] = x.shape;
-    const blk = (i: number) => [att.qkv.narrow(0, i * E, ev).narrow(1, 0, ev), att.qkvBias!.narrow(0, i * E, ev)] as const;
-    const heads = [0, 1, 2].map((i) => F.linear(x, ...blk(i)).reshape(B, T, hv, ev / hv).transpose(1, 2));
-    const d = ev / hv;
-    let outs: Tensor[] = [];
-    const scores = heads[0].matmul(heads[1].transpose(-2, -1)).div(Math.sqrt(d));
-    const mask = ones([T, T]).triu(1).gt(0);
-    const p = F.softmax(scores.maskedFill(mask, -1e9), -1);
-    outs = [p.matmul(heads[2]).transpose(1, 2).reshape(B, T, ev)];
-    return F.linear(outs[0], att.proj.narrow(0, 0, ev).narrow(1, 0, ev), att.projBias!.narrow(0, 0, ev));
+    const [q, k, v] = [0, 1, 2].map((i) => F.linear(x, att.qkv.narrow(0, i * E, ev).narrow(1, 0, ev), att.qkvBias!.narrow(0, i * E, ev)));
+    return F.linear(headByHead(q, k, v, hv, strided(ev, hv)), att.proj.narrow(0, 0, ev).narrow(1, 0, ev), att.projBias!.narrow(0, 0, ev));
   });
   for (const arch of allArchs([h, e])) {
     tidy(() => {
@@ -263,5 +338,28 @@ test('EntangledAttention (heads x embed): one-hot superposition == discrete == p
   tidy(() => {
     const [ga, gb, gw] = grad(att.forward(randn([2, 5, E]), createSampler('drnas').sample([h, e])).square().sum(), [h.alpha, e.alpha, att.qkv]);
     assert.ok(ga!.abs().sum().item() > 0 && gb!.abs().sum().item() > 0 && gw!.abs().sum().item() > 0);
+  });
+});
+
+test('EntangledAttention: superposition == its definition under Dirichlet weights (embed superposed in q, k, v, out and the scale; heads output-mixed)', () => {
+  manualSeed(9);
+  const e = choice('embed', [4, 8, 12]);
+  const h = choice('heads', [1, 2, 4]);
+  const att = new EntangledAttention({ embed: e, heads: h, causal: true });
+  const E = 12;
+  tidy(() => {
+    const x = randn([2, 5, E]);
+    const arch = dirichletSample([h, e]);
+    const [we, wh] = [arch.weights(e), arch.weights(h)];
+    // Literal sums of zero-padded slices.
+    const padded = (wt: Tensor) => e.values.map((ev, i) => wt.narrow(0, 0, ev).narrow(1, 0, ev).pad([0, E - ev, 0, E - ev]).mul(we.narrow(0, i, 1))).reduce((a, b) => a.add(b));
+    const paddedBias = (bt: Tensor) => e.values.map((ev, i) => bt.narrow(0, 0, ev).pad([0, E - ev]).mul(we.narrow(0, i, 1))).reduce((a, b) => a.add(b));
+    const [q, k, v] = [0, 1, 2].map((i) => F.linear(x, padded(att.qkv.narrow(0, i * E, E)), paddedBias(att.qkvBias!.narrow(0, i * E, E))));
+    const core = h.values.map((hv, i) => {
+      const scale = e.values.map((ev, j) => we.narrow(0, j, 1).div(Math.sqrt(ev / hv))).reduce((a, b) => a.add(b));
+      return headByHead(q, k, v, hv, strided(E, hv), scale).mul(wh.narrow(0, i, 1));
+    }).reduce((a, b) => a.add(b));
+    const want = F.linear(core, padded(att.proj), paddedBias(att.projBias!));
+    assert.ok(maxDiff(att.forward(x, arch), want) < 1e-5);
   });
 });
