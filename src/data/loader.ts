@@ -150,7 +150,24 @@ class Planner {
 
 export type ImageInfo = Pick<ImageDatasetInfo, 'channels' | 'height' | 'width' | 'mean' | 'std'>;
 
-export class ImageLoader {
+/**
+ * What the search loops need from a loader, image or text: batches in a
+ * resumable order, an epoch of batches for evaluation passes, and a
+ * JSON-serialisable position.
+ */
+export interface BatchLoader {
+  readonly batchSize: number;
+  readonly batchesPerEpoch: number;
+  /** Samples per epoch (images, or token windows). */
+  readonly samples: number;
+  next(): Batch;
+  epochBatches(): Iterable<Batch>;
+  state(): object;
+  restore(s: object): void;
+  close(): void;
+}
+
+export class ImageLoader implements BatchLoader {
   readonly batchSize: number;
   readonly batchesPerEpoch: number;
   /** Number of samples per epoch (before dropLast). */

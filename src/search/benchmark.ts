@@ -111,6 +111,8 @@ export function loadBenchmark(space: string, file: string): ToyBenchmark {
 
 /** The table of a space if it can be found, else null. */
 export function benchmarkFor(space: string, explicit?: string | null): ToyBenchmark | null {
+  // Spaces without a tabular benchmark (the language models) are evaluated by test loss.
+  if (!BENCHMARK_FILES[space] && !explicit) return null;
   const file = findBenchmark(space, explicit);
   return file ? loadBenchmark(space, file) : null;
 }

@@ -17,12 +17,13 @@
 // re-evaluates nothing and continues the same sequence.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageLoader } from '../data/loader.js';
+import type { BatchLoader } from '../data/loader.js';
 import { Rng, type RngState } from '../data/rng.js';
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { archValues, rssMb, shortArch, type Clock, type RunContext } from './common.js';
+import { LM_SPACES } from './config.js';
 import { evaluateArchitecture, type Calibration } from './evaluate.js';
 import { readJson, writeJsonAtomic } from './rundir.js';
 
@@ -68,7 +69,7 @@ export class BlackBoxSearch {
   constructor(
     readonly ctx: RunContext,
     readonly space: SearchSpace,
-    readonly fitnessLoader: ImageLoader,
+    readonly fitnessLoader: BatchLoader,
     readonly calibration: Calibration | null,
     readonly bench: ToyBenchmark | null,
     readonly clock: Clock,
@@ -113,11 +114,20 @@ export class BlackBoxSearch {
     if (hit) return hit;
     const arch = this.space.decode(key);
     const r = evaluateArchitecture(this.space, arch, this.fitnessLoader, this.calibration);
-    const cand: Candidate = { key, fitness: r.acc, benchmark: this.bench?.lookup(this.space.benchmarkKey(arch))?.testAcc ?? null, order: Object.keys(this.state.visited).length };
+    const cand: Candidate = { key, fitness: this.#lm ? -r.loss : r.acc, benchmark: this.bench?.lookup(this.space.benchmarkKey(arch))?.testAcc ?? null, order: Object.keys(this.state.visited).length };
     this.state.visited[key] = cand;
     const c = this.ctx.config;
     if (c.checkpoint_minutes > 0 && Date.now() - this.#lastSave >= c.checkpoint_minutes * 60_000) this.save();
     return cand;
+  }
+
+  /** Language models: fitness is minus the validation loss (nats per token). */
+  get #lm(): boolean {
+    return LM_SPACES.includes(this.space.name);
+  }
+
+  #showFitness(f: number): string {
+    return this.#lm ? (-f).toFixed(3) : `${(100 * f).toFixed(2)}%`;
   }
 
   static better(a: Candidate, b: Candidate): number {
@@ -198,7 +208,7 @@ export class BlackBoxSearch {
         }
         this.#evaluate(key);
         const b = this.best();
-        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: genTimes.length ? genTimes.reduce((x, y) => x + y) / genTimes.length / 1000 : undefined, fields: { evaluated: Object.keys(s.visited).length, best: b ? `${(100 * b.fitness).toFixed(1)}%` : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
+        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: genTimes.length ? genTimes.reduce((x, y) => x + y) / genTimes.length / 1000 : undefined, fields: { evaluated: Object.keys(s.visited).length, best: b ? this.#showFitness(b.fitness) : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
       }
       if (stopped) {
         status = 'stopped';
@@ -228,7 +238,7 @@ export class BlackBoxSearch {
         time_s: +this.clock.seconds().toFixed(3),
         rss_mb: rssMb(),
       });
-      p.log(`${s.method} generation ${s.generation + 1}: ${Object.keys(s.visited).length} evaluated, best supernet acc ${(100 * best.fitness).toFixed(2)}%  ${shortArch(this.space, this.space.decode(best.key))}${best.benchmark !== null ? `  bench ${best.benchmark.toFixed(2)}%` : ''}  (${this.clock.seconds().toFixed(0)} s)`);
+      p.log(`${s.method} generation ${s.generation + 1}: ${Object.keys(s.visited).length} evaluated, best supernet ${this.#lm ? 'valid loss' : 'acc'} ${this.#showFitness(best.fitness)}  ${shortArch(this.space, this.space.decode(best.key))}${best.benchmark !== null ? `  bench ${best.benchmark.toFixed(2)}%` : ''}  (${this.clock.seconds().toFixed(0)} s)`);
       s.generation++;
       if (this.#done()) {
         s.finished = true;

@@ -3,8 +3,9 @@
 // survives resumes, and the architecture helpers.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageDataset } from '../data/dataset.js';
+import type { RunDataset } from './data.js';
 import { Adam } from '../nn/optim/adam.js';
+import { AdamW } from '../nn/optim/adamw.js';
 import type { Optimizer, Hyper } from '../nn/optim/optimizer.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { cosineAnnealing } from '../nn/optim/schedule.js';
@@ -22,7 +23,7 @@ export interface RunContext {
   run: RunDir;
   progress: Progress;
   /** A dataset given by the caller (library use, tests) instead of config.dataset. */
-  dataset?: ImageDataset;
+  dataset?: RunDataset;
   /** True when continuing a run. */
   resume: boolean;
 }
@@ -31,6 +32,7 @@ export function makeWeightOptimizer(params: Tensor[], c: Config): Optimizer<Hype
   if (c.optimizer === 'sgd') return new SGD(params, { lr: c.lr, momentum: c.momentum, nesterov: c.nesterov && c.momentum > 0, weightDecay: c.weight_decay }) as unknown as Optimizer<Hyper>;
   // The reference hard-codes Adam's weight decay at 5e-4 and ignores the
   // config (reference-facts 9.2); we use weight_decay (5e-4 in every preset).
+  if (c.optimizer === 'adamw') return new AdamW(params, { lr: c.lr, betas: c.adam_betas, weightDecay: c.weight_decay }) as unknown as Optimizer<Hyper>;
   return new Adam(params, { lr: c.lr, betas: c.adam_betas, weightDecay: c.weight_decay }) as unknown as Optimizer<Hyper>;
 }
 

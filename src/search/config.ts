@@ -10,9 +10,11 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { getPreset, listPresets } from './presets.js';
 
-export const SPACES = ['toy-cell', 'toy-conv-macro'] as const;
+export const SPACES = ['toy-cell', 'toy-conv-macro', 'lm-tiny', 'lm-small', 'lm-char', 'lm-paper'] as const;
+/** Language-model spaces: token windows instead of images, loss and perplexity instead of accuracy. */
+export const LM_SPACES: readonly string[] = ['lm-tiny', 'lm-small', 'lm-char', 'lm-paper'];
 export const METHODS = ['darts', 'drnas', 'gdas', 'spos'] as const;
-export const DATASETS = ['fashion-mnist', 'cifar10', 'synthetic'] as const;
+export const DATASETS = ['fashion-mnist', 'cifar10', 'tinyshakespeare', 'tinystories', 'synthetic'] as const;
 
 export interface Config {
   // --- what is searched, and how
@@ -31,6 +33,10 @@ export interface Config {
   dataset: (typeof DATASETS)[number];
   data_dir: string | null;
   train_portion: number;
+  /** Text corpora: share at the end of the corpus held out as the test split. */
+  test_fraction: number;
+  /** Language models: context length (0 = the space's). */
+  block_size: number;
   train_subset: number;
   test_subset: number;
   synthetic_train: number;
@@ -42,7 +48,7 @@ export interface Config {
   // --- weights
   epochs: number;
   steps_per_epoch: number;
-  optimizer: 'sgd' | 'adam';
+  optimizer: 'sgd' | 'adam' | 'adamw';
   lr: number;
   lr_min: number;
   lr_schedule: 'cosine' | 'constant';
@@ -122,9 +128,11 @@ export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
   drnas_reg_scale: { type: num(0), doc: 'DrNAS regulariser scale' },
   gdas_tau_max: { type: num(0, undefined, { minOpen: true }), doc: 'GDAS temperature in the first epoch' },
   gdas_tau_min: { type: num(0, undefined, { minOpen: true }), doc: 'GDAS temperature in the last epoch' },
-  dataset: { type: oneOf(...DATASETS), doc: 'fashion-mnist (toy-cell), cifar10 (toy-conv-macro) or synthetic (generated in memory, for tests)' },
-  data_dir: { type: path, doc: 'dataset directory (default: Debian package / cache / download)', resumable: true },
+  dataset: { type: oneOf(...DATASETS), doc: 'fashion-mnist (toy-cell), cifar10 (toy-conv-macro), tinyshakespeare (character-level lm-* spaces), tinystories (GPT-2 BPE, lm-paper) or synthetic (generated in memory, for tests)' },
+  data_dir: { type: path, doc: 'dataset directory (default: Debian package / cache / download); text datasets: the corpus file or its folder (default ../shared/data/<dataset>)', resumable: true },
   train_portion: { type: num(0, 1, { minOpen: true }), doc: 'share of the training set for the weights; the rest drives alpha (and the black-box fitness)' },
+  test_fraction: { type: num(0, 1, { minOpen: true, maxOpen: true }), doc: 'text corpora: share at the end of the corpus held out as the test split (nanoGPT holds out 0.1)' },
+  block_size: { type: int(0), doc: "language models: context length in tokens (0 = the space's)" },
   train_subset: { type: int(0), doc: 'use only the first N training images (0 = all)' },
   test_subset: { type: int(0), doc: 'use only the first N test images (0 = all)' },
   synthetic_train: { type: int(2), doc: 'training images of the synthetic dataset' },
@@ -135,7 +143,7 @@ export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
   eval_batch_size: { type: int(1), doc: 'batch size of evaluation passes', resumable: true },
   epochs: { type: int(1), doc: 'epochs (the upper bound when budget_fit is on)' },
   steps_per_epoch: { type: int(0), doc: 'batches per epoch (0 = one pass over the weight split)' },
-  optimizer: { type: oneOf('sgd', 'adam'), doc: 'weight optimizer' },
+  optimizer: { type: oneOf('sgd', 'adam', 'adamw'), doc: 'weight optimizer (adamw: decoupled weight decay, the language models)' },
   lr: { type: num(0, undefined, { minOpen: true }), doc: 'weight learning rate' },
   lr_min: { type: num(0), doc: 'cosine floor (eta_min)' },
   lr_schedule: { type: oneOf('cosine', 'constant'), doc: 'per-epoch schedule of the weight learning rate' },
@@ -156,9 +164,9 @@ export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
   m_prob: { type: num(0, 1), doc: 'ES probability of resampling each gene when mutating' },
   generations: { type: int(1), doc: 'ES generations' },
   rs_iters: { type: int(1), doc: 'random-search architectures' },
-  fitness_samples: { type: int(0), doc: 'validation images per black-box fitness evaluation (0 = the whole split)' },
+  fitness_samples: { type: int(0), doc: 'validation images (language models: token windows) per black-box fitness evaluation (0 = the whole split)' },
   black_box_budget_share: { type: num(0, 1, { minOpen: true, maxOpen: true }), doc: 'share of budget_minutes for the black-box stage of a two-stage run' },
-  eval_samples: { type: int(0), doc: 'validation images for the per-epoch accuracy (0 = the whole split)' },
+  eval_samples: { type: int(0), doc: 'validation images (language models: token windows) for the per-epoch evaluation (0 = the whole split)' },
   bn_calibration_samples: { type: int(0), doc: "training images that recompute BatchNorm statistics for a sub-network before it is evaluated with the supernet's weights (0 = use the supernet's running statistics)" },
   benchmark_dir: { type: path, doc: 'folder with toy_cell_bench.json / conv_macro_bench.json (default: $TANGLENAS_BENCH_DIR, ../shared/data/toy-bench)', resumable: true },
   arch: { type: path, doc: 'architecture for train / finetune: JSON {choice: value}, a benchmark key, or a file holding either (architecture.json works)' },
@@ -323,8 +331,11 @@ export function checkConsistency(c: Config): void {
   if (c.gdas_tau_min > c.gdas_tau_max) fail(`gdas_tau_min (${c.gdas_tau_min}) must not exceed gdas_tau_max (${c.gdas_tau_max})`);
   if (c.darts_order === 2 && c.method !== 'darts') fail(`darts_order 2 (second order) applies to method 'darts' only, not '${c.method}'; set darts_order: 1`);
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
-  const want = c.space === 'toy-cell' ? 'fashion-mnist' : 'cifar10';
-  if (c.dataset !== 'synthetic' && c.dataset !== want) fail(`space '${c.space}' takes ${want} images, but dataset is '${c.dataset}'; set dataset: ${want} (or synthetic)`);
+  const lm = LM_SPACES.includes(c.space);
+  const want = c.space === 'toy-cell' ? ['fashion-mnist'] : c.space === 'toy-conv-macro' ? ['cifar10'] : c.space === 'lm-paper' ? ['tinystories', 'tinyshakespeare'] : ['tinyshakespeare', 'tinystories'];
+  if (c.dataset !== 'synthetic' && !want.includes(c.dataset)) fail(`space '${c.space}' takes ${lm ? 'a text corpus' : 'images'} (${want.join(' or ')}), but dataset is '${c.dataset}'; set dataset: ${want[0]} (or synthetic)`);
+  if (!lm && c.block_size !== 0) fail(`block_size applies to the language-model spaces (${LM_SPACES.join(', ')}), not '${c.space}'; remove it`);
+  if (lm && c.form === 'ws') fail(`space '${c.space}' has only the weight-superposition form; set form: we`);
   if (c.lr_schedule === 'cosine' && c.lr_min > c.lr) fail(`lr_min (${c.lr_min}) is above lr (${c.lr}); the cosine schedule would raise the learning rate`);
 }
 
@@ -362,8 +373,11 @@ export function resolveConfig(o: ResolveOptions): { config: Config; preset: stri
 }
 
 /** Checks a complete config read back from a run directory (config.json). */
+/** Keys added after runs were written, with the value that reproduces those runs. */
+const LATER_KEYS: Partial<Config> = { budget_clock: 'wall', test_fraction: 0.1, block_size: 0 };
+
 export function checkFullConfig(data: unknown, where: string): Config {
-  const c = checkLayer(data as PartialConfig, where);
+  const c = checkLayer({ ...LATER_KEYS, ...(data as PartialConfig) }, where);
   const missing = CONFIG_KEYS.filter((k) => c[k] === undefined);
   if (missing.length) throw new ConfigError(`the config ${where} misses keys ${missing.join(', ')}; it was written by another version, start a new run`);
   checkConsistency(c as unknown as Config);

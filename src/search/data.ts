@@ -1,13 +1,19 @@
 // Data for a run: the real dataset of the space (Fashion-MNIST for the toy
-// cell, CIFAR-10 for the conv-macro space) or a small synthetic one generated
-// in memory (tests and smoke runs), optionally cut to its first N images, and
-// the loaders a run needs: weights, alpha, and evaluation passes in index
-// order without augmentation.
+// cell, CIFAR-10 for the conv-macro space, a text corpus for the language
+// models) or a small synthetic one generated in memory (tests and smoke runs),
+// optionally cut to its first N images (tokens), and the loaders a run needs:
+// weights, alpha, and evaluation passes in a fixed order without augmentation.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DATASET_INFO, sharedBytes, type ImageDataset, type ImageDatasetName, type ImageSplit } from '../data/dataset.js';
-import { ImageLoader } from '../data/loader.js';
+import { DataError } from '../data/errors.js';
+import { ImageLoader, type BatchLoader } from '../data/loader.js';
+import { TextLoader } from '../data/text-loader.js';
+import { CharTokenizer, Gpt2Tokenizer, loadCorpus, splitTokens, type Tokenizer } from '../data/text.js';
+import type { SpaceOptions } from '../spaces/space.js';
 import { createSearchLoaders, loadImageDataset, type SearchLoaders } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
-import type { Config } from './config.js';
+import { LM_SPACES, type Config } from './config.js';
 import type { Calibration } from './evaluate.js';
 
 export function datasetOfSpace(space: string): ImageDatasetName {
@@ -51,7 +57,71 @@ function firstN(s: ImageSplit, n: number, bytesPerSample: number): ImageSplit {
   return { images: s.images.subarray(0, n * bytesPerSample), labels: s.labels.subarray(0, n), size: n };
 }
 
-export async function loadRunDataset(c: Config, log?: (m: string) => void): Promise<ImageDataset> {
+/** A tokenised corpus, split contiguously into [train | test]. */
+export interface TextRunDataset {
+  kind: 'text';
+  name: string;
+  /** The corpus file ('memory' for synthetic text). */
+  path: string;
+  tokenizer: Tokenizer;
+  train: Int32Array;
+  test: Int32Array;
+}
+
+export type RunDataset = ImageDataset | TextRunDataset;
+
+export function isTextDataset(ds: RunDataset): ds is TextRunDataset {
+  return (ds as TextRunDataset).kind === 'text';
+}
+
+const CORPUS_FILES: Record<string, string> = {
+  tinyshakespeare: 'input.txt',
+  tinystories: 'tinystories_val_subset_moe-routing-bench.txt',
+};
+
+/** The corpus file of a text dataset: data_dir (file or folder), else ../shared/data/<dataset>. */
+export function corpusPath(c: Config): string {
+  const file = CORPUS_FILES[c.dataset];
+  const spec = c.data_dir ?? join('..', 'shared', 'data', c.dataset);
+  const p = existsSync(spec) && statSync(spec).isDirectory() ? join(spec, file) : spec;
+  if (!existsSync(p)) throw new DataError(resolve(p), `the ${c.dataset} corpus is not there`, `pass --data-dir with the corpus file (or the folder holding ${file}); the default is ../shared/data/${c.dataset}/${file} relative to the working directory`);
+  return p;
+}
+
+/** Deterministic stand-in text (tests): words from a small list, in sentences. */
+export function syntheticText(chars: number, seed = 0): string {
+  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'to', 'see', 'king', 'of', 'rome', 'said'];
+  const rng = new Rng(seed, 0x7e);
+  let out = '';
+  while (out.length < chars) {
+    const n = 3 + rng.int(6);
+    const w: string[] = [];
+    for (let i = 0; i < n; i++) w.push(words[rng.int(words.length)]);
+    out += w.join(' ') + '.\n';
+  }
+  return out.slice(0, chars);
+}
+
+function loadTextRunDataset(c: Config, log?: (m: string) => void): TextRunDataset {
+  const path = c.dataset === 'synthetic' ? 'memory' : corpusPath(c);
+  const text = c.dataset === 'synthetic' ? syntheticText(c.synthetic_train + c.synthetic_test, c.seed) : loadCorpus(path);
+  const tokenizer: Tokenizer = c.space === 'lm-paper' ? new Gpt2Tokenizer() : CharTokenizer.fromText(text);
+  const tokens = tokenizer.encode(text);
+  const testFraction = c.dataset === 'synthetic' ? c.synthetic_test / (c.synthetic_train + c.synthetic_test) : c.test_fraction;
+  const { train, test } = splitTokens(tokens, { valFraction: 0, testFraction });
+  const cut = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.subarray(0, n) : a);
+  log?.(`${c.dataset === 'synthetic' ? 'synthetic text' : path}: ${tokens.length.toLocaleString('en')} tokens (${tokenizer.kind === 'char' ? `${tokenizer.vocabSize} characters` : 'GPT-2 BPE'})`);
+  return { kind: 'text', name: c.dataset, path, tokenizer, train: cut(train, c.train_subset), test: cut(test, c.test_subset) };
+}
+
+/** Space options that depend on the data: a language model's vocabulary and context. */
+export function spaceOptionsFor(c: Config, ds: RunDataset): SpaceOptions {
+  if (!isTextDataset(ds)) return { form: c.form };
+  return { form: c.form, vocabSize: ds.tokenizer.vocabSize, ...(c.block_size > 0 ? { blockSize: c.block_size } : {}) };
+}
+
+export async function loadRunDataset(c: Config, log?: (m: string) => void): Promise<RunDataset> {
+  if (LM_SPACES.includes(c.space)) return loadTextRunDataset(c, log);
   const name = datasetOfSpace(c.space);
   let ds: ImageDataset;
   if (c.dataset === 'synthetic') ds = syntheticDataset(name, c.synthetic_train, c.synthetic_test, c.seed);
@@ -60,19 +130,54 @@ export async function loadRunDataset(c: Config, log?: (m: string) => void): Prom
   return { ...ds, train: firstN(ds.train, c.train_subset, per), test: firstN(ds.test, c.test_subset, per) };
 }
 
-export interface RunLoaders extends SearchLoaders {
-  /** A loader over the first `limit` images of the alpha split, index order, no augmentation (evaluation). */
-  validEval(limit: number): ImageLoader | null;
+export interface RunLoaders {
+  /** Weight updates: shuffled (augmented images; random token windows). */
+  train: BatchLoader;
+  /** Architecture updates; null when train_portion is 1. */
+  valid: BatchLoader | null;
+  /** Final evaluation only, fixed order. Never used by the search itself. */
+  test: BatchLoader;
+  /** What the splits hold, for the log. */
+  describe: string;
+  close(): void;
+  /** A loader over the first `limit` samples of the alpha split, fixed order, no augmentation (evaluation). */
+  validEval(limit: number): BatchLoader | null;
   /** BatchNorm calibration for sub-networks from the weight split (null when bn_calibration_samples is 0). */
   calibration(): Calibration | null;
 }
 
-export function createRunLoaders(ds: ImageDataset, c: Config): RunLoaders {
+/** The loaders of a text run: contiguous [weights | alpha] split of the training tokens. */
+function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number): RunLoaders {
+  const cut = Math.floor(c.train_portion * ds.train.length + 1e-9);
+  const w = ds.train.subarray(0, cut);
+  const a = ds.train.subarray(cut);
+  const name = (part: string) => `${part} of ${ds.path === 'memory' ? 'the synthetic text' : ds.path}`;
+  const train = new TextLoader(w, { blockSize, batchSize: c.batch_size, mode: 'random', seed: c.seed, stream: 0, name: name('the weight split (train_portion)') });
+  const valid = a.length > blockSize ? new TextLoader(a, { blockSize, batchSize: c.batch_size, mode: 'random', seed: c.seed, stream: 1, name: name('the validation split') }) : null;
+  const test = new TextLoader(ds.test, { blockSize, batchSize: c.eval_batch_size, mode: 'sequential', name: name('the test split (test_fraction)') });
+  const k = (n: number) => n.toLocaleString('en');
+  return {
+    train,
+    valid,
+    test,
+    describe: `${ds.name}, ${k(w.length)} weight / ${k(a.length)} validation / ${k(ds.test.length)} test tokens, context ${blockSize}`,
+    validEval(limit: number) {
+      if (!valid) return null;
+      return new TextLoader(a, { blockSize, batchSize: c.eval_batch_size, mode: 'sequential', limit, name: name('the validation split') });
+    },
+    calibration: () => null,
+    close() {},
+  };
+}
+
+export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0): RunLoaders {
+  if (isTextDataset(ds)) return createTextLoaders(ds, c, blockSize);
   const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, testBatchSize: c.eval_batch_size, workers: c.loader_workers });
   const evals: ImageLoader[] = [];
   let cal: Calibration | null = null;
   return {
     ...base,
+    describe: `${ds.name}${ds.source === 'memory' ? ' (in memory)' : ''}, ${base.split.weights.length} weight / ${base.split.arch.length} validation / ${ds.test.size} test images`,
     validEval(limit: number) {
       const arch = base.split.arch;
       if (arch.length === 0) return null;

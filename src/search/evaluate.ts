@@ -1,7 +1,7 @@
 // Accuracy passes in evaluation mode (dropout off, BatchNorm on running
 // statistics). The reference evaluates sub-networks with dropout on in parts
 // of its two-stage search (reference-facts 9.2); we do not.
-import type { ImageLoader, LoaderState } from '../data/loader.js';
+import type { BatchLoader } from '../data/loader.js';
 import type { Layer } from '../nn/layer.js';
 import type { Module } from '../nn/module.js';
 import type { Architecture } from '../nas/choice.js';
@@ -12,13 +12,16 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface EvalResult {
+  /** Accuracy per label (images: per image; language models: per token). */
   acc: number;
+  /** Mean loss per label. */
   loss: number;
+  /** Labels seen. */
   n: number;
 }
 
 /** One pass over the loader's current epoch with `forward`, without gradients. */
-export function evaluateLoader(model: Module, forward: (x: Tensor) => Tensor, loss: (logits: Tensor, y: Tensor) => Tensor, loader: ImageLoader): EvalResult {
+export function evaluateLoader(model: Module, forward: (x: Tensor) => Tensor, loss: (logits: Tensor, y: Tensor) => Tensor, loader: BatchLoader): EvalResult {
   const wasTraining = model.training;
   model.eval();
   let correct = 0, lossSum = 0, n = 0;
@@ -27,9 +30,12 @@ export function evaluateLoader(model: Module, forward: (x: Tensor) => Tensor, lo
       tidy(() => {
         noGrad(() => {
           const logits = forward(b.x);
-          correct += logits.argmax(1).eq(b.y).sum().item();
-          lossSum += loss(logits, b.y).item() * b.size;
-          n += b.size;
+          // Per label: an image's class, or every position of a token window
+          // (the loss is a mean over them too).
+          const labels = b.y.numel;
+          correct += logits.argmax(-1).eq(b.y).sum().item();
+          lossSum += loss(logits, b.y).item() * labels;
+          n += labels;
         });
         b.x.dispose();
         b.y.dispose();
@@ -47,8 +53,8 @@ export function evaluateLoader(model: Module, forward: (x: Tensor) => Tensor, lo
  * augmentation), replayed from the same position every time.
  */
 export interface Calibration {
-  loader: ImageLoader;
-  start: LoaderState;
+  loader: BatchLoader;
+  start: object;
   batches: number;
 }
 
@@ -134,12 +140,12 @@ export function withCalibratedBatchNorm<T>(space: SearchSpace, arch: Architectur
  * by the one-hot invariant), with BatchNorm statistics calibrated for it when
  * `cal` is given.
  */
-export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: ImageLoader, cal: Calibration | null = null): EvalResult {
+export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: BatchLoader, cal: Calibration | null = null): EvalResult {
   const sample = space.fixed(arch, 'discrete');
   return withCalibratedBatchNorm(space, arch, cal, () => evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader));
 }
 
-export function evaluateNetwork(space: SearchSpace, net: Layer, loader: ImageLoader): EvalResult {
+export function evaluateNetwork(space: SearchSpace, net: Layer, loader: BatchLoader): EvalResult {
   return evaluateLoader(net, (x) => net.forward(x), (l, y) => space.loss(l, y), loader);
 }
 

@@ -3,7 +3,6 @@
 // directory (see rundir.ts) and ends with a short report.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageDataset } from '../data/dataset.js';
 import { loadFile, saveFile } from '../nn/safetensors.js';
 import type { Architecture } from '../nas/choice.js';
 import { createSpace, type SearchSpace } from '../spaces/index.js';
@@ -12,13 +11,14 @@ import { manualSeed } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { dispose, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Layer } from '../nn/layer.js';
 import { noGrad } from '../tensor/autograd.js';
 import { benchmarkFor, type Lookup, type ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { archValues, Clock, parseArchitecture, supernetFile, type RunContext } from './common.js';
-import { checkFullConfig, checkMethodFor, checkResumeOverrides, type Config, type PartialConfig } from './config.js';
-import { createRunLoaders, loadRunDataset, type RunLoaders } from './data.js';
+import { checkFullConfig, checkMethodFor, checkResumeOverrides, LM_SPACES, type Config, type PartialConfig } from './config.js';
+import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { alphaSoftmax, alphaValues, evaluateArchitecture, evaluateNetwork } from './evaluate.js';
 import { Progress } from './progress.js';
 import { readJson, RunDir, writeJsonAtomic } from './rundir.js';
@@ -38,7 +38,7 @@ export interface RunInfo {
 export interface RunOptions {
   progress?: Progress;
   /** Use this dataset instead of loading config.dataset (library use, tests). */
-  dataset?: ImageDataset;
+  dataset?: RunDataset;
 }
 
 export interface RunOutcome {
@@ -99,15 +99,16 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
   let loaders: RunLoaders | null = null;
   let space: SearchSpace | null = null;
   try {
-    manualSeed(c.seed);
-    space = createSpace(c.space, { form: c.form });
     const bench = benchmarkFor(c.space, c.benchmark_dir);
     p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command as Command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
     p.log(`  run directory ${run.dir}`);
     const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
-    loaders = createRunLoaders(ds, c);
-    p.log(`  data: ${ds.name}${ds.source === 'memory' ? ' (in memory)' : ''}, ${loaders.split.weights.length} weight / ${loaders.split.arch.length} validation / ${ds.test.size} test images`);
-    if (!bench) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
+    // The space after the data: a language model's vocabulary comes from the corpus.
+    manualSeed(c.seed);
+    space = createSpace(c.space, spaceOptionsFor(c, ds));
+    loaders = createRunLoaders(ds, c, space.inputShape[0]);
+    p.log(`  data: ${loaders.describe}`);
+    if (!bench && !LM_SPACES.includes(c.space)) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
     const ck = ctx.resume ? loadCheckpoint(run.checkpointDir) : null;
     if (ck) {
       for (const s of ck.skipped) p.log(`  warning: skipped an unreadable checkpoint: ${s}`);
@@ -219,6 +220,7 @@ function runSearchKind(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
       benchmark_key: space.benchmarkKey(arch),
       benchmark: hit,
       inherited_test_acc: test.acc,
+      inherited_test_loss: test.loss,
       alpha_softmax: alphaSoftmax(space, 6),
       alpha: alphaValues(space),
       time_s: clock.seconds(),
@@ -252,7 +254,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
   if (!fitness) throw new Error('the black-box search scores architectures on the validation split, but train_portion is 1; set train_portion below 1 (0.8 or 0.5)');
   const bb = new BlackBoxSearch(ctx, space, fitness, loaders.calibration(), bench, clock, deadline);
   if (bb.tryRestore()) p.log(`  black-box search resumed at generation ${bb.state.generation + 1} (${Object.keys(bb.state.visited).length} evaluated)`);
-  p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation images`);
+  p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation ${lmSpace(c.space) ? "token windows" : "images"}`);
   run.setStatus({ command: ctx.command, status: 'running', phase: 'black-box' });
   const r = bb.run();
   const test = evaluateArchitecture(space, r.arch, loaders.test, loaders.calibration());
@@ -267,8 +269,9 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
     architecture: archValues(space, r.arch),
     benchmark_key: space.benchmarkKey(r.arch),
     benchmark: hit,
-    supernet_valid_acc: r.best.fitness,
+    ...(lmSpace(c.space) ? { supernet_valid_loss: -r.best.fitness } : { supernet_valid_acc: r.best.fitness }),
     inherited_test_acc: test.acc,
+    inherited_test_loss: test.loss,
     top,
     time_s: clock.seconds(),
   };
@@ -308,17 +311,20 @@ function runTraining(ctx: RunContext, space: SearchSpace, loaders: RunLoaders, b
       epochs: trainer.state.epoch,
       test_acc: test.acc,
       test_loss: test.loss,
+      params: net.numParameters(),
       time_s: clock.seconds(),
     };
     writeJsonAtomic(run.file('result.json'), result);
     p.done();
-    p.log(`\n${inherit ? 'fine-tuned' : 'trained'} ${space.benchmarkKey(arch)} for ${trainer.state.epoch} epoch${trainer.state.epoch === 1 ? '' : 's'}${status === 'stopped' ? ' (stopped by the budget)' : ''}: test accuracy ${(100 * test.acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`);
+    p.log(`\n${inherit ? 'fine-tuned' : 'trained'} ${space.benchmarkKey(arch)} for ${trainer.state.epoch} epoch${trainer.state.epoch === 1 ? '' : 's'}${status === 'stopped' ? ' (stopped by the budget)' : ''}: ${lmSpace(c.space) ? `test loss ${test.loss.toFixed(4)} (perplexity ${Math.exp(test.loss).toFixed(2)}), token accuracy` : 'test accuracy'} ${(100 * test.acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`);
     p.log(`files: ${run.dir} (config.json, metrics.jsonl, result.json, model.safetensors, checkpoints/)`);
     return { dir: run.dir, status, result };
   } finally {
     net.dispose();
   }
 }
+
+const lmSpace = (space: string): boolean => LM_SPACES.includes(space);
 
 function report(p: Progress, r: Record<string, unknown>, dir: string): void {
   p.done();
@@ -327,13 +333,35 @@ function report(p: Progress, r: Record<string, unknown>, dir: string): void {
   lines.push(`found architecture (${r.space}, ${r.command === 'search' ? `${r.method}/${r.form}` : `${r.black_box} on a supernet`}${r.stopped ? ', stopped by the budget' : ''}, ${Number(r.time_s).toFixed(0)} s):`);
   lines.push(`  ${JSON.stringify(r.architecture)}`);
   lines.push(`  benchmark key: ${r.benchmark_key}`);
-  if (hit) lines.push(`  benchmark test accuracy: ${hit.testAcc}% (rank ${hit.rank} of ${hit.size}, better than ${hit.percentile.toFixed(1)}%; optimum ${hit.optimum}%)`);
+  if (lmSpace(String(r.space))) {
+    if (typeof r.supernet_valid_loss === 'number') lines.push(`  supernet validation loss: ${r.supernet_valid_loss.toFixed(4)}`);
+    const loss = Number(r.inherited_test_loss);
+    lines.push(`  test loss with the supernet's weights (no retraining): ${loss.toFixed(4)} (perplexity ${Math.exp(loss).toFixed(2)}); retrain: tanglenas train --preset ${r.space}/retrain --from ${dir}`);
+  } else if (hit) lines.push(`  benchmark test accuracy: ${hit.testAcc}% (rank ${hit.rank} of ${hit.size}, better than ${hit.percentile.toFixed(1)}%; optimum ${hit.optimum}%)`);
   else lines.push(`  benchmark test accuracy: table not available (--benchmark-dir or TANGLENAS_BENCH_DIR)`);
-  if (typeof r.supernet_valid_acc === 'number') lines.push(`  supernet validation accuracy: ${(100 * r.supernet_valid_acc).toFixed(2)}%`);
-  lines.push(`  test accuracy with the supernet's weights (no retraining): ${(100 * Number(r.inherited_test_acc)).toFixed(2)}%`);
+  if (!lmSpace(String(r.space))) {
+    if (typeof r.supernet_valid_acc === 'number') lines.push(`  supernet validation accuracy: ${(100 * r.supernet_valid_acc).toFixed(2)}%`);
+    lines.push(`  test accuracy with the supernet's weights (no retraining): ${(100 * Number(r.inherited_test_acc)).toFixed(2)}%`);
+  }
   const files = ['config.json', 'metrics.jsonl', 'architecture.json', 'supernet.safetensors', 'checkpoints/'].filter((f) => existsSync(join(dir, f)));
   lines.push(`files: ${dir} (${files.join(', ')})`);
   for (const l of lines) p.log(l);
+}
+
+/** Loads a train or finetune run's model.safetensors into a freshly built sub-network. */
+export function loadModel(file: string, net: Layer): void {
+  tidy(() => {
+    let l;
+    try {
+      l = loadFile(file);
+    } catch (e) {
+      throw new Error(`model '${file}' cannot be read: ${(e as Error).message}`);
+    }
+    const sub = new Map<string, Tensor>();
+    for (const [k, t] of l.tensors) if (k.startsWith('model.')) sub.set(k.slice(6), t);
+    net.loadStateDict(sub);
+    dispose(l.tensors);
+  });
 }
 
 export interface Evaluation {
@@ -349,16 +377,16 @@ export interface Evaluation {
 }
 
 /** Accuracy of a finished (or stopped) run's result on the test or validation split. */
-export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; arch?: string; overrides?: PartialConfig; progress?: Progress; dataset?: ImageDataset } = {}): Promise<Evaluation> {
+export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; arch?: string; overrides?: PartialConfig; progress?: Progress; dataset?: RunDataset } = {}): Promise<Evaluation> {
   checkResumeOverrides(o.overrides ?? {});
   const { run, config, info } = readRun(dir);
   const c = { ...config, ...(o.overrides ?? {}) } as Config;
   const split = o.split ?? 'test';
   if (c.threads > 0 && getNumThreads() !== c.threads) setNumThreads(c.threads);
-  manualSeed(c.seed);
-  const space = createSpace(c.space, { form: c.form });
   const ds = o.dataset ?? (await loadRunDataset(c));
-  const loaders = createRunLoaders(ds, c);
+  manualSeed(c.seed);
+  const space = createSpace(c.space, spaceOptionsFor(c, ds));
+  const loaders = createRunLoaders(ds, c, space.inputShape[0]);
   try {
     const loader = split === 'test' ? loaders.test : loaders.validEval(0);
     if (!loader) throw new Error(`run '${run.dir}' has no validation split (train_portion 1); evaluate on --split test`);
@@ -373,13 +401,7 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
       arch = parseArchitecture(space, c.arch!);
       const net = space.subnet(arch, { inherit: false });
       try {
-        tidy(() => {
-          const l = loadFile(file);
-          const sub = new Map<string, Tensor>();
-          for (const [k, t] of l.tensors) if (k.startsWith('model.')) sub.set(k.slice(6), t);
-          net.loadStateDict(sub);
-          dispose(l.tensors);
-        });
+        loadModel(file, net);
         r = evaluateNetwork(space, net, loader);
       } finally {
         net.dispose();

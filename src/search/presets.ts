@@ -67,6 +67,8 @@ const BASE: Omit<Config, 'space' | 'dataset' | 'method' | 'form'> = {
   budget_minutes: 0,
   budget_fit: false,
   budget_clock: 'wall',
+  test_fraction: 0.1,
+  block_size: 0,
   checkpoint_minutes: 10,
   checkpoint_every_steps: 0,
   log_every: 20,
@@ -110,6 +112,39 @@ const PRESETS = new Map<string, Preset>();
 for (const [spaceName, space, key] of [['toy-cell', CELL, 'cell'], ['toy-conv-macro', MACRO, 'macro']] as const) {
   for (const m of METHOD_LAYERS) {
     const values = { ...BASE, ...space, ...m.values, ...(m[key] ?? {}) } as Config;
+    PRESETS.set(`${spaceName}/${m.name}`, { name: `${spaceName}/${m.name}`, command: m.command, description: m.description, values });
+  }
+}
+
+// Language models (reference-facts 6.7): AdamW betas (0.9, 0.99), weight decay 0.1,
+// clip 1.0, cosine to lr/10, contiguous 50/50 split of the training tokens, arch
+// Adam 3e-4; ES 50/10/25/25 for 50 generations, RS 5000. An "epoch" is 100
+// iterations (the reference counts iterations). lm-char and lm-paper keep the
+// reference's learning rates; lm-small and lm-tiny (ours, minutes on a CPU)
+// use nanoGPT's shakespeare_char 1e-3.
+const LM_BASE: Partial<Config> = {
+  optimizer: 'adamw', adam_betas: [0.9, 0.99], weight_decay: 0.1, grad_clip: 1, nesterov: false, train_portion: 0.5, augment: false, steps_per_epoch: 100,
+  arch_lr: 3e-4, arch_betas: [0.5, 0.999], arch_weight_decay: 1e-3, population: 50, select: 10, mutation: 25, crossover: 25, m_prob: 0.2, generations: 50, rs_iters: 5000,
+  eval_samples: 256, fitness_samples: 128, bn_calibration_samples: 0, eval_batch_size: 32,
+};
+const LM_SPACES: Record<string, Partial<Config>> = {
+  'lm-tiny': { dataset: 'tinyshakespeare', batch_size: 16, lr: 1e-3, lr_min: 1e-4, epochs: 20 },
+  'lm-small': { dataset: 'tinyshakespeare', batch_size: 32, lr: 1e-3, lr_min: 1e-4, epochs: 50 },
+  'lm-char': { dataset: 'tinyshakespeare', batch_size: 64, lr: 1e-4, lr_min: 1e-5, epochs: 60 },
+  'lm-paper': { dataset: 'tinystories', batch_size: 12, lr: 5e-4, lr_min: 5e-5, epochs: 60 },
+};
+const LM_METHODS: Layer[] = [
+  { name: 'tanglenas', command: 'search', description: 'TangleNAS: DrNAS with weight superposition over embed x heads x MLP ratio x depth', values: { method: 'drnas', form: 'we' } },
+  { name: 'darts', command: 'search', description: 'DARTS first order with weight superposition (softmax)', values: { method: 'darts', form: 'we', arch_preprocess: 'softmax' } },
+  { name: 'gdas', command: 'search', description: 'GDAS (hard Gumbel, tau 10 -> 0.1) with weight superposition', values: { method: 'gdas', form: 'we' } },
+  { name: 'spos-es', command: 'two-stage', description: 'SPOS supernet, then evolutionary search on supernet validation loss', values: { method: 'spos', form: 'we', black_box: 'es' } },
+  { name: 'spos-rs', command: 'two-stage', description: 'SPOS supernet, then random search on supernet validation loss', values: { method: 'spos', form: 'we', black_box: 'rs' } },
+  { name: 'retrain', command: 'train', description: 'train an architecture from scratch (same optimizer and schedule, all training tokens)', values: { method: 'drnas', form: 'we', train_portion: 1 } },
+  { name: 'finetune', command: 'finetune', description: "fine-tune an architecture from the supernet's weights", values: { method: 'drnas', form: 'we', train_portion: 1, epochs: 10 } },
+];
+for (const [spaceName, space] of Object.entries(LM_SPACES)) {
+  for (const m of LM_METHODS) {
+    const values = { ...BASE, ...LM_BASE, space: spaceName, ...space, ...m.values } as Config;
     PRESETS.set(`${spaceName}/${m.name}`, { name: `${spaceName}/${m.name}`, command: m.command, description: m.description, values });
   }
 }

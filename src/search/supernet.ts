@@ -9,7 +9,7 @@
 // (the any-time record). Checkpoints at every epoch end, every
 // checkpoint_minutes and every checkpoint_every_steps; a resume restores
 // everything the next step depends on, so the continuation is bit-identical.
-import type { ImageLoader } from '../data/loader.js';
+import type { BatchLoader } from '../data/loader.js';
 import { Architect } from '../nas/architect.js';
 import { bilevelStep, weightStep } from '../nas/bilevel.js';
 import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
@@ -21,6 +21,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreModule, restoreOptimizer, restoreRng, restoreTensor, type LoadedCheckpoint } from './checkpoint.js';
 import { Clock, lrAt, makeSampler, makeWeightOptimizer, rssMb, shortArch, type RunContext } from './common.js';
+import { LM_SPACES } from './config.js';
 import type { RunLoaders } from './data.js';
 import { alphaSoftmax, evaluateArchitecture } from './evaluate.js';
 
@@ -62,7 +63,7 @@ export class SupernetTrainer {
   readonly optimizer: Optimizer<Hyper>;
   readonly state: LoopState;
   readonly stepsPerEpoch: number;
-  #validEval: ImageLoader | null = null;
+  #validEval: BatchLoader | null = null;
   #lastCheckpoint = Date.now();
 
   constructor(
@@ -111,7 +112,7 @@ export class SupernetTrainer {
     restoreOptimizer(ck, 'weights', this.optimizer);
     if (this.architect.optimizer) restoreOptimizer(ck, 'arch', this.architect.optimizer);
     this.sampler.loadState((ck.state.sampler ?? {}) as Record<string, number>);
-    const loaders = ck.state.loaders as { train: Parameters<ImageLoader['restore']>[0]; valid: Parameters<ImageLoader['restore']>[0] | null };
+    const loaders = ck.state.loaders as { train: object; valid: object | null };
     try {
       this.loaders.train.restore(loaders.train);
       if (loaders.valid && this.loaders.valid) this.loaders.valid.restore(loaders.valid);
@@ -187,7 +188,7 @@ export class SupernetTrainer {
         this.state.evalMsPerImage = (Date.now() - t0) / Math.max(1, r.n);
         extra.valid_acc = r.acc;
         extra.valid_loss = r.loss;
-        line += `  valid acc ${(100 * r.acc).toFixed(1)}%`;
+        line += LM_SPACES.includes(this.space.name) ? `  valid loss ${r.loss.toFixed(3)}` : `  valid acc ${(100 * r.acc).toFixed(1)}%`;
       }
       const hit = this.bench?.lookup(this.space.benchmarkKey(arch)) ?? null;
       extra.benchmark_test_acc = hit?.testAcc ?? null;

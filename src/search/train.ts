@@ -2,7 +2,8 @@
 // (`tanglenas train`, the benchmarks' recipe in the retrain presets) or from
 // the supernet's weights (`tanglenas finetune`). Checkpointed and resumable
 // like the searches. Test accuracy in eval mode after every epoch.
-import type { ImageLoader } from '../data/loader.js';
+import { accuracy } from '../nas/bilevel.js';
+import type { BatchLoader } from '../data/loader.js';
 import type { Layer } from '../nn/layer.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
@@ -69,7 +70,7 @@ export class NetworkTrainer {
     restoreModule(ck, 'model', this.net);
     restoreOptimizer(ck, 'weights', this.optimizer);
     try {
-      this.loaders.train.restore((ck.state.loaders as { train: Parameters<ImageLoader['restore']>[0] }).train);
+      this.loaders.train.restore((ck.state.loaders as { train: object }).train);
     } catch (e) {
       throw new Error(`checkpoint '${ck.file}': the data loader cannot continue (${(e as Error).message})`);
     }
@@ -104,7 +105,7 @@ export class NetworkTrainer {
           l.backward();
           if (c.grad_clip > 0) clipGradNorm(this.net.parameters(), c.grad_clip);
           this.optimizer.step();
-          return { loss: l.item(), acc: logits.argmax(1).eq(b.y).float().mean().item() };
+          return { loss: l.item(), acc: accuracy(logits, b.y) };
         });
         if (!Number.isFinite(r.loss)) throw new Error(`the training loss became ${r.loss} at epoch ${s.epoch + 1}; lower lr (now ${this.optimizer.lr}) and start a new run`);
         times.push(Date.now() - t0);
