@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeReport, type ReportResult } from './report.js';
+import { tempDir, writeCompareFixture } from './test-util.js';
+import { watchReport } from './watch.js';
+
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+test('writeReport: report.html, report.md, report.csv, runs.csv and plots/*.svg in the output folder', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const runs = join(dir, 'compare');
+    writeCompareFixture(runs);
+    const r = await writeReport(runs, { out: join(dir, 'out') });
+    for (const f of [r.files.html, r.files.markdown, r.files.csv, r.files.runsCsv, ...r.files.plots]) assert.ok(existsSync(f), f);
+    assert.deepEqual(readdirSync(join(dir, 'out', 'plots')).sort(), ['alpha-drnas-ws.svg', 'alpha-tanglenas-we.svg', 'anytime-benchmark-epoch.svg', 'anytime-benchmark-time.svg', 'anytime-validation-epoch.svg', 'anytime-validation-time.svg', 'memory.svg', 'time.svg']);
+    const md = readFileSync(r.files.markdown, 'utf8');
+    assert.match(md, /^# tanglenas report: compare$/m);
+    assert.match(md, /\| {2}\| TangleNAS \| WE \| \*\*91\.00 ± 0\.50\*\* \|/);
+    assert.match(md, /!\[Any-time benchmark accuracy vs search time\]\(plots\/anytime-benchmark-time\.svg\)/);
+    const html = readFileSync(r.files.html, 'utf8');
+    assert.equal((html.match(/<svg /g) ?? []).length, 8);
+    assert.match(html, /<h4>spos-es-seed0<\/h4>/);
+    assert.match(html, /top 1 of the black-box search/);
+    // Configs: the keys that differ between runs, as a table.
+    assert.match(html, /<table class="config-diff"><tr><th>key<\/th>/);
+    assert.match(html, /<tr><th>method<\/th>/);
+    assert.match(html, /metrics\.jsonl: 1 line not whole JSON/);
+    assert.ok(!existsSync(join(runs, 'report.html')), 'nothing written into the run folders with --out');
+  } finally {
+    cleanup();
+  }
+});
+
+test('watchReport: rewrites the page when metrics.jsonl grows, reloads only while live, ends with a static page', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCompareFixture(dir);
+    const ac = new AbortController();
+    const writes: ReportResult[] = [];
+    let wake: () => void = () => {};
+    const watching = watchReport(dir, {
+      intervalMs: 30,
+      signal: ac.signal,
+      onWrite: (r) => {
+        writes.push(r);
+        wake();
+      },
+      onError: (e) => assert.fail(e),
+    });
+    const next = () => new Promise<void>((res) => (wake = res));
+    const first = next();
+    await first;
+    const html1 = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.match(html1, /<meta http-equiv="refresh" content="1">/);
+    assert.match(html1, /<td>running<\/td>/);
+    // No change: no rewrite.
+    await new Promise((res) => setTimeout(res, 150));
+    assert.equal(writes.length, 1);
+    // The running search finishes its third epoch (the torn line was a step record being written).
+    const second = next();
+    appendFileSync(join(dir, 'drnas-ws-seed0', 'metrics.jsonl'), `0}\n${JSON.stringify({ kind: 'epoch', phase: 'search', epoch: 2, benchmark_test_acc: 89.5, valid_acc: 0.75, time_s: 150, rss_mb: 950 })}\n`);
+    await second;
+    assert.equal(writes.length, 2);
+    const run = writes[1].summary.runs.find((r) => r.run.name === 'drnas-ws-seed0')!;
+    assert.deepEqual(run.current, { value: 89.5, source: 'benchmark' });
+    assert.equal(run.peakRssMb, 950);
+    assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /89\.50 \(so far\)/);
+    // The run fails: status.json is watched too.
+    const third = next();
+    writeFileSync(join(dir, 'drnas-ws-seed0', 'status.json'), JSON.stringify({ command: 'search', status: 'failed', phase: 'error', message: 'x' }));
+    await third;
+    assert.equal(writes[2].summary.runs.find((r) => r.run.name === 'drnas-ws-seed0')!.status, 'failed');
+    ac.abort();
+    const last = await watching;
+    assert.doesNotMatch(readFileSync(last.files.html, 'utf8'), /http-equiv="refresh"/);
+  } finally {
+    cleanup();
+  }
+});
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, 'report', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('tanglenas report: help, errors that name the bad path or flag and the fix, and a report', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    assert.match(cli(['--help']).stdout, /^usage: tanglenas report RUN_OR_COMPARE_DIR/);
+    const missing = cli([join(dir, 'nope')]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /tanglenas: report: '.*nope' does not exist; pass a run directory \(it holds config\.json\) or a compare folder/);
+    const none = cli([]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /report takes one run directory or compare folder, got none/);
+    const flag = cli([dir, '--wach']);
+    assert.equal(flag.status, 2);
+    assert.match(flag.stderr, /unknown option '--wach'; the options are --out, --title, --watch/);
+    const interval = cli([dir, '--watch', '--interval', '0']);
+    assert.equal(interval.status, 2);
+    assert.match(interval.stderr, /--interval must be a positive number of seconds, got '0'/);
+    assert.match(cli([dir, '--interval', '3']).stderr, /--interval applies to --watch/);
+    const empty = cli([dir]);
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /holds no run directories/);
+    writeCompareFixture(join(dir, 'c'));
+    writeFileSync(join(dir, 'file'), '');
+    assert.match(cli([join(dir, 'c'), '--out', join(dir, 'file')]).stderr, /output '.*file' is a file; pass a folder to --out/);
+    const ok = cli([join(dir, 'c')]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /\| Two-Stage \| SPOS\+ES \| WE \| 90\.50 ± 0\.71 \|/);
+    assert.match(ok.stdout, /files: .*report\.html, .*report\.md, .*report\.csv, .*runs\.csv, 8 plots in /);
+  } finally {
+    cleanup();
+  }
+});
+
+test('tanglenas report --watch: live page until SIGINT, then a static page', { timeout: 60_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCompareFixture(dir);
+    const child = spawn(process.execPath, [MAIN, 'report', dir, '--watch', '--interval', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    await new Promise<void>((res, rej) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('live report:')) res();
+      });
+      child.on('exit', () => rej(new Error(`exited before the live report:\n${out}`)));
+    });
+    assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /http-equiv="refresh" content="1"/);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, out);
+    assert.match(out, /final report \(static page\): .*report\.html/);
+    assert.doesNotMatch(readFileSync(join(dir, 'report.html'), 'utf8'), /http-equiv="refresh"/);
+  } finally {
+    cleanup();
+  }
+});

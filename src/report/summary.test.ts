@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { summaryCsv, runsCsv } from './csv.js';
+import { findRunDirs, loadRuns, parseMetrics, ReportInputError } from './runs.js';
+import { band } from './series.js';
+import { mean, sampleStd, spread } from './stats.js';
+import { summarize } from './summary.js';
+import { runsTable, summaryTable, toMarkdown } from './tables.js';
+import { tempDir, writeCompareFixture, writeRun } from './test-util.js';
+
+test('stats: mean and sample std (n - 1), spread skips nulls', () => {
+  assert.equal(mean([1, 2, 3, 6]), 3);
+  assert.equal(sampleStd([2, 4, 6]), 2);
+  assert.equal(sampleStd([5]), 0);
+  assert.deepEqual(spread([null, 1, undefined, 3]), { n: 2, mean: 2, std: Math.SQRT2, min: 1, max: 3 });
+  assert.equal(spread([null]), null);
+});
+
+test('parseMetrics: a torn last line and junk are skipped and counted; a repeated record keeps the last copy', () => {
+  const text = [
+    JSON.stringify({ kind: 'epoch', phase: 'search', epoch: 0, v: 1 }),
+    'not json',
+    JSON.stringify({ kind: 'epoch', phase: 'search', epoch: 1, v: 2 }),
+    JSON.stringify({ kind: 'epoch', phase: 'search', epoch: 0, v: 3 }),
+    '[1, 2]',
+    '{"kind":"epoch","epo',
+  ].join('\n');
+  const p = parseMetrics(text);
+  assert.equal(p.skipped, 3);
+  assert.deepEqual(
+    p.records.map((r) => [r.epoch, r.v]),
+    [
+      [1, 2],
+      [0, 3],
+    ],
+  );
+});
+
+test('findRunDirs: a run directory, a compare folder, and clear errors for bad paths', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCompareFixture(dir);
+    assert.equal(findRunDirs(dir).length, 7);
+    assert.deepEqual(findRunDirs(join(dir, 'spos-es-seed1')), [join(dir, 'spos-es-seed1')]);
+    assert.throws(() => findRunDirs(join(dir, 'nope')), (e: Error) => e instanceof ReportInputError && /does not exist; pass a run directory/.test(e.message));
+    assert.throws(() => findRunDirs(join(dir, 'tanglenas-seed0', 'config.json')), /is a file; pass the run directory or compare folder that holds it/);
+    assert.throws(() => findRunDirs(join(dir, 'tanglenas-seed0', 'checkpoints')), /holds no run directories/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('summary: mean ± sample std per method over seeds with a result; running and killed runs are listed, not counted', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCompareFixture(dir);
+    const s = summarize(loadRuns(dir));
+    assert.deepEqual(
+      s.groups.map((g) => [g.label, g.runs.length, g.withResult.length]),
+      [
+        ['DrNAS (WS)', 2, 0],
+        ['TangleNAS (WE)', 3, 3],
+        ['SPOS+ES (WE)', 2, 2],
+      ],
+    );
+    const [ws, tangle, spos] = s.groups;
+    assert.equal(ws.accuracy, null);
+    assert.deepEqual(tangle.accuracy, { n: 3, mean: 91, std: 0.5, min: 90.5, max: 91.5 });
+    assert.equal(tangle.source, 'benchmark');
+    assert.deepEqual(tangle.time, { n: 3, mean: 240, std: 120, min: 120, max: 360 });
+    assert.deepEqual(tangle.rss, { n: 3, mean: 640, std: 128, min: 512, max: 768 });
+    assert.equal(tangle.params, null);
+    assert.equal(tangle.flops, null);
+    assert.deepEqual(spos.accuracy, { n: 2, mean: 90.5, std: Math.SQRT1_2, min: 90, max: 91 });
+    assert.equal(s.optimum, 91.63);
+    const byName = new Map(s.runs.map((r) => [r.run.name, r]));
+    assert.equal(byName.get('drnas-ws-seed0')!.status, 'running');
+    assert.equal(byName.get('drnas-ws-seed0')!.run.skippedLines, 1);
+    assert.deepEqual(byName.get('drnas-ws-seed0')!.current, { value: 88, source: 'benchmark' });
+    assert.equal(byName.get('drnas-ws-seed1')!.status, 'interrupted');
+    assert.ok(s.notes.some((n) => /Params and FLOPs: the run directories do not record them/.test(n)));
+  } finally {
+    cleanup();
+  }
+});
+
+test('tables: Markdown in the layout of the paper (type once per block, best in bold, optimum row) and CSV with raw numbers', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCompareFixture(dir);
+    const s = summarize(loadRuns(dir));
+    const md = toMarkdown(summaryTable(s)).split('\n');
+    assert.equal(md[0], '| Search type | Optimizer | Supernet | Test acc (%) | per seed | measured as | Search time (min) | Peak memory (MB) | Params | FLOPs | Epochs | Runs with a result |');
+    assert.equal(md[2], '| Single-Stage | DrNAS | WS | — | — | — | — | — | — | — | — | 0/2 |');
+    assert.equal(md[3], '|  | TangleNAS | WE | **91.00 ± 0.50** | 90.50, 91.00, 91.50 | benchmark | 4.0 ± 2.0 | 640 ± 128 | — | — | 3, 3, 3 | 3/3 |');
+    assert.equal(md[4], '| Two-Stage | SPOS+ES | WE | 90.50 ± 0.71 | 90.00, 91.00 | benchmark | 3.3 ± 0.0 | 420 ± 0 | — | — | 1, 1 | 2/2 |');
+    assert.equal(md[5], '| Optimum | - | - | 91.63 |  | benchmark | - | - | - | - | - |  |');
+    const runs = toMarkdown(runsTable(s));
+    assert.match(runs, /\| drnas-ws-seed0 \| DrNAS \(WS\) \| 0 \| running \| 88\.00 \(so far\) \| benchmark, any-time \|/);
+    assert.match(runs, /\| drnas-ws-seed1 \| DrNAS \(WS\) \| 1 \| interrupted \| 86\.00 \(so far\) \|/);
+    const csv = summaryCsv(s).split('\n');
+    assert.equal(csv[0], 'search_type,optimizer,supernet,train_portion,runs,runs_with_result,acc_source,acc_n,acc_mean,acc_std,acc_per_seed,time_s_mean,time_s_std,peak_rss_mb_mean,peak_rss_mb_std,params_mean,params_std,flops_mean,flops_std,epochs');
+    assert.equal(csv[2], 'Single-Stage,TangleNAS,WE,0.5,3,3,benchmark,3,91,0.5,90.5;91;91.5,240,120,640,128,,,,,3;3;3');
+    assert.equal(csv[4], 'Optimum,,,,,,benchmark,,91.63,,,,,,,,,,,');
+    assert.match(runsCsv(s), /^tanglenas-seed1,Single-Stage,TangleNAS,WE,0\.5,1,done,1,91,,25,/m);
+  } finally {
+    cleanup();
+  }
+});
+
+test('summary: a train-portion column appears when the runs use two portions; one seed shows no ± std', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    for (const [name, tp, acc] of [['a', 0.5, 90], ['b', 0.8, 91]] as const) {
+      writeRun(dir, name, {
+        config: { space: 'toy-cell', method: 'drnas', form: 'we', seed: 0, train_portion: tp },
+        command: 'search',
+        status: { status: 'done' },
+        architecture: { architecture: { a: 1 }, benchmark: { testAcc: acc, optimum: 92 }, time_s: 60 },
+      });
+    }
+    const md = toMarkdown(summaryTable(summarize(loadRuns(dir)))).split('\n');
+    assert.equal(md[0].split(' | ')[3], 'Train portion');
+    assert.equal(md[2], '| Single-Stage | TangleNAS | WE | 50% | 90.00 | 90.00 | benchmark | 1.0 | — | — | — | — | 1/1 |');
+    assert.equal(md[3], '|  | TangleNAS | WE | 80% | **91.00** | 91.00 | benchmark | 1.0 | — | — | — | — | 1/1 |');
+  } finally {
+    cleanup();
+  }
+});
+
+test('summary: without a benchmark the inherited accuracy is used and named; a damaged architecture.json is a warning', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeRun(dir, 'x-seed0', { config: { space: 'toy-cell', method: 'gdas', form: 'we', seed: 0 }, command: 'search', status: { status: 'done' }, architecture: { architecture: { a: 1 }, benchmark: null, inherited_test_acc: 0.75, time_s: 30 } });
+    const bad = writeRun(dir, 'x-seed1', { config: { space: 'toy-cell', method: 'gdas', form: 'we', seed: 1 }, command: 'search', status: { status: 'done' } });
+    writeFileSync(join(bad, 'architecture.json'), '{"architecture": {');
+    const runs = loadRuns(dir);
+    const s = summarize(runs);
+    assert.equal(s.groups[0].source, 'inherited');
+    assert.deepEqual(s.groups[0].perSeed, [{ seed: 0, value: 75 }]);
+    assert.match(runs[1].warnings[0], /architecture file '.*x-seed1\/architecture.json' is not valid JSON.*left out of the report/);
+    assert.match(toMarkdown(summaryTable(s)), /inherited: test accuracy with the supernet's weights/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('band: epochs align by number; on the time axis each seed holds its last value (incumbent)', () => {
+  const seeds = [
+    [
+      { x: 1, y: 10 },
+      { x: 3, y: 30 },
+    ],
+    [
+      { x: 2, y: 20 },
+      { x: 3, y: 40 },
+    ],
+  ];
+  assert.deepEqual(
+    band('g', seeds, 'epoch').map((p) => [p.x, p.mean, p.min, p.max, p.n]),
+    [
+      [1, 10, 10, 10, 1],
+      [2, 20, 20, 20, 1],
+      [3, 35, 30, 40, 2],
+    ],
+  );
+  assert.deepEqual(
+    band('g', seeds, 'time').map((p) => [p.x, p.mean, p.n]),
+    [
+      [1, 10, 1],
+      [2, 15, 2],
+      [3, 35, 2],
+    ],
+  );
+});
