@@ -124,11 +124,20 @@ test('config rules between keys, per command, and on resume', () => {
     [{ gdas_tau_min: 20 }, /gdas_tau_min \(20\) must not exceed gdas_tau_max \(10\)/],
     [{ darts_order: 2 }, /darts_order 2 .* applies to method 'darts' only, not 'drnas'/],
     [{ momentum: 0 }, /nesterov: true needs momentum > 0/],
-    [{ dataset: 'cifar10' }, /space 'toy-cell' takes fashion-mnist images, but dataset is 'cifar10'/],
+    [{ dataset: 'cifar10' }, /space 'toy-cell' takes images \(fashion-mnist\), but dataset is 'cifar10'; set dataset: fashion-mnist/],
+    [{ dataset: 'tinyshakespeare' }, /space 'toy-cell' takes images \(fashion-mnist\)/],
+    [{ block_size: 64 }, /block_size applies to the language-model spaces .*not 'toy-cell'/],
     [{ lr_min: 0.5 }, /lr_min \(0.5\) is above lr \(0.025\)/],
   ];
   for (const [o, re] of rules) assert.throws(() => checkConsistency({ ...base, ...o }), re, JSON.stringify(o));
   checkConsistency({ ...base, dataset: 'synthetic' });
+  const lm = getPreset('lm-small/tanglenas')!.values;
+  checkConsistency(lm);
+  assert.throws(() => checkConsistency({ ...lm, dataset: 'cifar10' }), /space 'lm-small' takes a text corpus \(tinyshakespeare or tinystories\)/);
+  assert.throws(() => checkConsistency({ ...lm, form: 'ws' }), /'lm-small' has only the weight-superposition form/);
+  // Runs written before a key existed read back with the value that reproduces them.
+  const { budget_clock: _bc, block_size: _bs, test_fraction: _tf, ...old } = base;
+  assert.equal(checkFullConfig(old, 'in x').budget_clock, 'wall');
   assert.throws(() => checkMethodFor('search', { ...base, method: 'spos' }), /use 'tanglenas two-stage'/);
   assert.throws(() => checkMethodFor('two-stage', base), /method must be 'spos', got 'drnas'/);
   assert.throws(() => checkMethodFor('train', base), /needs an architecture/);
