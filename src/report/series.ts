@@ -2,6 +2,7 @@
 // records of a single-stage search or of SPOS training, the generation records
 // of a black-box stage), the architecture weights per epoch, and both summed
 // over the seeds of a method as a mean line with a min/max band.
+import { LM_SPACES } from '../search/config.js';
 import type { LoadedRun, MetricRecord } from './runs.js';
 import { spread } from './stats.js';
 
@@ -25,6 +26,8 @@ function num(v: unknown): number | null {
 /** The any-time records of a search run, in file order. Retraining records are not searches: none. */
 export function anytimePoints(run: LoadedRun): AnytimePoint[] {
   const out: AnytimePoint[] = [];
+  // A language model's black-box fitness is minus the validation loss, not an accuracy.
+  const fitnessIsAcc = !LM_SPACES.includes(String(run.config.space));
   for (const r of run.metrics) {
     const time = num(r.time_s);
     if (time === null || r.phase === 'train') continue;
@@ -32,7 +35,7 @@ export function anytimePoints(run: LoadedRun): AnytimePoint[] {
     if (r.kind === 'epoch' && num(r.epoch) !== null) {
       out.push({ time, epoch: (r.epoch as number) + 1, benchmark: num(r.benchmark_test_acc), validation: pct(r.valid_acc) });
     } else if (r.kind === 'generation') {
-      out.push({ time, epoch: null, benchmark: num(r.best_benchmark_test_acc), validation: pct(r.best_fitness) });
+      out.push({ time, epoch: null, benchmark: num(r.best_benchmark_test_acc), validation: fitnessIsAcc ? pct(r.best_fitness) : null });
     }
   }
   return out;

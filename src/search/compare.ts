@@ -5,6 +5,7 @@
 // command can simply be started again. Then one table of benchmark accuracies.
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { mean, sampleStd as std } from '../report/stats.js';
 import { getPreset } from './presets.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, type StatusFile } from './rundir.js';
 
@@ -72,15 +73,6 @@ interface RunSummary {
   epochs: number | null;
   status: string;
   hasResult: boolean;
-}
-
-function mean(v: number[]): number {
-  return v.reduce((a, b) => a + b, 0) / v.length;
-}
-function std(v: number[]): number {
-  if (v.length < 2) return 0;
-  const m = mean(v);
-  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }
 
 /** Reads every run under `out` and writes results.json and results.md there. */
