@@ -4,7 +4,7 @@ import { DOMParser, type Element } from '@xmldom/xmldom';
 import { buildFigures, type Figure } from './figures.js';
 import { loadRuns } from './runs.js';
 import { summarize } from './summary.js';
-import { tempDir, writeCompareFixture } from './test-util.js';
+import { withTempDir, writeCompareFixture } from './test-util.js';
 
 /** Parses as XML, failing on any well-formedness error; returns the root element. */
 function parseSvg(svg: string): Element {
@@ -32,14 +32,11 @@ function legendLabels(root: Element): string[] {
 }
 
 async function fixtureFigures(): Promise<{ figures: Map<string, Figure>; missing: string[] }> {
-  const { dir, cleanup } = tempDir();
-  try {
+  return withTempDir(async (dir) => {
     writeCompareFixture(dir);
     const f = await buildFigures(summarize(loadRuns(dir)));
     return { figures: new Map(f.figures.map((x) => [x.file, x])), missing: f.missing };
-  } finally {
-    cleanup();
-  }
+  });
 }
 
 test('plots: the expected SVG files, each well-formed with a root <svg>', async () => {

@@ -1,6 +1,7 @@
 // The tables as CSV with raw numbers (seconds, MB, percent; empty = not
 // recorded), for spreadsheets and plotting scripts: one row per method and
 // one per run.
+import type { MethodInfo } from './methods.js';
 import type { Spread } from './stats.js';
 import type { Summary } from './summary.js';
 
@@ -21,13 +22,16 @@ function stats(s: Spread | null): Value[] {
   return [s?.mean, s && s.n > 1 ? s.std : null];
 }
 
+const METHOD_HEADER = ['search_type', 'optimizer', 'supernet', 'train_portion'];
+
+function methodFields(m: MethodInfo): Value[] {
+  return [m.searchType, m.optimizer, m.supernet, m.trainPortion];
+}
+
 export function summaryCsv(s: Summary): string {
-  const header = ['search_type', 'optimizer', 'supernet', 'train_portion', 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_per_seed', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
+  const header = [...METHOD_HEADER, 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_per_seed', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
   const rows = s.groups.map((g) => [
-    g.method.searchType,
-    g.method.optimizer,
-    g.method.supernet,
-    g.method.trainPortion,
+    ...methodFields(g.method),
     g.runs.length,
     g.withResult.length,
     g.source,
@@ -45,13 +49,10 @@ export function summaryCsv(s: Summary): string {
 }
 
 export function runsCsv(s: Summary): string {
-  const header = ['run', 'search_type', 'optimizer', 'supernet', 'train_portion', 'seed', 'status', 'has_result', 'benchmark_test_acc', 'retrained_test_acc', 'inherited_test_acc', 'validation_acc', 'time_s', 'clock', 'peak_rss_mb', 'params', 'flops', 'epochs', 'architecture', 'benchmark_key'];
+  const header = ['run', ...METHOD_HEADER, 'seed', 'status', 'has_result', 'benchmark_test_acc', 'retrained_test_acc', 'inherited_test_acc', 'validation_acc', 'time_s', 'clock', 'peak_rss_mb', 'params', 'flops', 'epochs', 'architecture', 'benchmark_key'];
   const rows = s.runs.map((r) => [
     r.run.name,
-    r.method.searchType,
-    r.method.optimizer,
-    r.method.supernet,
-    r.method.trainPortion,
+    ...methodFields(r.method),
     r.seed,
     r.status,
     r.hasResult ? 1 : 0,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { writeReport } from './report.js';
-import { tempDir, writeCompareFixture } from './test-util.js';
+import { withTempDir, writeCompareFixture } from './test-util.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? 'chromium';
 const found = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' });
@@ -36,9 +36,8 @@ const rows = document.querySelectorAll('table.results tbody tr').length;
 document.documentElement.setAttribute('data-probe', JSON.stringify({ charts, rows, title: document.title }));
 </script>`;
 
-test('HTML report: self-contained, renders in headless Chromium with every chart laid out and no console message', { skip, timeout: 240_000 }, async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('HTML report: self-contained, renders in headless Chromium with every chart laid out and no console message', { skip, timeout: 240_000 }, () =>
+  withTempDir(async (dir) => {
     const runs = join(dir, 'compare');
     writeCompareFixture(runs);
     const r = await writeReport(runs, { out: join(dir, 'out'), title: 'fixture report' });
@@ -76,20 +75,13 @@ test('HTML report: self-contained, renders in headless Chromium with every chart
     chromium(join(dir, 'profile'), ['--window-size=1280,1600', `--screenshot=${png}`], r.files.html);
     assert.deepEqual([...readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.ok(statSync(png).size > 30_000, 'a screenshot with content');
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test("HTML report check: Chromium's console log is captured (a page that logs an error is caught)", { skip, timeout: 120_000 }, () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test("HTML report check: Chromium's console log is captured (a page that logs an error is caught)", { skip, timeout: 120_000 }, () =>
+  withTempDir(async (dir) => {
     const page = join(dir, 'bad.html');
     writeFileSync(page, '<!DOCTYPE html><title>x</title><script>console.error("report-check-marker"); undefinedFunction();</script>');
     const out = chromium(join(dir, 'profile'), ['--dump-dom'], page);
     assert.ok(out.console.some((l) => l.includes('report-check-marker')), `console.error not captured:\n${out.console.join('\n')}`);
     assert.ok(out.console.some((l) => /Uncaught ReferenceError/.test(l)), 'an uncaught error is captured');
-  } finally {
-    cleanup();
-  }
-});
+  }));

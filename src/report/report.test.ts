@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeReport, type ReportResult } from './report.js';
-import { tempDir, writeCompareFixture } from './test-util.js';
+import { withTempDir, writeCompareFixture } from './test-util.js';
 import { watchReport } from './watch.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-test('writeReport: report.html, report.md, report.csv, runs.csv and plots/*.svg in the output folder', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('writeReport: report.html, report.md, report.csv, runs.csv and plots/*.svg in the output folder', () =>
+  withTempDir(async (dir) => {
     const runs = join(dir, 'compare');
     writeCompareFixture(runs);
     const r = await writeReport(runs, { out: join(dir, 'out') });
@@ -31,14 +30,10 @@ test('writeReport: report.html, report.md, report.csv, runs.csv and plots/*.svg 
     assert.match(html, /<tr><th>method<\/th>/);
     assert.match(html, /metrics\.jsonl: 1 line not whole JSON/);
     assert.ok(!existsSync(join(runs, 'report.html')), 'nothing written into the run folders with --out');
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('watchReport: rewrites the page when metrics.jsonl grows, reloads only while live, ends with a static page', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('watchReport: rewrites the page when metrics.jsonl grows, reloads only while live, ends with a static page', () =>
+  withTempDir(async (dir) => {
     writeCompareFixture(dir);
     const ac = new AbortController();
     const writes: ReportResult[] = [];
@@ -78,19 +73,15 @@ test('watchReport: rewrites the page when metrics.jsonl grows, reloads only whil
     ac.abort();
     const last = await watching;
     assert.doesNotMatch(readFileSync(last.files.html, 'utf8'), /http-equiv="refresh"/);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, 'report', ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('tanglenas report: help, errors that name the bad path or flag and the fix, and a report', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('tanglenas report: help, errors that name the bad path or flag and the fix, and a report', () =>
+  withTempDir(async (dir) => {
     assert.match(cli(['--help']).stdout, /^usage: tanglenas report RUN_OR_COMPARE_DIR/);
     const missing = cli([join(dir, 'nope')]);
     assert.equal(missing.status, 2);
@@ -115,14 +106,10 @@ test('tanglenas report: help, errors that name the bad path or flag and the fix,
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /\| Two-Stage \| SPOS\+ES \| WE \| 90\.50 ± 0\.71 \|/);
     assert.match(ok.stdout, /files: .*report\.html, .*report\.md, .*report\.csv, .*runs\.csv, 8 plots in /);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('tanglenas report --watch: live page until SIGINT, then a static page', { timeout: 60_000 }, async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('tanglenas report --watch: live page until SIGINT, then a static page', { timeout: 60_000 }, () =>
+  withTempDir(async (dir) => {
     writeCompareFixture(dir);
     const child = spawn(process.execPath, [MAIN, 'report', dir, '--watch', '--interval', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -140,7 +127,4 @@ test('tanglenas report --watch: live page until SIGINT, then a static page', { t
     assert.equal(await exited, 0, out);
     assert.match(out, /final report \(static page\): .*report\.html/);
     assert.doesNotMatch(readFileSync(join(dir, 'report.html'), 'utf8'), /http-equiv="refresh"/);
-  } finally {
-    cleanup();
-  }
-});
+  }));

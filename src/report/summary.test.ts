@@ -8,7 +8,7 @@ import { band } from './series.js';
 import { mean, sampleStd, spread } from './stats.js';
 import { summarize } from './summary.js';
 import { runsTable, summaryTable, toMarkdown } from './tables.js';
-import { tempDir, writeCompareFixture, writeRun } from './test-util.js';
+import { withTempDir, writeCompareFixture, writeRun } from './test-util.js';
 
 test('stats: mean and sample std (n - 1), spread skips nulls', () => {
   assert.equal(mean([1, 2, 3, 6]), 3);
@@ -38,23 +38,18 @@ test('parseMetrics: a torn last line and junk are skipped and counted; a repeate
   );
 });
 
-test('findRunDirs: a run directory, a compare folder, and clear errors for bad paths', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('findRunDirs: a run directory, a compare folder, and clear errors for bad paths', () =>
+  withTempDir(async (dir) => {
     writeCompareFixture(dir);
     assert.equal(findRunDirs(dir).length, 7);
     assert.deepEqual(findRunDirs(join(dir, 'spos-es-seed1')), [join(dir, 'spos-es-seed1')]);
     assert.throws(() => findRunDirs(join(dir, 'nope')), (e: Error) => e instanceof ReportInputError && /does not exist; pass a run directory/.test(e.message));
     assert.throws(() => findRunDirs(join(dir, 'tanglenas-seed0', 'config.json')), /is a file; pass the run directory or compare folder that holds it/);
     assert.throws(() => findRunDirs(join(dir, 'tanglenas-seed0', 'checkpoints')), /holds no run directories/);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('summary: mean ± sample std per method over seeds with a result; running and killed runs are listed, not counted', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('summary: mean ± sample std per method over seeds with a result; running and killed runs are listed, not counted', () =>
+  withTempDir(async (dir) => {
     writeCompareFixture(dir);
     const s = summarize(loadRuns(dir));
     assert.deepEqual(
@@ -81,14 +76,10 @@ test('summary: mean ± sample std per method over seeds with a result; running a
     assert.deepEqual(byName.get('drnas-ws-seed0')!.current, { value: 88, source: 'benchmark' });
     assert.equal(byName.get('drnas-ws-seed1')!.status, 'interrupted');
     assert.ok(s.notes.some((n) => /Params and FLOPs: the run directories do not record them/.test(n)));
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('tables: Markdown in the layout of the paper (type once per block, best in bold, optimum row) and CSV with raw numbers', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('tables: Markdown in the layout of the paper (type once per block, best in bold, optimum row) and CSV with raw numbers', () =>
+  withTempDir(async (dir) => {
     writeCompareFixture(dir);
     const s = summarize(loadRuns(dir));
     const md = toMarkdown(summaryTable(s)).split('\n');
@@ -105,14 +96,10 @@ test('tables: Markdown in the layout of the paper (type once per block, best in 
     assert.equal(csv[2], 'Single-Stage,TangleNAS,WE,0.5,3,3,benchmark,3,91,0.5,90.5;91;91.5,240,120,640,128,,,,,3;3;3');
     assert.equal(csv[4], 'Optimum,,,,,,benchmark,,91.63,,,,,,,,,,,');
     assert.match(runsCsv(s), /^tanglenas-seed1,Single-Stage,TangleNAS,WE,0\.5,1,done,1,91,,25,/m);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('summary: a train-portion column appears when the runs use two portions; one seed shows no ± std', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('summary: a train-portion column appears when the runs use two portions; one seed shows no ± std', () =>
+  withTempDir(async (dir) => {
     for (const [name, tp, acc] of [['a', 0.5, 90], ['b', 0.8, 91]] as const) {
       writeRun(dir, name, {
         config: { space: 'toy-cell', method: 'drnas', form: 'we', seed: 0, train_portion: tp },
@@ -125,14 +112,10 @@ test('summary: a train-portion column appears when the runs use two portions; on
     assert.equal(md[0].split(' | ')[3], 'Train portion');
     assert.equal(md[2], '| Single-Stage | TangleNAS | WE | 50% | 90.00 | 90.00 | benchmark | 1.0 | — | — | — | — | 1/1 |');
     assert.equal(md[3], '|  | TangleNAS | WE | 80% | **91.00** | 91.00 | benchmark | 1.0 | — | — | — | — | 1/1 |');
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('summary: without a benchmark the inherited accuracy is used and named; a damaged architecture.json is a warning', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('summary: without a benchmark the inherited accuracy is used and named; a damaged architecture.json is a warning', () =>
+  withTempDir(async (dir) => {
     writeRun(dir, 'x-seed0', { config: { space: 'toy-cell', method: 'gdas', form: 'we', seed: 0 }, command: 'search', status: { status: 'done' }, architecture: { architecture: { a: 1 }, benchmark: null, inherited_test_acc: 0.75, time_s: 30 } });
     const bad = writeRun(dir, 'x-seed1', { config: { space: 'toy-cell', method: 'gdas', form: 'we', seed: 1 }, command: 'search', status: { status: 'done' } });
     writeFileSync(join(bad, 'architecture.json'), '{"architecture": {');
@@ -142,10 +125,7 @@ test('summary: without a benchmark the inherited accuracy is used and named; a d
     assert.deepEqual(s.groups[0].perSeed, [{ seed: 0, value: 75 }]);
     assert.match(runs[1].warnings[0], /architecture file '.*x-seed1\/architecture.json' is not valid JSON.*left out of the report/);
     assert.match(toMarkdown(summaryTable(s)), /inherited: test accuracy with the supernet's weights/);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
 test('band: epochs align by number; on the time axis each seed holds its last value (incumbent)', () => {
   const seeds = [

@@ -10,6 +10,16 @@ export function tempDir(prefix = 'tanglenas-report-test-'): { dir: string; clean
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs `fn` in a fresh temporary folder and removes the folder afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
+  const { dir, cleanup } = tempDir();
+  try {
+    return await fn(dir);
+  } finally {
+    cleanup();
+  }
+}
+
 export interface FixtureRun {
   config: Record<string, unknown>;
   command?: string;
