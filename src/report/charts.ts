@@ -10,7 +10,7 @@ export type ChartSpec = TopLevelSpec;
 
 const METRIC_TITLE: Record<CurveMetric, string> = {
   benchmark: 'benchmark test accuracy (%)',
-  validation: "validation accuracy, supernet's weights (%)",
+  validation: 'validation accuracy (%)',
 };
 
 function axisTitle(axis: CurveAxis, clock: 'wall' | 'cpu' | 'mixed'): string {
@@ -31,8 +31,9 @@ export function anytimeSpec(points: BandPoint[], o: { axis: CurveAxis; metric: C
   const x = { field: 'x', type: 'quantitative' as const, title: axisTitle(o.axis, o.clock), ...(o.axis === 'epoch' ? { axis: { tickMinStep: 1 } } : {}) };
   return {
     title: { text: `${METRIC_TITLE[o.metric]} vs ${o.axis === 'time' ? 'search time' : 'epoch'}`, subtitle: 'line: mean over seeds; band: min to max over seeds' },
-    width: 520,
-    height: 280,
+    // Two side by side on a laptop-wide page.
+    width: 440,
+    height: 260,
     data: { values: points as unknown as Record<string, unknown>[] },
     encoding: { x, color: colour(o.groups) },
     layer: [
