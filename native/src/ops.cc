@@ -395,3 +395,94 @@ OP(cudaIsAvailable) { return BOOL(torch::cuda::is_available()); }
 OP(cudaDeviceCount) { return NUM(torch::cuda::device_count()); }
 OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); }
 OP(configInfo) { return Napi::String::New(info.Env(), at::show_config()); }
+
+// ---------------------------------------------------------------- fused ops with their own backward
+
+// Mixture of multi-head causal attentions with strided heads (head i of h: features
+// i, i+h, ...), sum_i w_i attn_{h_i}(q, k, v; s_i) over head counts h_i, on
+// q, k, v [B, T, F]. Used by the GPT supernet (several head counts) and the
+// standalone GPT (one). It keeps only q, k, v for backward and recomputes the
+// attention probabilities there, so no [B, h, T, T] tensor outlives the call
+// (libtorch 1.13 has no fused attention on CPU). Not twice differentiable.
+namespace {
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// [B, T, F] -> [B, h, T, F/h], head i = features i, i+h, ... (a view).
+at::Tensor splitHeads(const at::Tensor& z, int64_t h) {
+  return z.reshape({z.size(0), z.size(1), z.size(2) / h, h}).permute({0, 3, 1, 2});
+}
+// [B, h, T, d] -> [B, T, d*h], the inverse of splitHeads.
+at::Tensor mergeHeads(const at::Tensor& o) {
+  return o.permute({0, 2, 3, 1}).reshape({o.size(0), o.size(2), -1});
+}
+// Softmax of s * raw with the future masked out.
+at::Tensor attnProbs(const at::Tensor& raw, double s, const at::Tensor& mask) {
+  auto scaled = raw.mul(s);
+  if (mask.defined()) scaled.masked_fill_(mask, -std::numeric_limits<double>::infinity());
+  return at::softmax(scaled, -1);
+}
+at::Tensor futureMask(const at::Tensor& q, bool causal) {
+  auto t = q.size(1);
+  return causal ? at::ones({t, t}, q.options().dtype(at::kBool)).triu(1) : at::Tensor();
+}
+
+struct AttentionMix : public torch::autograd::Function<AttentionMix> {
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor q, at::Tensor k, at::Tensor v, at::Tensor scales, at::Tensor weights,
+                            std::vector<int64_t> heads, bool causal) {
+    ctx->save_for_backward({q, k, v, scales, weights});
+    ctx->saved_data["heads"] = heads;
+    ctx->saved_data["causal"] = causal;
+    auto mask = futureMask(q, causal);
+    at::Tensor out;
+    for (size_t i = 0; i < heads.size(); ++i) {
+      auto h = heads[i];
+      auto p = attnProbs(at::matmul(splitHeads(q, h), splitHeads(k, h).transpose(-2, -1)), scales[i].item<double>(), mask);
+      auto o = mergeHeads(at::matmul(p, splitHeads(v, h))).mul_(weights[i]);
+      out = out.defined() ? out.add_(o) : o;
+    }
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    if (at::GradMode::is_enabled()) throw std::runtime_error("attentionMix: double backward is not supported");
+    auto saved = ctx->get_saved_variables();
+    auto &q = saved[0], &k = saved[1], &v = saved[2], &scales = saved[3], &weights = saved[4];
+    auto heads = ctx->saved_data["heads"].toIntVector();
+    auto mask = futureMask(q, ctx->saved_data["causal"].toBool());
+    auto g = grads[0];
+    auto dq = at::zeros_like(q), dk = at::zeros_like(k), dv = at::zeros_like(v);
+    auto dscales = at::zeros_like(scales), dweights = at::zeros_like(weights);
+    bool wantScales = ctx->needs_input_grad(3), wantWeights = ctx->needs_input_grad(4);
+    for (size_t i = 0; i < heads.size(); ++i) {
+      auto h = heads[i];
+      double s = scales[i].item<double>(), w = weights[i].item<double>();
+      auto qh = splitHeads(q, h), kh = splitHeads(k, h), vh = splitHeads(v, h), gh = splitHeads(g, h);
+      auto raw = at::matmul(qh, kh.transpose(-2, -1));
+      auto p = attnProbs(raw, s, mask);
+      dv.add_(mergeHeads(at::matmul(p.transpose(-2, -1), gh)).mul_(w));
+      // d = g v^T is dL/dp for weight 1; sum(p d) over a row is that row's share of dL/dw_i.
+      auto d = at::matmul(gh, vh.transpose(-2, -1));
+      auto r = d.mul(p).sum(-1, true);
+      if (wantWeights) dweights[i].copy_(r.sum());
+      auto ds = d.sub_(r).mul_(p).mul_(w);  // dL/d(scores), scores = s * raw
+      if (wantScales) dscales[i].copy_(ds.mul(raw).sum());
+      dq.add_(mergeHeads(at::matmul(ds, kh)).mul_(s));
+      dk.add_(mergeHeads(at::matmul(ds.transpose(-2, -1), qh)).mul_(s));
+    }
+    return {dq, dk, dv, dscales, dweights, at::Tensor(), at::Tensor()};
+  }
+};
+}  // namespace
+
+OP(attentionMix) {
+  // (q, k, v [B, T, F], heads[], scales [n], weights [n], causal)
+  auto heads = intsArg(info, 3);
+  auto& q = T(0);
+  if (q.dim() != 3 || T(1).sizes() != q.sizes() || T(2).sizes() != q.sizes()) throw ArgError("attentionMix: q, k and v must be [B, T, F] of one shape");
+  for (auto h : heads)
+    if (h < 1 || q.size(2) % h != 0) throw ArgError("attentionMix: " + std::to_string(q.size(2)) + " features are not divisible by " + std::to_string(h) + " heads");
+  auto n = static_cast<int64_t>(heads.size());
+  if (n < 1 || T(4).numel() != n || T(5).numel() != n) throw ArgError("attentionMix: scales and weights need one entry per head count");
+  R(AttentionMix::apply(q, T(1), T(2), T(4).reshape({n}), T(5).reshape({n}), heads, boolArg(info, 6)));
+}

@@ -15,6 +15,7 @@ import { Module } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gelu, softmax } from '../tensor/ops/activation.js';
+import { attentionMix } from '../tensor/ops/attention.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { linear } from '../tensor/ops/linear.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
@@ -24,7 +25,7 @@ import { arange, cat, randint, Tensor, tensor, zeros } from '../tensor/tensor.js
 import type { ArchSample } from '../nas/arch.js';
 import { choice, type Architecture, type Choice } from '../nas/choice.js';
 import { measureCost, type ExactCost } from '../nas/cost.js';
-import { EntangledAttention, stridedAttention } from '../nas/entangled/attention.js';
+import { EntangledAttention } from '../nas/entangled/attention.js';
 import { derived, type Cost } from '../nas/entangled/common.js';
 import { depthMixture, depthToCompute } from '../nas/entangled/depth.js';
 import { EntangledEmbedding } from '../nas/entangled/embedding.js';
@@ -303,7 +304,7 @@ class CausalSelfAttention extends Layer {
       const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(-1, i * e, e));
       if (this.counter.on) this.counter.macs += 2 * b * t * t * e; // QK^T and AV over all t positions
       // The supernet's strided head layout (head i: features i, i+h, ...), so that inherited weights compute the same function.
-      return this.c_proj.forward(stridedAttention(q, k, v, h, 1 / Math.sqrt(e / h), true));
+      return this.c_proj.forward(attentionMix(q, k, v, [h], [1 / Math.sqrt(e / h)], null, true));
     });
   }
 }

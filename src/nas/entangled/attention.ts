@@ -15,12 +15,15 @@
 // projections (one matmul each) and in the scale; the head count is output-mixed,
 // one attention core per head count, sum_h w_h attn_h. At one-hot weights this is
 // exactly the candidate's attention; the reference's mixture is not
-// (reference-facts 9.1; docs/superposition.md).
+// (reference-facts 9.1; docs/superposition.md). The cores run in one native op
+// (attentionMix) that keeps only q, k and v for backward and recomputes the
+// attention probabilities, so the mixture keeps no [B, h, T, T] tensor per head
+// count (the standalone GPT uses the same op).
 import { Module } from '../../nn/module.js';
-import { softmax } from '../../tensor/ops/activation.js';
+import { attentionMix } from '../../tensor/ops/attention.js';
 import { linear } from '../../tensor/ops/linear.js';
 import { tidy } from '../../tensor/scope.js';
-import { ones, tensor, zeros, type Tensor } from '../../tensor/tensor.js';
+import { tensor, zeros, type Tensor } from '../../tensor/tensor.js';
 import type { ArchSample } from '../arch.js';
 import { Factor } from '../choice.js';
 import { prefixRule, Superposition } from '../superposition.js';
@@ -31,24 +34,6 @@ export interface EntangledAttentionOptions {
   heads: Factor<number> | number;
   causal?: boolean;
   bias?: boolean;
-}
-
-/**
- * Scaled dot-product attention of q, k, v [B, T, F] split into `heads` strided
- * heads (head i: features i, i+h, ...; F divisible by h); returns [B, T, F] in
- * the same layout. `scale` multiplies q: a number, or a scalar tensor (the
- * supernet's superposed scale, which needs a gradient).
- */
-export function stridedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number | Tensor, causal: boolean): Tensor {
-  return tidy(() => {
-    const [b, t, f] = q.shape;
-    if (f % heads !== 0) throw new RangeError(`stridedAttention: ${f} features are not divisible by ${heads} heads`);
-    const split = (z: Tensor) => z.reshape(b, t, f / heads, heads).permute(0, 3, 1, 2); // [B, H, T, F/H]
-    // Scaling q, not the [B, H, T, T] scores: a tensor scale then saves q for its gradient, not the scores.
-    let s = split(q.mul(scale)).matmul(split(k).transpose(-2, -1));
-    if (causal) s = s.maskedFill(ones([t, t], { dtype: 'bool' }).triu(1), -Infinity);
-    return softmax(s, -1).matmul(split(v)).permute(0, 2, 3, 1).reshape(b, t, f);
-  });
 }
 
 export class EntangledAttention extends Module implements Costed {
@@ -104,26 +89,21 @@ export class EntangledAttention extends Module implements Costed {
         const [e, h] = [this.embed.values[ei], this.heads.values[hi]];
         if (s.length !== 3 || s[2] !== e) throw new Error(`EntangledAttention: expected input [B, T, ${e}], got [${s.join(', ')}]`);
         const [q, k, v] = w.map((wi, i) => linear(x, wi.narrow(0, 0, e).narrow(1, 0, e), b[i]?.narrow(0, 0, e)));
-        const y = linear(stridedAttention(q, k, v, h, 1 / Math.sqrt(e / h), this.#causal()), this.proj.narrow(0, 0, e).narrow(1, 0, e), this.projBias?.narrow(0, 0, e));
+        const y = linear(attentionMix(q, k, v, [h], [1 / Math.sqrt(e / h)], null, this.#causal()), this.proj.narrow(0, 0, e).narrow(1, 0, e), this.projBias?.narrow(0, 0, e));
         const scale = single ? null : arch.chosenWeight([this.heads, this.embed]);
         return scale ? y.mul(scale) : y;
       }
       if (s.length !== 3 || s[2] !== this.maxE) throw new Error(`EntangledAttention: expected input [B, T, ${this.maxE}], got [${s.join(', ')}]`);
       const we = arch.weights(this.embed);
-      const wh = arch.weights(this.heads);
       const m = this.sp.dimMask([we], 0);
-      const [q, k, v] = w.map((wi, i) => linear(x, this.sp.mix(wi, [we]), b[i] ? b[i]!.mul(m) : null));
+      const M = this.sp.mask([we]); // one mask for the four projections: the graph keeps it once
+      const [q, k, v] = w.map((wi, i) => linear(x, wi.mul(M), b[i] ? b[i]!.mul(m) : null));
       // Scale of (h, e): 1/sqrt(e/h) = sqrt(h) / sqrt(e). The embed part is superposed
-      // (sum_e w_e / sqrt(e), exact at one-hot) and shared by every head count, so q
-      // is scaled once; sqrt(h) is a constant of each core.
-      const qs = q.mul(we.mul(tensor(this.embed.values.map((e) => 1 / Math.sqrt(e)))).sum());
-      let mixed: Tensor | null = null;
-      this.heads.values.forEach((h, hi) => {
-        // w_h (p v) = p (w_h v): weighting v keeps no extra copy of the core's output for w_h's gradient.
-        const o = stridedAttention(qs, k, v.mul(wh.narrow(0, hi, 1)), h, Math.sqrt(h), this.#causal());
-        mixed = mixed === null ? o : mixed.add(o);
-      });
-      return linear(mixed!, this.sp.mix(this.proj, [we]), this.projBias ? this.projBias.mul(m) : null);
+      // like the projections (sum_e w_e / sqrt(e), exact at one-hot).
+      const c = we.mul(tensor(this.embed.values.map((e) => 1 / Math.sqrt(e)))).sum();
+      const scales = tensor(this.heads.values.map((h) => Math.sqrt(h))).mul(c);
+      const mixed = attentionMix(q, k, v, this.heads.values, scales, arch.weights(this.heads), this.#causal());
+      return linear(mixed, this.proj.mul(M), this.projBias ? this.projBias.mul(m) : null);
     });
   }
 

@@ -12,7 +12,7 @@ import { EntangledBatchNorm2d } from './batchnorm.js';
 import { EntangledLayerNorm, superposedLayerNorm } from './layernorm.js';
 import { EntangledEmbedding } from './embedding.js';
 import { depthMixture } from './depth.js';
-import { EntangledAttention, stridedAttention } from './attention.js';
+import { EntangledAttention } from './attention.js';
 import { derived } from './common.js';
 import { createSampler } from '../samplers/index.js';
 import { cat, dirichlet, F, grad, manualSeed, noGrad, ones, randint, randn, tensor, tidy, zeros, type Tensor } from '../../tensor/index.js';
@@ -268,10 +268,10 @@ test('expected cost of an op: one-hot gives the candidate exactly; soft weights 
  * Plain causal multi-head attention written head by head: head i reads the listed features
  * `idx(i)` of q, k and v, and writes its outputs back to them. Scale 1/sqrt(e/h) unless given.
  */
-function headByHead(q: Tensor, k: Tensor, v: Tensor, h: number, idx: (i: number) => number[], scale?: Tensor): Tensor {
+function headByHead(q: Tensor, k: Tensor, v: Tensor, h: number, idx: (i: number) => number[], scale?: Tensor, causal = true): Tensor {
   return tidy(() => {
     const [, T, e] = q.shape;
-    const mask = ones([T, T]).triu(1).gt(0);
+    const mask = ones([T, T], { dtype: q.dtype }).triu(causal ? 1 : T).gt(0);
     const order = Array.from({ length: h }, (_, i) => idx(i)).flat();
     const outs = Array.from({ length: h }, (_, i) => {
       const f = tensor(idx(i), { dtype: 'int64' });
@@ -287,18 +287,19 @@ function headByHead(q: Tensor, k: Tensor, v: Tensor, h: number, idx: (i: number)
 const strided = (e: number, h: number) => (i: number) => Array.from({ length: e / h }, (_, j) => i + j * h);
 const contiguous = (e: number, h: number) => (i: number) => Array.from({ length: e / h }, (_, j) => i * (e / h) + j);
 
-test('stridedAttention: head i sees features i, i+h, i+2h, ... (a fixed feature permutation of standard contiguous heads)', () => {
+test('attentionMix: head i sees features i, i+h, i+2h, ... (a fixed feature permutation of standard contiguous heads)', () => {
   manualSeed(8);
   const [B, T, e, h] = [2, 5, 12, 3];
   const [q, k, v] = [0, 1, 2].map(() => randn([B, T, e]));
-  const got = stridedAttention(q, k, v, h, 1 / Math.sqrt(e / h), true);
+  const got = F.attentionMix(q, k, v, [h], [1 / Math.sqrt(e / h)], null, true);
   assert.ok(maxDiff(got, headByHead(q, k, v, h, strided(e, h))) < 1e-6);
   // By hand: with q, k, v nonzero only in feature 4, only head 4 mod 3 = 1 attends to it; head 1
-  // (features 1, 4, 7, 10) sees scores q4 k4 / sqrt(4), its other features are zero, and every
-  // head whose scores are all zero averages v uniformly over the causal prefix.
+  // (features 1, 4, 7, 10) sees scores q4 k4 / 2 (scale 0.5), its other features are zero.
   const one = (z: Tensor) => z.mul(tensor(Array.from({ length: e }, (_, j) => (j === 4 ? 1 : 0))));
   const [q1, k1, v1] = [q, k, v].map(one);
-  const y = stridedAttention(q1, k1, v1, h, 0.5, true).narrow(0, 0, 1).narrow(-1, 4, 1).reshape(T).toArray();
+  const y1 = F.attentionMix(q1, k1, v1, [h], [0.5], null, true);
+  assert.equal(y1.narrow(-1, 5, 7).abs().max().item() + y1.narrow(-1, 0, 4).abs().max().item(), 0);
+  const y = y1.narrow(0, 0, 1).narrow(-1, 4, 1).reshape(T).toArray();
   const [qa, ka, va] = [q1, k1, v1].map((z) => z.narrow(0, 0, 1).narrow(-1, 4, 1).reshape(T).toArray());
   for (let t = 0; t < T; t++) {
     const s = Array.from({ length: t + 1 }, (_, u) => Math.exp((qa[t] * ka[u]) / 2));
@@ -311,6 +312,29 @@ test('stridedAttention: head i sees features i, i+h, i+2h, ... (a fixed feature 
   assert.ok(maxDiff(got.indexSelect(-1, perm), permuted) < 1e-6);
   // ... and not the same function as contiguous heads on the same features.
   assert.ok(maxDiff(got, headByHead(q, k, v, h, contiguous(e, h))) > 1e-2);
+  // Without the causal mask every position sees every other.
+  assert.ok(maxDiff(F.attentionMix(q, k, v, [h], [0.5], null, false), headByHead(q, k, v, h, strided(e, h), tensor(0.5), false)) < 1e-6);
+});
+
+test('attentionMix: a mixture over head counts equals the weighted sum of single attentions; gradients of q, k, v, scales and weights (float64 gradcheck)', () => {
+  manualSeed(11);
+  const [q, k, v] = [0, 1, 2].map(() => randn([2, 4, 6]));
+  const scales = tensor([0.7, 0.3, 0.45]), weights = tensor([0.2, -0.5, 1.1]);
+  const heads = [1, 2, 3];
+  const want = heads.map((h, i) => headByHead(q, k, v, h, strided(6, h), scales.narrow(0, i, 1)).mul(weights.narrow(0, i, 1))).reduce((a, b) => a.add(b));
+  assert.ok(maxDiff(F.attentionMix(q, k, v, heads, scales, weights, true), want) < 1e-6);
+  const x = [0, 1, 2].map((i) => randomTensor([2, 4, 6], 20 + i));
+  for (const causal of [true, false]) {
+    gradcheck((q, k, v, s, w) => F.attentionMix(q, k, v, heads, s, w, causal), [...x, randomTensor([3], 30, 0.2, 1), randomTensor([3], 31)]);
+  }
+  // The op keeps q, k, v only: backward through it cannot be differentiated again.
+  tidy(() => {
+    const [a, b2, c] = x.map((t) => t.detach().requiresGrad_(true));
+    const [g] = grad(F.attentionMix(a, b2, c, [2], [0.5], null, true).square().sum(), [a]);
+    assert.deepEqual(g!.shape, [2, 4, 6]);
+    assert.throws(() => grad(F.attentionMix(a, b2, c, [2], [0.5], null, true).square().sum(), [a], { createGraph: true }), /double backward/);
+  });
+  assert.throws(() => F.attentionMix(q, k, v, [4], [1], null, true), /not divisible by 4 heads/);
 });
 
 test('EntangledAttention (heads x embed): one-hot superposition == discrete == plain causal MHA on the slices (strided heads)', () => {
