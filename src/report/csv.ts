@@ -29,7 +29,7 @@ function methodFields(m: MethodInfo): Value[] {
 }
 
 export function summaryCsv(s: Summary): string {
-  const header = [...METHOD_HEADER, 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_per_seed', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
+  const header = [...METHOD_HEADER, 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_per_seed', 'test_loss_mean', 'test_loss_std', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
   const rows = s.groups.map((g) => [
     ...methodFields(g.method),
     g.runs.length,
@@ -38,18 +38,19 @@ export function summaryCsv(s: Summary): string {
     g.accuracy?.n ?? 0,
     ...stats(g.accuracy),
     g.perSeed.map((p) => p.value).join(';'),
+    ...stats(g.loss),
     ...stats(g.time),
     ...stats(g.rss),
     ...stats(g.params),
     ...stats(g.flops),
     g.epochs.join(';'),
   ]);
-  if (s.optimum !== null) rows.push(['Optimum', '', '', '', '', '', 'benchmark', '', s.optimum, '', '', '', '', '', '', '', '', '', '', '']);
+  if (s.optimum !== null) rows.push(header.map((h, i) => (i === 0 ? 'Optimum' : h === 'acc_source' ? 'benchmark' : h === 'acc_mean' ? s.optimum : '')));
   return toCsv(header, rows);
 }
 
 export function runsCsv(s: Summary): string {
-  const header = ['run', ...METHOD_HEADER, 'seed', 'status', 'has_result', 'benchmark_test_acc', 'retrained_test_acc', 'inherited_test_acc', 'validation_acc', 'time_s', 'clock', 'peak_rss_mb', 'params', 'flops', 'epochs', 'architecture', 'benchmark_key'];
+  const header = ['run', ...METHOD_HEADER, 'seed', 'status', 'has_result', 'benchmark_test_acc', 'retrained_test_acc', 'inherited_test_acc', 'validation_acc', 'test_loss', 'time_s', 'clock', 'peak_rss_mb', 'params', 'flops', 'epochs', 'architecture', 'benchmark_key'];
   const rows = s.runs.map((r) => [
     r.run.name,
     ...methodFields(r.method),
@@ -60,6 +61,7 @@ export function runsCsv(s: Summary): string {
     r.accuracy.retrained,
     r.accuracy.inherited,
     r.accuracy.validation,
+    r.loss,
     r.timeS,
     r.clock,
     r.peakRssMb,

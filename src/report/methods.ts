@@ -28,7 +28,12 @@ function commandOf(run: LoadedRun): string {
   return run.config.method === 'spos' ? 'two-stage' : 'search';
 }
 
-export function describeMethod(run: LoadedRun): MethodInfo {
+/**
+ * `origin`: for a train / finetune run, the search run whose architecture it
+ * trained (compare's <method>-seed<N>-retrain runs), so that its row says which
+ * method found the architecture.
+ */
+export function describeMethod(run: LoadedRun, origin: LoadedRun | null = null): MethodInfo {
   const c = run.config;
   const command = commandOf(run);
   const method = String(c.method ?? '?');
@@ -40,8 +45,9 @@ export function describeMethod(run: LoadedRun): MethodInfo {
   let supernet = form;
   if (command === 'train' || command === 'finetune') {
     searchType = command === 'train' ? 'Retrain' : 'Fine-tune';
-    optimizer = '-';
-    supernet = '-';
+    const from = origin ? describeMethod(origin) : null;
+    optimizer = from?.optimizer ?? '-';
+    supernet = from?.supernet ?? '-';
   } else if (command === 'two-stage' || command === 'black-box' || method === 'spos') {
     searchType = 'Two-Stage';
     optimizer = `SPOS+${String(c.black_box ?? 'es').toUpperCase()}`;
@@ -75,6 +81,7 @@ export function methodLabels(methods: MethodInfo[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of methods) {
     let label = m.supernet === '-' ? m.searchType : `${m.optimizer} (${m.supernet})`;
+    if (m.supernet !== '-' && (m.searchType === 'Retrain' || m.searchType === 'Fine-tune')) label += `, ${m.searchType === 'Retrain' ? 'retrained' : 'fine-tuned'}`;
     if (portions.size > 1 && m.trainPortion !== null) label += ` ${Math.round(100 * m.trainPortion)}%`;
     out.set(m.key, label);
   }

@@ -92,9 +92,9 @@ test('tables: Markdown in the layout of the paper (type once per block, best in 
     assert.match(runs, /\| drnas-ws-seed0 \| DrNAS \(WS\) \| 0 \| running \| 88\.00 \(so far\) \| benchmark, any-time \|/);
     assert.match(runs, /\| drnas-ws-seed1 \| DrNAS \(WS\) \| 1 \| interrupted \| 86\.00 \(so far\) \|/);
     const csv = summaryCsv(s).split('\n');
-    assert.equal(csv[0], 'search_type,optimizer,supernet,train_portion,runs,runs_with_result,acc_source,acc_n,acc_mean,acc_std,acc_per_seed,time_s_mean,time_s_std,peak_rss_mb_mean,peak_rss_mb_std,params_mean,params_std,flops_mean,flops_std,epochs');
-    assert.equal(csv[2], 'Single-Stage,TangleNAS,WE,0.5,3,3,benchmark,3,91,0.5,90.5;91;91.5,240,120,640,128,,,,,3;3;3');
-    assert.equal(csv[4], 'Optimum,,,,,,benchmark,,91.63,,,,,,,,,,,');
+    assert.equal(csv[0], 'search_type,optimizer,supernet,train_portion,runs,runs_with_result,acc_source,acc_n,acc_mean,acc_std,acc_per_seed,test_loss_mean,test_loss_std,time_s_mean,time_s_std,peak_rss_mb_mean,peak_rss_mb_std,params_mean,params_std,flops_mean,flops_std,epochs');
+    assert.equal(csv[2], 'Single-Stage,TangleNAS,WE,0.5,3,3,benchmark,3,91,0.5,90.5;91;91.5,,,240,120,640,128,,,,,3;3;3');
+    assert.equal(csv[4], 'Optimum,,,,,,benchmark,,91.63,,,,,,,,,,,,,');
     assert.match(runsCsv(s), /^tanglenas-seed1,Single-Stage,TangleNAS,WE,0\.5,1,done,1,91,,25,/m);
   }));
 
@@ -155,3 +155,33 @@ test('band: epochs align by number; on the time axis each seed holds its last va
     ],
   );
 });
+
+test('summary: retrain runs of a compare grid are rows of their own, named after the method that found the architecture; losses get a column', () =>
+  withTempDir(async (dir) => {
+    const search = writeRun(dir, 'tanglenas-seed0', {
+      config: { space: 'lm-tiny', method: 'drnas', form: 'we', seed: 0 },
+      command: 'search',
+      status: { status: 'done' },
+      architecture: { architecture: { a: 1 }, benchmark: null, inherited_test_acc: 0.25, inherited_test_loss: 2.5, time_s: 60 },
+    });
+    for (const [seed, loss] of [[0, 1.5], [1, 2]]) {
+      writeRun(dir, `tanglenas-seed${seed}-retrain`, {
+        config: { space: 'lm-tiny', seed, arch: join(search, 'architecture.json') },
+        command: 'train',
+        status: { status: 'done' },
+        metrics: [{ kind: 'epoch', phase: 'train', epoch: 0, test_acc: 0.5, time_s: 30, rss_mb: 100 }],
+      });
+      writeFileSync(join(dir, `tanglenas-seed${seed}-retrain`, 'result.json'), JSON.stringify({ command: 'train', architecture: { a: 1 }, benchmark: null, test_acc: 0.5, test_loss: loss, epochs: 1, time_s: 30 }));
+    }
+    const s = summarize(loadRuns(dir));
+    assert.deepEqual(
+      s.groups.map((g) => [g.label, g.source, g.accuracy?.mean, g.loss?.mean]),
+      [
+        ['TangleNAS (WE)', 'inherited', 25, 2.5],
+        ['TangleNAS (WE), retrained', 'retrained', 50, 1.75],
+      ],
+    );
+    const md = toMarkdown(summaryTable(s)).split('\n');
+    assert.equal(md[0].split(' | ')[6], 'Test loss');
+    assert.equal(md[3], '| Retrain | TangleNAS | WE | 50.00 ± 0.00 | 50.00, 50.00 | retrained | 1.7500 ± 0.3536 | 0.5 ± 0.0 | 100 ± 0 | — | — | 1, 1 | 2/2 |');
+  }));

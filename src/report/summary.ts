@@ -2,6 +2,7 @@
 // the architecture found, search time, peak memory, params and FLOPs, as
 // mean ± sample std over the seeds that have a result. Only values the run
 // directories record are used; what they do not record stays null ('—').
+import { basename, dirname, resolve } from 'node:path';
 import { describeMethod, compareMethods, methodLabels, type MethodInfo } from './methods.js';
 import type { LoadedRun } from './runs.js';
 import { anytimePoints } from './series.js';
@@ -32,6 +33,8 @@ export interface RunSummary {
   accuracy: Partial<Record<AccSource, number>>;
   /** The latest any-time record (a running search's progress). */
   current: { value: number; source: 'benchmark' | 'validation' } | null;
+  /** Test loss (language models): after training (result.json), else with the supernet's weights. */
+  loss: number | null;
   timeS: number | null;
   /** Budget clock of time_s: wall or process CPU time. */
   clock: 'wall' | 'cpu';
@@ -53,6 +56,7 @@ export interface GroupSummary {
   accuracy: Spread | null;
   /** Accuracy of each seed with a result, in seed order. */
   perSeed: { seed: number | null; value: number }[];
+  loss: Spread | null;
   time: Spread | null;
   rss: Spread | null;
   params: Spread | null;
@@ -94,8 +98,16 @@ function statusOf(run: LoadedRun): string {
   return st.status;
 }
 
-export function summarizeRun(run: LoadedRun): RunSummary {
-  const method = describeMethod(run);
+/** The search run a train / finetune run took its architecture (or supernet) from, if it is among `runs`. */
+function originOf(run: LoadedRun, byDir: Map<string, LoadedRun>): LoadedRun | null {
+  const { arch, supernet } = run.config;
+  if (typeof arch === 'string' && basename(arch) === 'architecture.json') return byDir.get(resolve(dirname(arch))) ?? null;
+  if (typeof supernet === 'string') return byDir.get(resolve(supernet)) ?? null;
+  return null;
+}
+
+export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): RunSummary {
+  const method = describeMethod(run, origin);
   const a = run.architecture;
   const res = run.result;
   const final = a ?? res;
@@ -123,6 +135,7 @@ export function summarizeRun(run: LoadedRun): RunSummary {
     hasResult,
     accuracy,
     current,
+    loss: num(res?.test_loss) ?? num(a?.inherited_test_loss),
     timeS: num(final?.time_s) ?? (times.length ? Math.max(...times) : null),
     clock: run.config.budget_clock === 'cpu' ? 'cpu' : 'wall',
     peakRssMb: rss.length ? Math.max(...rss) : null,
@@ -148,6 +161,7 @@ function summarizeGroup(method: MethodInfo, label: string, runs: RunSummary[]): 
     source,
     accuracy: spread(perSeed.map((p) => p.value)),
     perSeed,
+    loss: spread(withResult.map((r) => r.loss)),
     time: spread(withResult.map((r) => r.timeS)),
     rss: spread(withResult.map((r) => r.peakRssMb)),
     params: spread(withResult.map((r) => r.params)),
@@ -157,7 +171,8 @@ function summarizeGroup(method: MethodInfo, label: string, runs: RunSummary[]): 
 }
 
 export function summarize(runs: LoadedRun[]): Summary {
-  const rs = runs.map(summarizeRun);
+  const byDir = new Map(runs.map((r) => [r.dir, r]));
+  const rs = runs.map((r) => summarizeRun(r, originOf(r, byDir)));
   const methods = new Map<string, MethodInfo>();
   for (const r of rs) if (!methods.has(r.method.key)) methods.set(r.method.key, r.method);
   const ordered = [...methods.values()].sort(compareMethods);

@@ -46,10 +46,12 @@ function sourceNotes(sources: (AccSource | null)[]): string[] {
 /** Per method, mean ± sample std over the seeds with a result; the best accuracy in bold. */
 export function summaryTable(s: Summary): Table {
   const withPortion = new Set(s.groups.map((g) => g.method.trainPortion)).size > 1;
+  // Language models: their loss is the result to compare.
+  const withLoss = s.groups.some((g) => g.loss !== null);
   const ranked = s.groups.filter((g) => g.accuracy && g.source === 'benchmark').map((g) => g.accuracy!.mean);
   const best = Math.max(...ranked);
-  const header = ['Search type', 'Optimizer', 'Supernet', ...(withPortion ? ['Train portion'] : []), 'Test acc (%)', 'per seed', 'measured as', 'Search time (min)', 'Peak memory (MB)', 'Params', 'FLOPs', 'Epochs', 'Runs with a result'];
-  const align: Table['align'] = ['l', 'l', 'l', ...(withPortion ? (['r'] as const) : []), 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const header = ['Search type', 'Optimizer', 'Supernet', ...(withPortion ? ['Train portion'] : []), 'Test acc (%)', 'per seed', 'measured as', ...(withLoss ? ['Test loss'] : []), 'Search time (min)', 'Peak memory (MB)', 'Params', 'FLOPs', 'Epochs', 'Runs with a result'];
+  const align: Table['align'] = ['l', 'l', 'l', ...(withPortion ? (['r'] as const) : []), 'r', 'r', 'l', ...(withLoss ? (['r'] as const) : []), 'r', 'r', 'r', 'r', 'r', 'r'];
   const rows: Cell[][] = [];
   let lastType = '';
   for (const g of s.groups) {
@@ -64,6 +66,7 @@ export function summaryTable(s: Summary): Table {
       c(fmtSpread(g.accuracy, 2), isBest),
       c(g.perSeed.map((p) => p.value.toFixed(2)).join(', ') || DASH),
       c(g.source ?? DASH),
+      ...(withLoss ? [c(fmtSpread(g.loss, 4))] : []),
       c(fmtSpread(g.time, 1, 1 / 60)),
       c(fmtSpread(g.rss, 0)),
       c(fmtCount(g.params)),
@@ -74,11 +77,12 @@ export function summaryTable(s: Summary): Table {
     lastType = m.searchType;
   }
   if (s.optimum !== null) {
-    rows.push([c('Optimum'), c('-'), c('-'), ...(withPortion ? [c('-')] : []), c(s.optimum.toFixed(2)), c(''), c('benchmark'), c('-'), c('-'), c('-'), c('-'), c('-'), c('')]);
+    rows.push([c('Optimum'), c('-'), c('-'), ...(withPortion ? [c('-')] : []), c(s.optimum.toFixed(2)), c(''), c('benchmark'), ...(withLoss ? [c('-')] : []), c('-'), c('-'), c('-'), c('-'), c('-'), c('')]);
   }
   const notes = [
     'Mean ± sample standard deviation over the seeds with a result (finished, or stopped by the budget with an architecture); a single seed shows its value alone. Runs still running or failed are left out of these rows.',
     ...sourceNotes(s.groups.map((g) => g.source)),
+    ...(withLoss ? ["Test loss: cross-entropy per token on the test split, after training for retrained rows, else with the supernet's weights."] : []),
     'Peak memory: the largest rss_mb (process peak resident memory) in metrics.jsonl.',
     ...s.notes,
   ];
