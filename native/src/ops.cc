@@ -486,3 +486,97 @@ OP(attentionMix) {
   if (n < 1 || T(4).numel() != n || T(5).numel() != n) throw ArgError("attentionMix: scales and weights need one entry per head count");
   R(AttentionMix::apply(q, T(1), T(2), T(4).reshape({n}), T(5).reshape({n}), heads, boolArg(info, 6)));
 }
+
+// sum_e w_e pad(LayerNorm(x[..., :e]; gamma[:e], beta[:e])) over the widths e (the
+// largest is x's last dim), in one pass: with mu_e, r_e the mean and inverse std of
+// the prefix x[..., :e], feature j is gamma_j (x_j a_j - b_j) + beta_j m_j, where
+// a, b, m sum w_e r_e, w_e mu_e r_e, w_e over the widths e > j (constant on each
+// band between consecutive widths). Keeps x and the per-width statistics for
+// backward, like at::layer_norm, instead of an intermediate of x's size. Not twice
+// differentiable.
+namespace {
+struct LayerNormMix : public torch::autograd::Function<LayerNormMix> {
+  // widths sorted ascending, weights in the same order; x viewed as rows [R, E].
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, at::Tensor weights, at::Tensor gamma, at::Tensor beta,
+                            std::vector<int64_t> widths, double eps) {
+    auto E = x.size(-1);
+    auto x2 = x.reshape({-1, E});
+    std::vector<at::Tensor> mus, rs;
+    for (auto e : widths) {
+      auto xe = x2.narrow(1, 0, e);
+      auto var_mean = at::var_mean(xe, {1}, /*unbiased=*/false, /*keepdim=*/true);
+      mus.push_back(std::get<1>(var_mean));
+      rs.push_back(std::get<0>(var_mean).add(eps).rsqrt());
+    }
+    auto mu = at::cat(mus, 1), r = at::cat(rs, 1);  // [R, n]
+    ctx->save_for_backward({x, weights, gamma, beta, mu, r});
+    ctx->saved_data["widths"] = widths;
+    auto z = bandNormalized(x2, weights, mu, r, widths);
+    return z.mul_(gamma).add_(beta.mul(bandMass(weights, widths, E))).reshape(x.sizes());
+  }
+
+  // z = x a - b, band by band.
+  static at::Tensor bandNormalized(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& mu, const at::Tensor& r, const std::vector<int64_t>& widths) {
+    auto z = at::empty_like(x2);
+    auto wr = r.mul(w), wmr = mu.mul(r).mul_(w);  // [R, n]
+    at::Tensor a, b;
+    for (int64_t k = static_cast<int64_t>(widths.size()) - 1; k >= 0; --k) {
+      a = a.defined() ? a.add(wr.narrow(1, k, 1)) : wr.narrow(1, k, 1);
+      b = b.defined() ? b.add(wmr.narrow(1, k, 1)) : wmr.narrow(1, k, 1);
+      auto lo = k > 0 ? widths[k - 1] : 0;
+      auto band = z.narrow(1, lo, widths[k] - lo);
+      at::mul_out(band, x2.narrow(1, lo, widths[k] - lo), a);
+      band.sub_(b);
+    }
+    return z;
+  }
+
+  // m_j = sum of w_e over the widths e > j, [E].
+  static at::Tensor bandMass(const at::Tensor& w, const std::vector<int64_t>& widths, int64_t E) {
+    auto m = at::zeros({E}, w.options());
+    for (size_t k = 0; k < widths.size(); ++k) m.narrow(0, 0, widths[k]).add_(w[k]);
+    return m;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    if (at::GradMode::is_enabled()) throw std::runtime_error("layerNormMix: double backward is not supported");
+    auto saved = ctx->get_saved_variables();
+    auto &x = saved[0], &w = saved[1], &gamma = saved[2], &beta = saved[3], &mu = saved[4], &r = saved[5];
+    auto widths = ctx->saved_data["widths"].toIntVector();
+    auto E = x.size(-1);
+    auto x2 = x.reshape({-1, E});
+    auto g2 = grads[0].reshape({-1, E});
+    auto dgamma = g2.mul(bandNormalized(x2, w, mu, r, widths)).sum(0);
+    auto gsum = g2.sum(0);  // [E]
+    auto dbeta = gsum.mul(bandMass(w, widths, E));
+    auto dz = g2.mul(gamma);
+    auto dx = at::zeros_like(x2);
+    auto dw = at::zeros_like(w);
+    for (size_t l = 0; l < widths.size(); ++l) {
+      auto e = widths[l];
+      auto rl = r.narrow(1, l, 1), ml = mu.narrow(1, l, 1);
+      auto xhat = x2.narrow(1, 0, e).sub(ml).mul_(rl);
+      auto dzl = dz.narrow(1, 0, e);
+      auto s1 = dzl.mean(1, true), s2 = dzl.mul(xhat).mean(1, true);
+      // The LayerNorm backward of width e for the upstream gradient w_e dz[:, :e].
+      dx.narrow(1, 0, e).add_(dzl.sub(s1).sub_(xhat.mul_(s2)).mul_(rl).mul_(w[l]));
+      dw[l].copy_(s2.sum().mul(static_cast<double>(e)).add(gsum.narrow(0, 0, e).dot(beta.narrow(0, 0, e))));
+    }
+    return {dx.reshape(x.sizes()), dw, dgamma, dbeta, at::Tensor(), at::Tensor()};
+  }
+};
+}  // namespace
+
+OP(layerNormMix) {
+  // (x [..., E], widths[] ascending with max E, weights [n], gamma [E], beta [E], eps)
+  auto widths = intsArg(info, 1);
+  auto& x = T(0);
+  auto n = static_cast<int64_t>(widths.size());
+  if (n < 1 || x.dim() < 1) throw ArgError("layerNormMix: needs an input [..., E] and at least one width");
+  for (int64_t k = 0; k < n; ++k)
+    if (widths[k] < 1 || (k > 0 && widths[k] <= widths[k - 1])) throw ArgError("layerNormMix: widths must be positive and strictly increasing");
+  if (widths[n - 1] != x.size(-1)) throw ArgError("layerNormMix: the largest width must be the input's last dim " + std::to_string(x.size(-1)));
+  if (T(2).numel() != n) throw ArgError("layerNormMix: weights need one entry per width");
+  if (T(3).numel() != x.size(-1) || T(4).numel() != x.size(-1)) throw ArgError("layerNormMix: gamma and beta need the input's last dim");
+  R(LayerNormMix::apply(x, T(2).reshape({n}), T(3), T(4), widths, numArg(info, 5)));
+}

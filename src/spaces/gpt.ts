@@ -15,7 +15,7 @@ import { Module } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gelu, softmax } from '../tensor/ops/activation.js';
-import { attentionMix } from '../tensor/ops/attention.js';
+import { attentionMix } from '../tensor/ops/mix.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { linear } from '../tensor/ops/linear.js';
 import { crossEntropy } from '../tensor/ops/loss.js';

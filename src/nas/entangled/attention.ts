@@ -20,7 +20,7 @@
 // attention probabilities, so the mixture keeps no [B, h, T, T] tensor per head
 // count (the standalone GPT uses the same op).
 import { Module } from '../../nn/module.js';
-import { attentionMix } from '../../tensor/ops/attention.js';
+import { attentionMix } from '../../tensor/ops/mix.js';
 import { linear } from '../../tensor/ops/linear.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor, zeros, type Tensor } from '../../tensor/tensor.js';

@@ -9,7 +9,7 @@ import { explicitSuperposition } from '../superposition.js';
 import { EntangledConv2d } from './conv2d.js';
 import { EntangledLinear } from './linear.js';
 import { EntangledBatchNorm2d } from './batchnorm.js';
-import { EntangledLayerNorm, superposedLayerNorm } from './layernorm.js';
+import { EntangledLayerNorm } from './layernorm.js';
 import { EntangledEmbedding } from './embedding.js';
 import { depthMixture } from './depth.js';
 import { EntangledAttention } from './attention.js';
@@ -202,23 +202,24 @@ test('EntangledLayerNorm: the one-pass superposition == sum_e w_e pad(LN_e(x[...
   tidy(() => {
     // A mean 5x the spread: x a - b rounds relative to |x| (float32: about 1e-7 |mean| / std).
     const x = randn([3, 4, 6]).add(5);
+    assert.throws(() => F.layerNormMix(x, [2, 4], tensor([1, 1]), null, null), /largest width/);
     const arch = dirichletSample([e]);
     assert.ok(maxDiff(ln.forward(x, arch), explicit(x, arch.weights(e), ln.weight!, ln.bias!)) < 1e-5);
     // Weights that do not sum to 1 (the definition is linear in w).
     const w = tensor([0.5, 0.7, 0.1]);
-    assert.ok(maxDiff(superposedLayerNorm(x, e.values, w, ln.weight, ln.bias), explicit(x, w, ln.weight!, ln.bias!)) < 1e-5);
-    assert.ok(maxDiff(superposedLayerNorm(x, e.values, w, null, null), explicit(x, w, ones([6]), zeros([6]))) < 1e-5);
+    assert.ok(maxDiff(F.layerNormMix(x, e.values, w, ln.weight, ln.bias), explicit(x, w, ln.weight!, ln.bias!)) < 1e-5);
+    assert.ok(maxDiff(F.layerNormMix(x, e.values, w, null, null), explicit(x, w, ones([6]), zeros([6]))) < 1e-5);
   });
   const x = randomTensor([2, 3, 6], 1, -2, 2);
   const w = randomTensor([3], 2, 0.1, 1);
   const g = randomTensor([6], 3, 0.5, 1.5);
   const b = randomTensor([6], 4);
-  gradcheck((x, w, g, b) => superposedLayerNorm(x, e.values, w, g, b), [x, w, g, b]);
+  gradcheck((x, w, g, b) => F.layerNormMix(x, e.values, w, g, b), [x, w, g, b]);
   // Same gradients as the output mixture of n LayerNorms.
   tidy(() => {
     const leaves = [x, w, g, b].map((t) => t.detach().requiresGrad_(true));
     const r = randomTensor([2, 3, 6], 5);
-    const fast = grad(superposedLayerNorm(leaves[0], e.values, leaves[1], leaves[2], leaves[3]).mul(r).sum(), leaves);
+    const fast = grad(F.layerNormMix(leaves[0], e.values, leaves[1], leaves[2], leaves[3]).mul(r).sum(), leaves);
     const slow = grad(explicit(leaves[0], leaves[1], leaves[2], leaves[3]).mul(r).sum(), leaves);
     fast.forEach((f, i) => assert.ok(maxDiff(f!, slow[i]!) < 1e-10, `input ${i}`));
   });

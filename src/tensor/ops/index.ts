@@ -6,4 +6,4 @@ export * from './activation.js';
 export * from './dropout.js';
 export * from './loss.js';
 export * from './embedding.js';
-export * from './attention.js';
+export * from './mix.js';
