@@ -10,7 +10,8 @@ import { createGptSpace, generate, GptSpace, GptSubnet, GPT_PRESETS } from './gp
 import { ArchSample } from '../nas/arch.js';
 import type { Architecture, Choice } from '../nas/choice.js';
 import { createSampler } from '../nas/samplers/index.js';
-import { F, getRngState, manualSeed, noGrad, randn, randint, setNumThreads, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { cat, F, getRngState, manualSeed, noGrad, randn, randint, setNumThreads, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { assertClose } from '../tensor/testing.js';
 
 // Tiny tensors: one intra-op thread avoids OpenMP hand-offs, which cost more than
 // the work itself on a shared 2-core machine (10x here).
@@ -169,6 +170,38 @@ test('sub-network state dict uses nanoGPT names; the LM head is the token table'
   });
   net.dispose();
   space.supernet.dispose();
+});
+
+test('standalone attention uses strided heads (head i: features i, i+h, ...), as the supernet; permuting q/k/v rows and c_proj columns gives contiguous (nanoGPT) heads', () => {
+  manualSeed(7);
+  const net = new GptSubnet({ vocabSize: 5, blockSize: 2, embed: 4, heads: [2], mlpRatio: [1], bias: false, dropout: 0 });
+  const attn = net.transformer.h.items[0].attn;
+  const eye4 = tensor([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+  noGrad(() => {
+    attn.c_attn.weight.copy_(cat([eye4, eye4, eye4], 0));
+    attn.c_proj.weight.copy_(eye4);
+  });
+  // q = k = v = x with x_t = (a_t, b_t, 0, 0): features 0 and 1 are in different heads
+  // (strided: {0, 2}, {1, 3}), so feature 0 of position 1 attends with scores a_1 a_u / sqrt(2).
+  const [a0, b0, a1, b1] = [0.3, -1.2, 0.8, 0.5];
+  const y = noGrad(() => attn.forward(tensor([[[a0, b0, 0, 0], [a1, b1, 0, 0]]]))).toArray();
+  const mix = (z1: number, z0: number) => {
+    const [s0, s1] = [Math.exp((z1 * z0) / Math.SQRT2), Math.exp((z1 * z1) / Math.SQRT2)];
+    return (s0 * z0 + s1 * z1) / (s0 + s1);
+  };
+  assertClose(y, [a0, b0, 0, 0, mix(a1, a0), mix(b1, b0), 0, 0], { atol: 1e-6 });
+  // nanoGPT's contiguous heads on the permuted weights compute the same function: P = [0, 2, 1, 3].
+  tidy(() => {
+    const x = randn([2, 2, 4]);
+    const W = randn([12, 4]), Wo = randn([4, 4]);
+    noGrad(() => { attn.c_attn.weight.copy_(W); attn.c_proj.weight.copy_(Wo); });
+    const P = tensor([0, 2, 1, 3], { dtype: 'int64' });
+    const qkv = [0, 1, 2].map((i) => F.linear(x, W.narrow(0, 4 * i, 4).indexSelect(0, P)).reshape(2, 2, 2, 2).transpose(1, 2)); // [B, h, T, d]
+    const p = F.softmax(qkv[0].matmul(qkv[1].transpose(-2, -1)).div(Math.SQRT2).maskedFill(tensor([[0, 1], [0, 0]]).gt(0), -1e9), -1);
+    const contiguous = F.linear(p.matmul(qkv[2]).transpose(1, 2).reshape(2, 2, 4), Wo.indexSelect(1, P));
+    assert.ok(maxDiff(noGrad(() => attn.forward(x)), contiguous) < 1e-6);
+  });
+  net.dispose();
 });
 
 test('exampleBatch: int64 [n, T] tokens, y is x shifted by one; loss is mean cross-entropy over every position', () => {
