@@ -108,13 +108,17 @@ Benchmark accuracy of an architecture in the toy benchmark tables. ARCH: JSON
 --benchmark-dir, $TANGLENAS_BENCH_DIR or ../shared/data/toy-bench.`;
 
 const COMPARE_USAGE = `usage: tanglenas compare --budget-minutes M [--space S] [--methods a,b,...] [--seeds 0,1,2] [--out DIR]
-                         [--set KEY=VALUE ...] [--dry-run] [--summary-only]
+                         [--retrain-minutes R] [--set KEY=VALUE ...] [--dry-run] [--summary-only]
 
 Runs every method x seed with the same wall-clock budget (epochs fitted to it),
 one after the other, each in OUT/<method>-seed<seed>; finished runs are skipped and
 interrupted ones resumed, so the command can be started again after a kill. Then
 writes OUT/results.md and OUT/results.json. Default methods: tanglenas, drnas-ws,
-spos-rs, spos-es; default out: runs/compare-<space>-<M>min.`;
+spos-rs, spos-es (language models: tanglenas, spos-rs, spos-es); default out:
+runs/compare-<space>-<M>min. --retrain-minutes R also trains each found architecture
+from scratch for R minutes (OUT/<method>-seed<seed>-retrain; the language-model table
+compares test loss after it). --set budget_clock=cpu measures every budget in CPU time
+(fair when the machine is shared).`;
 
 const CONFIG_USAGE = `usage: tanglenas config [--keys] [run options as for 'search']
 
@@ -371,15 +375,18 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'compare': {
-      const { values } = parse(rest, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+      const { values } = parse(rest, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
       if (values.help) return void console.log(COMPARE_USAGE);
       const space = str(values.space) ?? 'toy-cell';
       if (!(SPACES as readonly string[]).includes(space)) throw new UsageError(`--space must be one of ${SPACES.join(', ')}, got '${space}'`);
       const budgetRaw = str(values['budget-minutes']);
       const budget = budgetRaw === undefined ? NaN : Number(budgetRaw);
       if (!(budget > 0)) throw new UsageError(`compare needs --budget-minutes M (a positive number, the same for every run), got '${budgetRaw ?? ''}'`);
-      const { DEFAULT_METHODS, planCompare, summarizeCompare } = await import('../search/compare.js');
-      const methods = (str(values.methods) ?? DEFAULT_METHODS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+      const retrainRaw = str(values['retrain-minutes']);
+      const retrain = retrainRaw === undefined ? 0 : Number(retrainRaw);
+      if (!(retrain >= 0) || retrainRaw?.trim() === '') throw new UsageError(`--retrain-minutes must be a number >= 0 (the budget to train each found architecture from scratch), got '${retrainRaw}'`);
+      const { DEFAULT_LM_METHODS, DEFAULT_METHODS, planCompare, summarizeCompare } = await import('../search/compare.js');
+      const methods = (str(values.methods) ?? (space.startsWith('lm-') ? DEFAULT_LM_METHODS : DEFAULT_METHODS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
       const seeds = (str(values.seeds) ?? '0,1,2').split(',').map((s) => Number(s.trim()));
       if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError(`--seeds must be comma-separated non-negative integers, got '${values.seeds}'`);
       const sets = (values.set as string[] | undefined) ?? [];
@@ -390,7 +397,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const out = str(values.out) ?? join('runs', `compare-${space}-${budget}min`);
       if (!values['summary-only']) {
-        const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets });
+        const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain });
         const main = fileURLToPath(import.meta.url);
         for (const r of plan) {
           const line = `tanglenas ${r.args.join(' ')}`;
@@ -399,10 +406,10 @@ async function main(argv: string[]): Promise<void> {
             continue;
           }
           if (r.action === 'done') {
-            console.log(`[compare] ${r.method} seed ${r.seed}: done, skipped`);
+            console.log(`[compare] ${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''}: done, skipped`);
             continue;
           }
-          console.log(`[compare] ${r.method} seed ${r.seed}: ${line}`);
+          console.log(`[compare] ${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''}: ${line}`);
           const res = spawnSync(process.execPath, [main, ...r.args, ...(values.quiet ? ['--quiet'] : [])], { stdio: 'inherit' });
           if (res.status !== 0 && res.status !== 3) throw new Error(`compare: ${r.method} seed ${r.seed} failed (exit ${res.status ?? res.signal}); its files are in ${r.dir}. Fix the cause and run the same compare command again: finished runs are kept`);
         }

@@ -114,6 +114,12 @@ test('compare: plan starts, resumes or skips each method x seed; the table aggre
     assert.deepEqual(plan[4].args.slice(0, 3), ['search', '--preset', 'toy-cell/tanglenas']);
     assert.ok(plan[4].args.includes('budget_fit=true') && plan[4].args.includes('threads=1'));
     assert.deepEqual(plan[3].args.slice(0, 3), ['two-stage', '--resume', join(out, 'spos-es-seed1')]);
+    // --retrain-minutes: each search is followed by training its architecture from scratch.
+    const rp = planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [0, 2], budgetMinutes: 1, out, sets: ['threads=1'], retrainMinutes: 0.5 });
+    assert.deepEqual(rp.map((p) => `${p.kind}/${p.seed}:${p.action}`), ['search/0:done', 'retrain/0:start', 'search/2:start', 'retrain/2:start']);
+    assert.deepEqual(rp[1].args.slice(0, 5), ['train', '--preset', 'toy-cell/retrain', '--from', join(out, 'tanglenas-seed0')]);
+    assert.equal(rp[1].dir, join(out, 'tanglenas-seed0-retrain'));
+    assert.ok(rp[1].args.includes('threads=1') && rp[1].args.includes('0.5'));
     // A larger budget continues a run the smaller one stopped.
     assert.equal(planCompare({ space: 'toy-cell', methods: ['spos-es'], seeds: [0], budgetMinutes: 2, out, sets: [] })[0].action, 'resume');
     assert.throws(() => planCompare({ space: 'toy-cell', methods: ['retrain'], seeds: [0], budgetMinutes: 1, out, sets: [] }), /'retrain' is not a search preset of toy-cell/);

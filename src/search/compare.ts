@@ -6,10 +6,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mean, sampleStd as std } from '../report/stats.js';
+import { LM_SPACES } from './config.js';
 import { getPreset } from './presets.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, type StatusFile } from './rundir.js';
 
 export const DEFAULT_METHODS = ['tanglenas', 'drnas-ws', 'spos-rs', 'spos-es'];
+/** The language models have no weight-sharing form. */
+export const DEFAULT_LM_METHODS = ['tanglenas', 'spos-rs', 'spos-es'];
 
 export interface ComparePlan {
   space: string;
@@ -19,6 +22,8 @@ export interface ComparePlan {
   out: string;
   /** Extra --set KEY=VALUE for every run. */
   sets: string[];
+  /** Also train each found architecture from scratch for this budget (0 = no), in <run>-retrain. */
+  retrainMinutes?: number;
 }
 
 export interface PlannedRun {
@@ -26,9 +31,21 @@ export interface PlannedRun {
   seed: number;
   dir: string;
   command: string;
+  /** The search itself, or retraining its architecture from scratch. */
+  kind: 'search' | 'retrain';
   /** 'done' (skip), 'resume' or 'start'. */
   action: 'done' | 'resume' | 'start';
   args: string[];
+}
+
+/** done: finished, or stopped by the same budget with a result; resume: started; start: new. */
+function runAction(dir: string, resultFile: string, budgetMinutes: number): PlannedRun['action'] {
+  if (!existsSync(join(dir, 'config.json'))) return 'start';
+  const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
+  const cfg = readJson<{ budget_minutes?: number }>(join(dir, 'config.json'), 'run config');
+  // Stopped by the same budget: that is its result; a larger budget continues it.
+  const spent = st?.status === 'stopped' && existsSync(join(dir, resultFile)) && (cfg.budget_minutes ?? 0) >= budgetMinutes;
+  return st?.status === 'done' || spent ? 'done' : 'resume';
 }
 
 export function planCompare(p: ComparePlan): PlannedRun[] {
@@ -45,20 +62,22 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
     for (const [mi, m] of p.methods.entries()) {
       const preset = presets[mi];
       const dir = resolve(p.out, `${m}-seed${seed}`);
-      let action: PlannedRun['action'] = 'start';
-      if (existsSync(join(dir, 'config.json'))) {
-        const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
-        const cfg = readJson<{ budget_minutes?: number }>(join(dir, 'config.json'), 'run config');
-        // Stopped by the same budget: that is its result; a larger budget continues it.
-        const spent = st?.status === 'stopped' && existsSync(join(dir, 'architecture.json')) && (cfg.budget_minutes ?? 0) >= p.budgetMinutes;
-        action = st?.status === 'done' || spent ? 'done' : 'resume';
-      }
+      const action = runAction(dir, 'architecture.json', p.budgetMinutes);
       const budget = ['--budget-minutes', String(p.budgetMinutes)];
       const args =
         action === 'resume'
           ? [preset.command, '--resume', dir, ...budget]
           : [preset.command, '--preset', preset.name, '--seed', String(seed), ...budget, '--set', 'budget_fit=true', '--run-dir', dir, ...p.sets.flatMap((s) => ['--set', s])];
-      out.push({ method: m, seed, dir, command: preset.command, action, args });
+      out.push({ method: m, seed, dir, command: preset.command, kind: 'search', action, args });
+      const rm = p.retrainMinutes ?? 0;
+      if (rm > 0) {
+        // Same budget and recipe for every method's architecture: the LM table compares test loss after it.
+        const rdir = `${dir}-retrain`;
+        const ra = runAction(rdir, 'result.json', rm);
+        const rb = ['--budget-minutes', String(rm)];
+        const rargs = ra === 'resume' ? ['train', '--resume', rdir, ...rb] : ['train', '--preset', `${p.space}/retrain`, '--from', dir, '--seed', String(seed), ...rb, '--set', 'budget_fit=true', '--run-dir', rdir, ...p.sets.flatMap((s) => ['--set', s])];
+        out.push({ method: m, seed, dir: rdir, command: 'train', kind: 'retrain', action: ra, args: rargs });
+      }
     }
   }
   return out;
@@ -73,6 +92,11 @@ interface RunSummary {
   epochs: number | null;
   status: string;
   hasResult: boolean;
+  /** Language models: test loss with the supernet's weights. */
+  inheritedLoss: number | null;
+  /** The <run>-retrain run, when compare retrained the architecture. */
+  retrain: { testLoss: number; testAcc: number; params: number | null; epochs: number; timeS: number } | null;
+  architecture: Record<string, unknown> | null;
 }
 
 /** Reads every run under `out` and writes results.json and results.md there. */
@@ -87,9 +111,24 @@ export function summarizeCompare(out: string, space: string, budgetMinutes: numb
     const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
     const a = existsSync(join(dir, 'architecture.json')) ? readJson<Record<string, unknown>>(join(dir, 'architecture.json'), 'architecture file') : null;
     const b = a?.benchmark as { testAcc: number } | null | undefined;
-    runs.push({ method: m[1], seed: Number(m[2]), benchmark: b?.testAcc ?? null, inherited: typeof a?.inherited_test_acc === 'number' ? a.inherited_test_acc : null, timeS: typeof a?.time_s === 'number' ? a.time_s : null, epochs: typeof a?.epochs === 'number' ? a.epochs : null, status: st?.status ?? 'not started', hasResult: Boolean(a?.architecture) && st?.status !== 'running' && st?.status !== 'failed' });
+    const rfile = join(`${dir}-retrain`, 'result.json');
+    const rr = existsSync(rfile) ? readJson<Record<string, number>>(rfile, 'retrain result') : null;
+    runs.push({
+      method: m[1],
+      seed: Number(m[2]),
+      benchmark: b?.testAcc ?? null,
+      inherited: typeof a?.inherited_test_acc === 'number' ? a.inherited_test_acc : null,
+      inheritedLoss: typeof a?.inherited_test_loss === 'number' ? a.inherited_test_loss : null,
+      timeS: typeof a?.time_s === 'number' ? a.time_s : null,
+      epochs: typeof a?.epochs === 'number' ? a.epochs : null,
+      status: st?.status ?? 'not started',
+      hasResult: Boolean(a?.architecture) && st?.status !== 'running' && st?.status !== 'failed',
+      retrain: rr ? { testLoss: rr.test_loss, testAcc: rr.test_acc, params: rr.params ?? null, epochs: rr.epochs, timeS: rr.time_s } : null,
+      architecture: (a?.architecture as Record<string, unknown> | undefined) ?? null,
+    });
   }
   const methods = [...new Set(runs.map((r) => r.method))];
+  if (LM_SPACES.includes(space)) return writeSummary(root, space, budgetMinutes, runs, lmTable(space, budgetMinutes, methods, runs));
   const lines = [
     `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
     '',
@@ -105,11 +144,39 @@ export function summarizeCompare(out: string, space: string, budgetMinutes: numb
     const t = done.map((r) => r.timeS).filter((x): x is number => x !== null);
     const ep = done.map((r) => r.epochs).filter((x): x is number => x !== null);
     lines.push(
-      `| ${meth} | ${done.length}/${rs.length} | ${acc.length ? `${mean(acc).toFixed(2)} ± ${std(acc).toFixed(2)}` : '-'} | ${acc.map((x) => x.toFixed(2)).join(', ') || '-'} | ${inh.length ? `${mean(inh).toFixed(2)} ± ${std(inh).toFixed(2)}` : '-'} | ${ep.length ? ep.join(', ') : '-'} | ${t.length ? (mean(t) / 60).toFixed(1) : '-'} |`,
+      `| ${meth} | ${done.length}/${rs.length} | ${pm(acc)} | ${acc.map((x) => x.toFixed(2)).join(', ') || '-'} | ${pm(inh)} | ${ep.length ? ep.join(', ') : '-'} | ${t.length ? (mean(t) / 60).toFixed(1) : '-'} |`,
     );
   }
+  return writeSummary(root, space, budgetMinutes, runs, lines);
+}
+
+function writeSummary(root: string, space: string, budgetMinutes: number | null, runs: RunSummary[], lines: string[]): { markdown: string; runs: RunSummary[] } {
   const markdown = lines.join('\n') + '\n';
   writeFileAtomic(join(root, 'results.md'), markdown);
   writeJsonAtomic(join(root, 'results.json'), { space, budget_minutes: budgetMinutes, runs });
   return { markdown, runs };
+}
+
+const pm = (v: number[], d = 2): string => (v.length ? `${mean(v).toFixed(d)} ± ${std(v).toFixed(d)}` : '-');
+
+/** Language models: test loss of the found architecture after the same retraining budget. */
+function lmTable(space: string, budgetMinutes: number | null, methods: string[], runs: RunSummary[]): string[] {
+  const lines = [
+    `Space ${space}${budgetMinutes ? `, search budget ${budgetMinutes} min per run` : ''}; test loss (nats per token) and perplexity of the architecture found after retraining it from scratch with the same budget (mean ± sample std over seeds).`,
+    '',
+    '| method | runs with a result | retrained test loss | per seed | perplexity | params (M) | test loss, supernet weights | search epochs |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const archLines: string[] = ['', 'Architectures found:', ''];
+  for (const meth of methods) {
+    const done = runs.filter((r) => r.method === meth && r.hasResult);
+    const all = runs.filter((r) => r.method === meth);
+    const rt = done.map((r) => r.retrain).filter((x): x is NonNullable<RunSummary['retrain']> => x !== null);
+    const loss = rt.map((r) => r.testLoss);
+    const params = rt.map((r) => r.params).filter((x): x is number => x !== null).map((x) => x / 1e6);
+    const inh = done.map((r) => r.inheritedLoss).filter((x): x is number => x !== null);
+    lines.push(`| ${meth} | ${done.length}/${all.length} (${rt.length} retrained) | ${pm(loss, 4)} | ${loss.map((x) => x.toFixed(4)).join(', ') || '-'} | ${pm(loss.map(Math.exp))} | ${pm(params, 3)} | ${pm(inh, 4)} | ${done.map((r) => r.epochs ?? '-').join(', ') || '-'} |`);
+    for (const r of done) archLines.push(`- ${meth} seed ${r.seed}: \`${JSON.stringify(r.architecture)}\``);
+  }
+  return [...lines, ...archLines];
 }
