@@ -7,7 +7,8 @@
 //
 // Target (issue 6): supernet <= 1.2 x largest architecture. The reference trains
 // lm-char at batch 64; we default to batch 8 (2-core machine), same context 256.
-// Measured 2.53 (docs/lm.md: the per-candidate attention cores and LayerNorms).
+// Both networks use the same attention op (attentionMix, probabilities recomputed
+// in backward). Results and history: docs/lm.md, "Memory".
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { manualSeed } from '../src/tensor/random.js';
