@@ -338,12 +338,16 @@ test('attentionMix: a mixture over head counts equals the weighted sum of single
   assert.throws(() => F.attentionMix(q, k, v, [4], [1], null, true), /not divisible by 4 heads/);
 });
 
-test('EntangledAttention (heads x embed): one-hot superposition == discrete == plain causal MHA on the slices (strided heads)', () => {
-  manualSeed(7);
+/** The attention the two EntangledAttention tests check: embed {4, 8, 12} x heads {1, 2, 4}, with biases. */
+function attentionUnderTest(): { e: Choice<number>; h: Choice<number>; att: EntangledAttention; E: number } {
   const e = choice('embed', [4, 8, 12]);
   const h = choice('heads', [1, 2, 4]);
-  const att = new EntangledAttention({ embed: e, heads: h, causal: true });
-  const E = 12;
+  return { e, h, att: new EntangledAttention({ embed: e, heads: h, causal: true }), E: 12 };
+}
+
+test('EntangledAttention (heads x embed): one-hot superposition == discrete == plain causal MHA on the slices (strided heads)', () => {
+  manualSeed(7);
+  const { e, h, att, E } = attentionUnderTest();
   const plain = (x: Tensor, ev: number, hv: number): Tensor => tidy(() => {
     const [q, k, v] = [0, 1, 2].map((i) => F.linear(x, att.qkv.narrow(0, i * E, ev).narrow(1, 0, ev), att.qkvBias!.narrow(0, i * E, ev)));
     return F.linear(headByHead(q, k, v, hv, strided(ev, hv)), att.proj.narrow(0, 0, ev).narrow(1, 0, ev), att.projBias!.narrow(0, 0, ev));
@@ -368,10 +372,7 @@ test('EntangledAttention (heads x embed): one-hot superposition == discrete == p
 
 test('EntangledAttention: superposition == its definition under Dirichlet weights (embed superposed in q, k, v, out and the scale; heads output-mixed)', () => {
   manualSeed(9);
-  const e = choice('embed', [4, 8, 12]);
-  const h = choice('heads', [1, 2, 4]);
-  const att = new EntangledAttention({ embed: e, heads: h, causal: true });
-  const E = 12;
+  const { e, h, att, E } = attentionUnderTest();
   tidy(() => {
     const x = randn([2, 5, E]);
     const arch = dirichletSample([h, e]);
