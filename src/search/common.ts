@@ -13,6 +13,10 @@ import { createSampler, type Sampler } from '../nas/samplers/index.js';
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../tensor/autograd.js';
+import { getRngState, setRngState } from '../tensor/random.js';
+import { tidy } from '../tensor/scope.js';
+import type { ExactCost } from '../nas/cost.js';
 import type { Config } from './config.js';
 import type { Progress } from './progress.js';
 import type { RunDir } from './rundir.js';
@@ -90,6 +94,22 @@ export function shortArch(space: SearchSpace, arch: Architecture): string {
       return typeof v === 'string' ? v.replace(/_conv_/, '').replace(/x\d+$/, '') : String(v);
     })
     .join(',');
+}
+
+/**
+ * Exact params and FLOPs (multiply-accumulates of one forward pass per sample;
+ * language models: per token) of an architecture's standalone network. Leaves
+ * the random-number state as it was, so results do not depend on whether it ran.
+ */
+export function architectureCost(space: SearchSpace, arch: Architecture): ExactCost {
+  const rng = getRngState();
+  const net = space.subnet(arch, { inherit: false });
+  try {
+    return tidy(() => noGrad(() => space.measureSubnetCost(net, space.exampleBatch(1).x)));
+  } finally {
+    net.dispose();
+    setRngState(rng);
+  }
 }
 
 /** The architecture as {choice: value} (what architecture.json stores). */

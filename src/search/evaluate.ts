@@ -149,6 +149,27 @@ export function evaluateNetwork(space: SearchSpace, net: Layer, loader: BatchLoa
   return evaluateLoader(net, (x) => net.forward(x), (l, y) => space.loss(l, y), loader);
 }
 
+/** Median wall time of a no-grad eval-mode forward over one batch, per input element (a token for language models). */
+export function inferenceMsPer(net: Layer, loader: BatchLoader, repeats = 5): number {
+  const wasTraining = net.training;
+  net.eval();
+  const b = loader.next();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i <= repeats; i++) {
+      const t0 = performance.now();
+      tidy(() => noGrad(() => net.forward(b.x).sum().item()));
+      if (i > 0) times.push(performance.now() - t0); // the first call warms up
+    }
+    times.sort((a, c) => a - c);
+    return times[Math.floor(times.length / 2)] / b.x.numel;
+  } finally {
+    b.x.dispose();
+    b.y.dispose();
+    net.train(wasTraining);
+  }
+}
+
 /** softmax(alpha) per choice, rounded for the metrics. */
 export function alphaSoftmax(space: SearchSpace, digits = 4): Record<string, number[]> {
   const f = 10 ** digits;

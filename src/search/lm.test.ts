@@ -65,6 +65,9 @@ test('lm-tiny SPOS + ES: fitness is minus the validation loss; retrain and gener
   const t = await startRun('train', tinyConfig('lm-tiny/retrain', join(tmp.dir, 'retrain'), { ...LM, arch: r.dir }), 'lm-tiny/retrain', { progress: quiet });
   const res = t.result as Record<string, any>;
   assert.ok(res.test_loss > 0 && res.params > 1000);
+  // Exact cost of the architecture (per token) and its inference speed are recorded.
+  assert.equal(res.params, a.params, 'the retrained network is the searched architecture');
+  assert.ok(res.flops > 0 && res.inference_ms_per_token > 0);
   assert.ok(existsSync(join(t.dir, 'model.safetensors')));
   const g1 = await generateFromRun(t.dir, { prompt: 'the ', tokens: 30, seed: 3 });
   const g2 = await generateFromRun(t.dir, { prompt: 'the ', tokens: 30, seed: 3 });

@@ -16,10 +16,10 @@ import { noGrad } from '../tensor/autograd.js';
 import { benchmarkFor, type Lookup, type ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
-import { archValues, Clock, parseArchitecture, supernetFile, type RunContext } from './common.js';
+import { archValues, architectureCost, Clock, parseArchitecture, supernetFile, type RunContext } from './common.js';
 import { checkFullConfig, checkMethodFor, checkResumeOverrides, LM_SPACES, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
-import { alphaSoftmax, alphaValues, evaluateArchitecture, evaluateNetwork } from './evaluate.js';
+import { alphaSoftmax, alphaValues, evaluateArchitecture, evaluateNetwork, inferenceMsPer } from './evaluate.js';
 import { Progress } from './progress.js';
 import { readJson, RunDir, writeJsonAtomic } from './rundir.js';
 import { SupernetTrainer } from './supernet.js';
@@ -219,6 +219,7 @@ function runSearchKind(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
       architecture: archValues(space, arch),
       benchmark_key: space.benchmarkKey(arch),
       benchmark: hit,
+      ...architectureCost(space, arch),
       inherited_test_acc: test.acc,
       inherited_test_loss: test.loss,
       alpha_softmax: alphaSoftmax(space, 6),
@@ -269,6 +270,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
     architecture: archValues(space, r.arch),
     benchmark_key: space.benchmarkKey(r.arch),
     benchmark: hit,
+    ...architectureCost(space, r.arch),
     ...(lmSpace(c.space) ? { supernet_valid_loss: -r.best.fitness } : { supernet_valid_acc: r.best.fitness }),
     inherited_test_acc: test.acc,
     inherited_test_loss: test.loss,
@@ -311,7 +313,8 @@ function runTraining(ctx: RunContext, space: SearchSpace, loaders: RunLoaders, b
       epochs: trainer.state.epoch,
       test_acc: test.acc,
       test_loss: test.loss,
-      params: net.numParameters(),
+      ...architectureCost(space, arch),
+      ...(lmSpace(c.space) ? { inference_ms_per_token: inferenceMsPer(net, loaders.test) } : {}),
       time_s: clock.seconds(),
     };
     writeJsonAtomic(run.file('result.json'), result);
