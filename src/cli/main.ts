@@ -418,7 +418,7 @@ async function main(argv: string[]): Promise<void> {
       const s = summarizeCompare(out, space, budget);
       console.log(`\n${s.markdown}\nfiles: ${out}/results.md, results.json`);
       const { writeReport } = await import('../report/report.js');
-      await writeReport(out).then((r) => console.log(`report: ${r.files.html}`), (e: Error) => console.error(`compare: the report was not written (${e.message}); run 'tanglenas report ${out}' to retry`));
+      await writeReport(out, { costs: true }).then((r) => console.log(`report: ${r.files.html}`), (e: Error) => console.error(`compare: the report was not written (${e.message}); run 'tanglenas report ${out}' to retry`));
       return;
     }
     case 'presets': {

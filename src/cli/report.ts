@@ -1,10 +1,11 @@
 // `tanglenas report DIR`: tables, SVG plots and an HTML page from a run
 // directory or a compare folder; `--watch` keeps the page up to date while the
-// runs are written. Loads no libtorch: it only reads files.
+// runs are written. Loads no libtorch (it only reads files) unless --costs asks
+// for params and FLOPs that older runs did not record.
 import { parseArgs } from 'node:util';
 import { ReportInputError } from '../report/runs.js';
 
-export const REPORT_USAGE = `usage: tanglenas report RUN_OR_COMPARE_DIR [--out DIR] [--title TEXT] [--watch [--interval S]] [--quiet]
+export const REPORT_USAGE = `usage: tanglenas report RUN_OR_COMPARE_DIR [--out DIR] [--title TEXT] [--watch [--interval S]] [--costs] [--quiet]
 
 Tables, plots and one self-contained HTML page from a run directory or a compare
 folder (the <method>-seed<N> runs of 'tanglenas compare'). Per method, mean ± sample
@@ -22,6 +23,8 @@ runs.csv (per run), plots/*.svg. Details: docs/report.md.
   --watch          live view: rewrite the report whenever a run's files change;
                    the page reloads itself. Ctrl-C writes a final static page.
   --interval S     with --watch: seconds between checks for changes (default 2)
+  --costs          compute params and FLOPs of found architectures that older runs did
+                   not record (toy spaces; loads libtorch, a second per run)
   --quiet          print only the written files and errors
   -h, --help`;
 
@@ -31,6 +34,7 @@ const OPTIONS = {
   watch: { type: 'boolean' },
   interval: { type: 'string' },
   quiet: { type: 'boolean' },
+  costs: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,7 +70,7 @@ export async function reportCommand(args: string[]): Promise<void> {
   }
   if (values.title !== undefined && values.title.trim() === '') throw usage("report: --title is empty; give a title or drop the flag");
   const { writeReport } = await import('../report/report.js');
-  const opts = { out: values.out, title: values.title };
+  const opts = { out: values.out, title: values.title, costs: Boolean(values.costs) };
   const quiet = Boolean(values.quiet);
   try {
     if (!values.watch) {

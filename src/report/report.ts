@@ -2,6 +2,7 @@
 // links to the plots), report.csv (per method), runs.csv (per run),
 // plots/*.svg and report.html (all of it in one page). Each file is written
 // atomically, so a browser or a reader never sees half a file.
+import { fillMissingCosts } from './costs.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../search/rundir.js';
@@ -20,6 +21,8 @@ export interface ReportOptions {
   refreshSeconds?: number | null;
   /** Time stamp of the page (tests pass a fixed one). */
   now?: Date;
+  /** Compute params and FLOPs of found architectures that older runs did not record (loads libtorch). */
+  costs?: boolean;
 }
 
 export interface ReportResult {
@@ -45,6 +48,7 @@ function markdownReport(title: string, source: string, s: Summary, results: stri
 
 export async function writeReport(path: string, o: ReportOptions = {}): Promise<ReportResult> {
   const runs = loadRuns(path);
+  if (o.costs) await fillMissingCosts(runs);
   const dir = outputDir(path, o.out);
   const s = summarize(runs);
   const { figures, missing } = await buildFigures(s);
