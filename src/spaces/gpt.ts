@@ -60,7 +60,7 @@ export const GPT_PRESETS: Readonly<Record<GptPresetName, Readonly<GptConfig>>> =
   // Character-level Shakespeare (reference-facts 6.7): 65 characters, block 256.
   'lm-char': { vocabSize: 65, blockSize: 256, embed: [96, 192, 384], heads: [2, 4, 6], mlpRatio: [2, 3, 4], layers: [4, 5, 6], bias: false, dropout: 0.2 },
   // Ours: lm-char scaled down so a 3-seed comparison fits minutes per run on 2 CPU
-  // cores (docs/results.md); 3^11 architectures, largest about 0.8M weights.
+  // cores (docs/results.md); 3^10 architectures, supernet 0.81M weights.
   'lm-small': { vocabSize: 65, blockSize: 64, embed: [64, 96, 128], heads: [2, 4, 8], mlpRatio: [2, 3, 4], layers: [2, 3, 4], bias: false, dropout: 0 },
   // Ours: searches in minutes on 2 CPU cores; for tests and demos.
   'lm-tiny': { vocabSize: 65, blockSize: 32, embed: [16, 32], heads: [2, 4], mlpRatio: [2, 4], layers: [1, 2], bias: false, dropout: 0 },
