@@ -108,7 +108,8 @@ Benchmark accuracy of an architecture in the toy benchmark tables. ARCH: JSON
 --benchmark-dir, $TANGLENAS_BENCH_DIR or ../shared/data/toy-bench.`;
 
 const COMPARE_USAGE = `usage: tanglenas compare --budget-minutes M [--space S] [--methods a,b,...] [--seeds 0,1,2] [--out DIR]
-                         [--retrain-minutes R] [--set KEY=VALUE ...] [--dry-run] [--summary-only]
+                         [--train-portions P,Q] [--retrain-minutes R] [--set KEY=VALUE ...]
+                         [--dry-run] [--summary-only]
 
 Runs every method x seed with the same wall-clock budget (epochs fitted to it),
 one after the other, each in OUT/<method>-seed<seed>; finished runs are skipped and
@@ -117,7 +118,8 @@ writes OUT/results.md and OUT/results.json. Default methods: tanglenas, drnas-ws
 spos-rs, spos-es (language models: tanglenas, spos-rs, spos-es); default out:
 runs/compare-<space>-<M>min. --retrain-minutes R also trains each found architecture
 from scratch for R minutes (OUT/<method>-seed<seed>-retrain; the language-model table
-compares test loss after it). --set budget_clock=cpu measures every budget in CPU time
+compares test loss after it). --train-portions 0.5,0.8 adds a grid axis (runs
+OUT/<method>-tp<P>-seed<seed>). --set budget_clock=cpu measures every budget in CPU time
 (fair when the machine is shared).`;
 
 const CONFIG_USAGE = `usage: tanglenas config [--keys] [run options as for 'search']
@@ -375,7 +377,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'compare': {
-      const { values } = parse(rest, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+      const { values } = parse(rest, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, 'train-portions': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
       if (values.help) return void console.log(COMPARE_USAGE);
       const space = str(values.space) ?? 'toy-cell';
       if (!(SPACES as readonly string[]).includes(space)) throw new UsageError(`--space must be one of ${SPACES.join(', ')}, got '${space}'`);
@@ -389,6 +391,9 @@ async function main(argv: string[]): Promise<void> {
       const methods = (str(values.methods) ?? (space.startsWith('lm-') ? DEFAULT_LM_METHODS : DEFAULT_METHODS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
       const seeds = (str(values.seeds) ?? '0,1,2').split(',').map((s) => Number(s.trim()));
       if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError(`--seeds must be comma-separated non-negative integers, got '${values.seeds}'`);
+      const tpRaw = str(values['train-portions']);
+      const trainPortions = tpRaw === undefined ? undefined : tpRaw.split(',').map((s) => Number(s.trim()));
+      if (trainPortions?.some((p) => !(p > 0 && p <= 1))) throw new UsageError(`--train-portions must be comma-separated numbers in (0, 1], e.g. 0.5,0.8, got '${tpRaw}'`);
       const sets = (values.set as string[] | undefined) ?? [];
       for (const s of sets) {
         const eq = s.indexOf('=');
@@ -397,7 +402,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const out = str(values.out) ?? join('runs', `compare-${space}-${budget}min`);
       if (!values['summary-only']) {
-        const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain });
+        const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain, trainPortions });
         const main = fileURLToPath(import.meta.url);
         for (const r of plan) {
           const line = `tanglenas ${r.args.join(' ')}`;

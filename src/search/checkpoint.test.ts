@@ -120,6 +120,11 @@ test('compare: plan starts, resumes or skips each method x seed; the table aggre
     assert.deepEqual(rp[1].args.slice(0, 5), ['train', '--preset', 'toy-cell/retrain', '--from', join(out, 'tanglenas-seed0')]);
     assert.equal(rp[1].dir, join(out, 'tanglenas-seed0-retrain'));
     assert.ok(rp[1].args.includes('threads=1') && rp[1].args.includes('0.5'));
+    // --train-portions: a third axis, named in the run folders.
+    const tp = planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [3], budgetMinutes: 1, out, sets: [], trainPortions: [0.5, 0.8] });
+    assert.deepEqual(tp.map((p) => p.dir), [join(out, 'tanglenas-tp0.5-seed3'), join(out, 'tanglenas-tp0.8-seed3')]);
+    assert.ok(tp[1].args.join(' ').includes('--set train_portion=0.8'));
+    assert.throws(() => planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [0], budgetMinutes: 1, out, sets: [], trainPortions: [1.5] }), /train portion 1.5 must be in \(0, 1\]/);
     // A larger budget continues a run the smaller one stopped.
     assert.equal(planCompare({ space: 'toy-cell', methods: ['spos-es'], seeds: [0], budgetMinutes: 2, out, sets: [] })[0].action, 'resume');
     assert.throws(() => planCompare({ space: 'toy-cell', methods: ['retrain'], seeds: [0], budgetMinutes: 1, out, sets: [] }), /'retrain' is not a search preset of toy-cell/);

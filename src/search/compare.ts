@@ -24,6 +24,8 @@ export interface ComparePlan {
   sets: string[];
   /** Also train each found architecture from scratch for this budget (0 = no), in <run>-retrain. */
   retrainMinutes?: number;
+  /** A third grid axis: train_portion values (runs named <method>-tp<P>-seed<seed>); default the presets'. */
+  trainPortions?: number[];
 }
 
 export interface PlannedRun {
@@ -57,17 +59,23 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
     }
     return preset;
   });
+  for (const tp of p.trainPortions ?? []) {
+    if (!(tp > 0 && tp <= 1)) throw new Error(`compare: train portion ${tp} must be in (0, 1]`);
+  }
+  const portions: (number | null)[] = p.trainPortions?.length ? p.trainPortions : [null];
   // Seed-major: an interrupted grid has every method for its first seeds.
+  const cells = portions.flatMap((tp) => p.methods.map((m, mi) => ({ tp, m, preset: presets[mi] })));
   for (const seed of p.seeds) {
-    for (const [mi, m] of p.methods.entries()) {
-      const preset = presets[mi];
-      const dir = resolve(p.out, `${m}-seed${seed}`);
+    for (const { tp, m, preset } of cells) {
+      const name = tp === null ? m : `${m}-tp${tp}`;
+      const sets = tp === null ? p.sets : [`train_portion=${tp}`, ...p.sets];
+      const dir = resolve(p.out, `${name}-seed${seed}`);
       const action = runAction(dir, 'architecture.json', p.budgetMinutes);
       const budget = ['--budget-minutes', String(p.budgetMinutes)];
       const args =
         action === 'resume'
           ? [preset.command, '--resume', dir, ...budget]
-          : [preset.command, '--preset', preset.name, '--seed', String(seed), ...budget, '--set', 'budget_fit=true', '--run-dir', dir, ...p.sets.flatMap((s) => ['--set', s])];
+          : [preset.command, '--preset', preset.name, '--seed', String(seed), ...budget, '--set', 'budget_fit=true', '--run-dir', dir, ...sets.flatMap((s) => ['--set', s])];
       out.push({ method: m, seed, dir, command: preset.command, kind: 'search', action, args });
       const rm = p.retrainMinutes ?? 0;
       if (rm > 0) {
