@@ -165,22 +165,31 @@ function saveSupernet(file: string, space: SearchSpace, c: Config): void {
   saveFile(file, tensors, { format: 'tanglenas.supernet/1', space: c.space, form: c.form, method: c.method });
 }
 
+/** A safetensors file's tensors and metadata, or an error naming what the file was meant to be. */
+function readWeights(file: string, what: string): ReturnType<typeof loadFile> {
+  try {
+    return loadFile(file);
+  } catch (e) {
+    throw new Error(`${what} '${file}' cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** The tensors under `prefix.`, with the prefix removed (a module's state dict). */
+function underPrefix(tensors: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  const sub = new Map<string, Tensor>();
+  for (const [k, t] of tensors) if (k.startsWith(`${prefix}.`)) sub.set(k.slice(prefix.length + 1), t);
+  return sub;
+}
+
 /** Loads supernet.safetensors (weights and alpha) into the space. */
 export function loadSupernet(spec: string, space: SearchSpace): void {
   const file = supernetFile(spec);
   tidy(() => {
-    let loaded;
-    try {
-      loaded = loadFile(file);
-    } catch (e) {
-      throw new Error(`supernet '${file}' cannot be read: ${(e as Error).message}`);
-    }
+    const loaded = readWeights(file, 'supernet');
     const m = loaded.metadata;
     if (m.format !== 'tanglenas.supernet/1') throw new Error(`'${file}' is not a tanglenas supernet (metadata format '${m.format}')`);
     if (m.space !== space.name || m.form !== space.form) throw new Error(`supernet '${file}' is a ${m.space} (${m.form}) supernet; this run is ${space.name} (${space.form}); set space and form to match`);
-    const sub = new Map<string, Tensor>();
-    for (const [k, t] of loaded.tensors) if (k.startsWith('supernet.')) sub.set(k.slice(9), t);
-    space.supernet.loadStateDict(sub);
+    space.supernet.loadStateDict(underPrefix(loaded.tensors, 'supernet'));
     noGrad(() => {
       for (const ch of space.choices) {
         const a = loaded.tensors.get(`alpha.${ch.name}`);
@@ -354,15 +363,8 @@ function report(p: Progress, r: Record<string, unknown>, dir: string): void {
 /** Loads a train or finetune run's model.safetensors into a freshly built sub-network. */
 export function loadModel(file: string, net: Layer): void {
   tidy(() => {
-    let l;
-    try {
-      l = loadFile(file);
-    } catch (e) {
-      throw new Error(`model '${file}' cannot be read: ${(e as Error).message}`);
-    }
-    const sub = new Map<string, Tensor>();
-    for (const [k, t] of l.tensors) if (k.startsWith('model.')) sub.set(k.slice(6), t);
-    net.loadStateDict(sub);
+    const l = readWeights(file, 'model');
+    net.loadStateDict(underPrefix(l.tensors, 'model'));
     dispose(l.tensors);
   });
 }
