@@ -334,6 +334,10 @@ async function main(argv: string[]): Promise<void> {
       if (values.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.kind === 'model' ? 'trained network' : "architecture with the supernet's weights"} of ${r.dir}`);
       console.log(`  ${JSON.stringify(r.architecture)}`);
+      if (String(runConfigOf(positionals[0])?.config.space).startsWith('lm-')) {
+        console.log(`  ${split} loss ${r.loss.toFixed(4)} (perplexity ${Math.exp(r.loss).toFixed(2)}), token accuracy ${(100 * r.acc).toFixed(2)}% (${r.n} tokens, eval mode)`);
+        return;
+      }
       console.log(`  ${split} accuracy ${(100 * r.acc).toFixed(2)}% (loss ${r.loss.toFixed(4)}, ${r.n} images, eval mode)`);
       console.log(r.benchmark ? `  benchmark test accuracy ${r.benchmark.testAcc}% (rank ${r.benchmark.rank} of ${r.benchmark.size}; optimum ${r.benchmark.optimum}%)` : '  benchmark: table not available');
       return;
