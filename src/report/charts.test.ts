@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { buildFigures, type Figure } from './figures.js';
-import { loadRuns } from './runs.js';
+import { loadRuns, type LoadedRun } from './runs.js';
+import { optionNames } from './series.js';
 import { summarize } from './summary.js';
 import { withTempDir, writeCompareFixture } from './test-util.js';
 
@@ -68,6 +69,15 @@ test('architecture-weight plot: one small chart per choice, one line per option,
   assert.deepEqual(legendLabels(alpha), ['sep_conv_3x3', '#1', '#2', '#0', 'sep_conv_5x5', '#2']);
   const titles = groups(alpha, 'role-title-text').flatMap((g) => Array.from(g.getElementsByTagName('text')).map((t) => t.textContent));
   assert.ok(titles.includes('a') && titles.includes('b'), `choice titles in ${JSON.stringify(titles)}`);
+});
+
+test('architecture-weight plot: options named from space.json when the run wrote one', () => {
+  const run = (space: LoadedRun['space']): LoadedRun => ({
+    dir: '/x', name: 'x', config: {}, info: null, status: null, architecture: null, result: null, space, skippedLines: 0, warnings: [],
+    metrics: [{ kind: 'epoch', epoch: 0, alpha: { a: [0.2, 0.5, 0.3] }, genotype: { a: 'sep' } }],
+  });
+  assert.deepEqual(optionNames([run(null)]).get('a'), ['#0', 'sep', '#2']);
+  assert.deepEqual(optionNames([run({ choices: { a: ['dil', 'sep', 'max'] } })]).get('a'), ['dil', 'sep', 'max']);
 });
 
 test('time and memory bars: one bar per method with a result', async () => {

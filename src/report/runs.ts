@@ -20,6 +20,8 @@ export interface LoadedRun {
   architecture: Record<string, unknown> | null;
   /** result.json of train / finetune. */
   result: Record<string, unknown> | null;
+  /** space.json: each choice's option values (runs written before it existed have none). */
+  space: { choices?: Record<string, unknown[]> } | null;
   /** Parsed records, repeats of the same record (a resume) collapsed to the last. */
   metrics: MetricRecord[];
   /** Lines of metrics.jsonl that were not whole JSON objects (a run killed mid-write). */
@@ -131,6 +133,7 @@ export function loadRun(dir: string): LoadedRun {
     status: readJsonOrWarn(join(d, 'status.json'), 'status file', warnings),
     architecture: readJsonOrWarn(join(d, 'architecture.json'), 'architecture file', warnings),
     result: readJsonOrWarn(join(d, 'result.json'), 'result file', warnings),
+    space: readJsonOrWarn(join(d, 'space.json'), 'space file', warnings),
     metrics,
     skippedLines,
     warnings,

@@ -106,12 +106,17 @@ function epochRecordsWithAlpha(run: LoadedRun): MetricRecord[] {
 }
 
 /**
- * Names of a choice's options. Records hold alpha as arrays and the genotype
- * (the argmax) by value; wherever the argmax is unique that pairs an index with
- * its value. Indexes never chosen stay '#i'.
+ * Names of a choice's options: from space.json where a run wrote one; else
+ * records hold alpha as arrays and the genotype (the argmax) by value, and
+ * wherever the argmax is unique that pairs an index with its value. Indexes
+ * never chosen stay '#i'.
  */
 export function optionNames(runs: LoadedRun[]): Map<string, string[]> {
   const names = new Map<string, string[]>();
+  // Runs that wrote space.json name every option.
+  for (const run of runs) {
+    for (const [choice, values] of Object.entries(run.space?.choices ?? {})) if (Array.isArray(values) && !names.has(choice)) names.set(choice, values.map(String));
+  }
   for (const run of runs) {
     for (const r of epochRecordsWithAlpha(run)) {
       const geno = (r.genotype ?? {}) as Record<string, unknown>;

@@ -4,7 +4,7 @@
 // resume equivalence after a budget stop, generation, and the text loader.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TextLoader } from '../data/text-loader.js';
 import { generateFromRun } from './generate.js';
@@ -51,6 +51,10 @@ test('lm-tiny TangleNAS search: alpha of embed, heads, MLP ratio and depth train
   // Character-level loss starts near ln(vocab); a number, not NaN.
   assert.ok(a.inherited_test_loss > 0.5 && a.inherited_test_loss < 5, `test loss ${a.inherited_test_loss}`);
   for (const v of Object.values(a.alpha as Record<string, number[]>)) assert.ok(v.some((x) => Math.abs(x) > 5e-3), 'an alpha did not move');
+  // space.json names the options of every choice (the metrics hold alpha as arrays).
+  const sp = JSON.parse(readFileSync(join(r.dir, 'space.json'), 'utf8'));
+  assert.deepEqual(sp.choices.embed_dim, [16, 32]);
+  assert.deepEqual(sp.choices.num_layers, [1, 2]);
   const epochs = new RunDir(r.dir).readMetrics().filter((m) => m.kind === 'epoch');
   assert.equal(epochs.length, 2);
   assert.ok(typeof epochs[1].valid_loss === 'number' && Object.keys(epochs[1].alpha as object).length === 6);

@@ -107,6 +107,8 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
     manualSeed(c.seed);
     space = createSpace(c.space, spaceOptionsFor(c, ds));
     loaders = createRunLoaders(ds, c, space.inputShape[0]);
+    // The option values of every choice, for readers of the metrics' alpha arrays (reports).
+    writeJsonAtomic(run.file('space.json'), { space: space.name, form: space.form, choices: Object.fromEntries(space.choices.map((ch) => [ch.name, ch.values])) });
     p.log(`  data: ${loaders.describe}`);
     if (!bench && !LM_SPACES.includes(c.space)) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
     const ck = ctx.resume ? loadCheckpoint(run.checkpointDir) : null;
