@@ -202,7 +202,8 @@ export class BlackBoxSearch {
       const t0 = Date.now();
       let stopped = false;
       for (const key of s.population!) {
-        if (this.clock.ms() >= this.budgetMs) {
+        // At least one architecture is scored, so a spent budget still ends with a result.
+        if (this.clock.ms() >= this.budgetMs && Object.keys(s.visited).length > 0) {
           stopped = true;
           break;
         }

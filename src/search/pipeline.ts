@@ -241,14 +241,21 @@ function runSearchKind(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
     report(p, result, run.dir);
     return { dir: run.dir, status: r.status, result };
   }
+  saveSupernet(run.file('supernet.safetensors'), space, c);
   if (r.status === 'stopped') {
-    saveSupernet(run.file('supernet.safetensors'), space, c);
+    // The supernet phase used its share of the budget before its planned
+    // epochs (budget_fit's estimate from the first epoch can be short): the
+    // black-box stage still gets the rest, so a budgeted run always ends with
+    // an architecture. Only a spent total budget stops the run here.
+    if (clock.ms() < total) {
+      p.log(`the supernet phase used its share of the budget after ${r.state.epoch} of ${r.state.plannedEpochs} epochs; the black-box stage gets the rest`);
+      return blackBoxStage(ctx, space, loaders, bench, clock, total, { ...base, supernet_stopped_by_budget: true });
+    }
     const result = { ...base, stopped: true, phase: 'supernet', time_s: clock.seconds() };
     writeJsonAtomic(run.file('architecture.json'), result);
-    p.log(`the supernet phase stopped at its share of the budget; resume with a larger --budget-minutes to continue`);
+    p.log(`the budget ran out in the supernet phase; resume with a larger --budget-minutes to continue`);
     return { dir: run.dir, status: 'stopped', result };
   }
-  saveSupernet(run.file('supernet.safetensors'), space, c);
   return blackBoxStage(ctx, space, loaders, bench, clock, total, base);
 }
 

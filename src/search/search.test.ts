@@ -136,6 +136,17 @@ test('two-stage SPOS + random search: rs_iters draws, repeats not re-evaluated',
   assert.ok(Object.keys(st.visited).length <= 12);
 });
 
+test('two-stage: a supernet phase cut short by its share of the budget still hands over to the black-box stage', async () => {
+  // 200 planned epochs cannot fit 1.2 s of supernet training (80% of 1.5 s): the
+  // supernet phase stops early, the black-box stage scores at least one architecture.
+  const r = await search('spos-short', 'toy-cell/spos-rs', { epochs: 200, budget_minutes: 1.5 / 60, budget_clock: 'wall' }, 'two-stage');
+  const a = r.result as Record<string, any>;
+  assert.equal(a.supernet_stopped_by_budget, true);
+  assert.ok(a.epochs < 200);
+  assert.ok(a.evaluated >= 1 && Object.keys(a.architecture).length === 6, 'an architecture was found');
+  assert.equal(typeof a.benchmark.testAcc, 'number');
+});
+
 test('black-box stage on a trained supernet: stopped by its budget anywhere, resumed, same result as uninterrupted', async () => {
   assert.ok(sposDir, 'needs the SPOS supernet of the ES test');
   const base = { supernet: sposDir, benchmark_dir: bench, generations: 4, fitness_samples: 16, checkpoint_minutes: 0 } as PartialConfig;
