@@ -111,7 +111,7 @@ const COMPARE_USAGE = `usage: tanglenas compare --budget-minutes M [--space S] [
                          [--train-portions P,Q] [--retrain-minutes R] [--set KEY=VALUE ...]
                          [--dry-run] [--summary-only]
 
-Runs every method x seed with the same wall-clock budget (epochs fitted to it),
+Runs every method x seed with the same budget (wall time, or CPU time with --set budget_clock=cpu) (epochs fitted to it),
 one after the other, each in OUT/<method>-seed<seed>; finished runs are skipped and
 interrupted ones resumed, so the command can be started again after a kill. Then
 writes OUT/results.md and OUT/results.json. Default methods: tanglenas, drnas-ws,

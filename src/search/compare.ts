@@ -1,6 +1,6 @@
 // Equal-budget comparisons (docs/search.md, "The results table"): every
 // method x seed as its own run directory under one folder, each with the same
-// wall-clock budget (epochs fitted to it), run one after the other in child
+// budget (wall or CPU time) (epochs fitted to it), run one after the other in child
 // processes; finished runs are skipped and interrupted ones resumed, so the
 // command can simply be started again. Then one table of benchmark accuracies.
 import { existsSync, readdirSync } from 'node:fs';
@@ -140,7 +140,7 @@ export function summarizeCompare(out: string, space: string, budgetMinutes: numb
   const lines = [
     `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
     '',
-    '| method | runs with a result | benchmark test acc (%) | per seed | inherited-weight test acc (%) | epochs | wall time per run (min) |',
+    '| method | runs with a result | benchmark test acc (%) | per seed | inherited-weight test acc (%) | epochs | search time per run (min; CPU time with budget_clock=cpu) |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const meth of methods) {
