@@ -185,3 +185,15 @@ test('summary: retrain runs of a compare grid are rows of their own, named after
     assert.equal(md[0].split(' | ')[6], 'Test loss');
     assert.equal(md[3], '| Retrain | TangleNAS | WE | 50.00 ± 0.00 | 50.00, 50.00 | retrained | 1.7500 ± 0.3536 | 0.5 ± 0.0 | 100 ± 0 | — | — | 1, 1 | 2/2 |');
   }));
+
+test('summary: image spaces get no loss column, even where results record a loss', () =>
+  withTempDir(async (dir) => {
+    writeRun(dir, 'tanglenas-seed0', {
+      config: { space: 'toy-cell', method: 'drnas', form: 'we', seed: 0 },
+      command: 'search',
+      status: { status: 'done' },
+      architecture: { architecture: { a: 1 }, benchmark: { testAcc: 91 }, inherited_test_acc: 0.6, inherited_test_loss: 0.9, time_s: 60 },
+    });
+    const header = toMarkdown(summaryTable(summarize(loadRuns(dir)))).split('\n')[0];
+    assert.ok(!header.includes('Test loss'), header);
+  }));

@@ -47,7 +47,7 @@ function sourceNotes(sources: (AccSource | null)[]): string[] {
 export function summaryTable(s: Summary): Table {
   const withPortion = new Set(s.groups.map((g) => g.method.trainPortion)).size > 1;
   // Language models: their loss is the result to compare.
-  const withLoss = s.groups.some((g) => g.loss !== null);
+  const withLoss = s.spaces.some((sp) => sp.startsWith('lm-')) && s.groups.some((g) => g.loss !== null);
   const ranked = s.groups.filter((g) => g.accuracy && g.source === 'benchmark').map((g) => g.accuracy!.mean);
   const best = Math.max(...ranked);
   const header = ['Search type', 'Optimizer', 'Supernet', ...(withPortion ? ['Train portion'] : []), 'Test acc (%)', 'per seed', 'measured as', ...(withLoss ? ['Test loss'] : []), 'Search time (min)', 'Peak memory (MB)', 'Params', 'FLOPs', 'Epochs', 'Runs with a result'];
