@@ -84,7 +84,7 @@ export function summaryTable(s: Summary): Table {
     ...sourceNotes(s.groups.map((g) => g.source)),
     ...(withLoss ? ["Test loss: cross-entropy per token on the test split, after training for retrained rows, else with the supernet's weights."] : []),
     'Peak memory: the largest rss_mb (process peak resident memory) in metrics.jsonl.',
-    ...(s.groups.some((g) => g.params !== null) ? ["Params and FLOPs: of the found architecture's standalone network; FLOPs are multiply-accumulates of one forward pass per image (per token for language models), as the reference counts them."] : []),
+    ...(s.groups.some((g) => g.params !== null) ? ["Params and FLOPs: of the found architecture's standalone network; FLOPs are multiply-accumulates of one forward pass per image (per token for language models)."] : []),
     ...s.notes,
   ];
   return { header, align, rows, notes };
