@@ -405,10 +405,12 @@ async function main(argv: string[]): Promise<void> {
         parseOverride(s.slice(0, eq).trim(), s.slice(eq + 1), `--set ${s}`);
       }
       const out = str(values.out) ?? join('runs', `compare-${space}-${budget}min`);
+      const failed: string[] = [];
       if (!values['summary-only']) {
         const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain, trainPortions });
         const main = fileURLToPath(import.meta.url);
         for (const r of plan) {
+          if (r.kind === 'retrain' && failed.some((f) => f.startsWith(`${r.method} seed ${r.seed} (`))) continue; // its search failed
           const line = `tanglenas ${r.args.join(' ')}`;
           if (values['dry-run']) {
             console.log(`${r.action === 'done' ? '# done: ' : ''}${line}`);
@@ -420,7 +422,8 @@ async function main(argv: string[]): Promise<void> {
           }
           console.log(`[compare] ${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''}: ${line}`);
           const res = spawnSync(process.execPath, [main, ...r.args, ...(values.quiet ? ['--quiet'] : [])], { stdio: 'inherit' });
-          if (res.status !== 0 && res.status !== 3) throw new Error(`compare: ${r.method} seed ${r.seed} failed (exit ${res.status ?? res.signal}); its files are in ${r.dir}. Fix the cause and run the same compare command again: finished runs are kept`);
+          // One failed run does not stop the grid: the others still run, the table shows what exists.
+          if (res.status !== 0 && res.status !== 3) failed.push(`${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''} (exit ${res.status ?? res.signal}; files in ${r.dir})`);
         }
         if (values['dry-run']) return;
       }
@@ -428,6 +431,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(`\n${s.markdown}\nfiles: ${out}/results.md, results.json`);
       const { writeReport } = await import('../report/report.js');
       await writeReport(out, { costs: true }).then((r) => console.log(`report: ${r.files.html}`), (e: Error) => console.error(`compare: the report was not written (${e.message}); run 'tanglenas report ${out}' to retry`));
+      if (failed.length) throw new Error(`compare: ${failed.length} run${failed.length === 1 ? '' : 's'} failed: ${failed.join('; ')}. Fix the cause and run the same compare command again: finished runs are kept`);
       return;
     }
     case 'presets': {

@@ -21,3 +21,27 @@ test('Clock: cpu counts CPU time, not waiting; base carries over resumes', async
   }
   assert.ok(cpu.ms() - before >= 100, `cpu clock advanced ${cpu.ms() - before} ms after 100 ms of work`);
 });
+
+test('parseArchitecture: JSON, a benchmark key, a run file; clear errors for a run without an architecture and for unknown choices', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createSpace } = await import('../spaces/index.js');
+  const { parseArchitecture } = await import('./common.js');
+  const space = createSpace('toy-conv-macro');
+  const dir = mkdtempSync(join(tmpdir(), 'tanglenas-arch-'));
+  try {
+    const key = '[[32, 64, 128, 128], [3, 7, 5, 7]]';
+    const arch = parseArchitecture(space, key);
+    assert.equal(space.benchmarkKey(arch), key);
+    assert.deepEqual(parseArchitecture(space, space.encode(arch)), arch);
+    writeFileSync(join(dir, 'architecture.json'), JSON.stringify({ space: 'toy-conv-macro', architecture: JSON.parse(space.encode(arch)) }));
+    assert.deepEqual(parseArchitecture(space, dir), arch);
+    writeFileSync(join(dir, 'architecture.json'), JSON.stringify({ command: 'two-stage', space: 'toy-conv-macro', stopped: true, phase: 'supernet' }));
+    assert.throws(() => parseArchitecture(space, dir), /holds no architecture: that run stopped in its supernet phase .*resume it with a larger --budget-minutes/);
+    assert.throws(() => parseArchitecture(space, '{"kernel_9": 3}'), /is not an architecture of 'toy-conv-macro'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    space.supernet.dispose();
+  }
+});

@@ -139,6 +139,9 @@ export function parseArchitecture(space: SearchSpace, spec: string): Architectur
       throw new Error(`${from} is not valid JSON (${(e as Error).message}); give {"choice": value, ...} or a benchmark key`);
     }
     // A run's architecture.json.
+    if (!obj.architecture && typeof obj.command === 'string' && obj.phase === 'supernet') {
+      throw new Error(`${from} holds no architecture: that run stopped in its supernet phase (budget spent); resume it with a larger --budget-minutes first`);
+    }
     if (obj.architecture && typeof obj.architecture === 'object') {
       if (obj.space !== undefined && obj.space !== space.name) throw new Error(`${from} is an architecture of space '${String(obj.space)}', not '${space.name}'`);
       obj = obj.architecture as Record<string, unknown>;
