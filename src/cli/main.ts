@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { checkMethodFor, ConfigError, describeKeys, parseOverride, resolveConfig, SPACES, suggest, type Config, type PartialConfig } from '../search/config.js';
+import { checkMethodFor, ConfigError, describeKeys, isLmSpace, parseOverride, resolveConfig, SPACES, suggest, type Config, type PartialConfig } from '../search/config.js';
 import { getPreset, listPresets } from '../search/presets.js';
 
 class UsageError extends Error {}
@@ -334,7 +334,7 @@ async function main(argv: string[]): Promise<void> {
       if (values.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.kind === 'model' ? 'trained network' : "architecture with the supernet's weights"} of ${r.dir}`);
       console.log(`  ${JSON.stringify(r.architecture)}`);
-      if (String(runConfigOf(positionals[0])?.config.space).startsWith('lm-')) {
+      if (isLmSpace(r.space)) {
         console.log(`  ${split} loss ${r.loss.toFixed(4)} (perplexity ${Math.exp(r.loss).toFixed(2)}), token accuracy ${(100 * r.acc).toFixed(2)}% (${r.n} tokens, eval mode)`);
         return;
       }
@@ -392,7 +392,7 @@ async function main(argv: string[]): Promise<void> {
       const retrain = retrainRaw === undefined ? 0 : Number(retrainRaw);
       if (!(retrain >= 0) || retrainRaw?.trim() === '') throw new UsageError(`--retrain-minutes must be a number >= 0 (the budget to train each found architecture from scratch), got '${retrainRaw}'`);
       const { DEFAULT_LM_METHODS, DEFAULT_METHODS, planCompare, summarizeCompare } = await import('../search/compare.js');
-      const methods = (str(values.methods) ?? (space.startsWith('lm-') ? DEFAULT_LM_METHODS : DEFAULT_METHODS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+      const methods = (str(values.methods) ?? (isLmSpace(space) ? DEFAULT_LM_METHODS : DEFAULT_METHODS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
       const seeds = (str(values.seeds) ?? '0,1,2').split(',').map((s) => Number(s.trim()));
       if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError(`--seeds must be comma-separated non-negative integers, got '${values.seeds}'`);
       const tpRaw = str(values['train-portions']);

@@ -6,8 +6,8 @@
 //   every pass sees the same tokens).
 import type { Batch, BatchLoader } from './loader.js';
 import { DataError } from './errors.js';
-import { LmBatchSampler, type LmSamplerState } from './text.js';
-import { tensor, tidy, type Tensor } from '../tensor/index.js';
+import { LmBatchSampler, windowBatch, type LmSamplerState } from './text.js';
+import type { Tensor } from '../tensor/index.js';
 
 export interface TextLoaderOptions {
   blockSize: number;
@@ -77,17 +77,9 @@ export class TextLoader implements BatchLoader {
       ({ x, y } = this.#sampler.next());
       size = this.batchSize;
     } else {
-      const T = this.blockSize;
       const first = index * this.batchSize;
       size = Math.min(this.batchSize, this.samples - first);
-      const xs = new Int32Array(size * T);
-      const ys = new Int32Array(size * T);
-      for (let b = 0; b < size; b++) {
-        const o = (first + b) * T;
-        xs.set(this.#tokens.subarray(o, o + T), b * T);
-        ys.set(this.#tokens.subarray(o + 1, o + T + 1), b * T);
-      }
-      ({ x, y } = tidy(() => ({ x: tensor(xs, { shape: [size, T], dtype: 'int32' }).to('int64'), y: tensor(ys, { shape: [size, T], dtype: 'int32' }).to('int64') })));
+      ({ x, y } = windowBatch(this.#tokens, Array.from({ length: size }, (_, b) => (first + b) * this.blockSize), this.blockSize));
     }
     if (last) {
       this.#epoch++;

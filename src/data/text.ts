@@ -161,6 +161,29 @@ export function loadTextDataset(path: string, opts: TextDatasetOptions = {}): Te
   return { path, tokenizer, tokens, ...splitTokens(tokens, opts) };
 }
 
+/**
+ * Windows of a token stream as a batch: x[b] = data[o : o+T], y[b] = data[o+1 : o+T+1]
+ * for each offset o, both int64 [offsets, T]. The caller owns the tensors.
+ */
+export function windowBatch(data: Int32Array, offsets: ArrayLike<number>, T: number, device = 'cpu'): { x: Tensor; y: Tensor } {
+  const n = offsets.length;
+  const xs = new Int32Array(n * T);
+  const ys = new Int32Array(n * T);
+  for (let b = 0; b < n; b++) {
+    xs.set(data.subarray(offsets[b], offsets[b] + T), b * T);
+    ys.set(data.subarray(offsets[b] + 1, offsets[b] + T + 1), b * T);
+  }
+  return tidy(() => {
+    let x = tensor(xs, { shape: [n, T], dtype: 'int32' }).to('int64');
+    let y = tensor(ys, { shape: [n, T], dtype: 'int32' }).to('int64');
+    if (device !== 'cpu') {
+      x = x.toDevice(device);
+      y = y.toDevice(device);
+    }
+    return { x, y };
+  });
+}
+
 export interface LmSamplerOptions {
   blockSize: number;
   batchSize: number;
@@ -195,8 +218,6 @@ export class LmBatchSampler {
   readonly #device: string;
   #rng: Rng;
   #step = 0;
-  readonly #x: Int32Array;
-  readonly #y: Int32Array;
 
   constructor(tokens: Int32Array, opts: LmSamplerOptions) {
     const { blockSize: T, batchSize: B } = opts;
@@ -212,8 +233,6 @@ export class LmBatchSampler {
     this.#stream = opts.stream ?? 0;
     this.#device = opts.device ?? 'cpu';
     this.#rng = new Rng(this.#seed, 0x4c4d0000 + this.#stream);
-    this.#x = new Int32Array(B * T);
-    this.#y = new Int32Array(B * T);
   }
 
   /** The offsets of the next batch (advances the sampler). */
@@ -226,22 +245,7 @@ export class LmBatchSampler {
   }
 
   next(): { x: Tensor; y: Tensor } {
-    const T = this.blockSize;
-    const off = this.nextOffsets();
-    for (let b = 0; b < this.batchSize; b++) {
-      this.#x.set(this.#data.subarray(off[b], off[b] + T), b * T);
-      this.#y.set(this.#data.subarray(off[b] + 1, off[b] + T + 1), b * T);
-    }
-    const shape = [this.batchSize, T];
-    return tidy(() => {
-      let x = tensor(this.#x, { shape, dtype: 'int32' }).to('int64');
-      let y = tensor(this.#y, { shape, dtype: 'int32' }).to('int64');
-      if (this.#device !== 'cpu') {
-        x = x.toDevice(this.#device);
-        y = y.toDevice(this.#device);
-      }
-      return { x, y };
-    });
+    return windowBatch(this.#data, this.nextOffsets(), this.blockSize, this.#device);
   }
 
   state(): LmSamplerState {

@@ -2,9 +2,9 @@
 // records of a single-stage search or of SPOS training, the generation records
 // of a black-box stage), the architecture weights per epoch, and both summed
 // over the seeds of a method as a mean line with a min/max band.
-import { LM_SPACES } from '../search/config.js';
+import { isLmSpace } from '../search/config.js';
 import type { LoadedRun, MetricRecord } from './runs.js';
-import { spread } from './stats.js';
+import { num, spread } from './stats.js';
 
 export type CurveMetric = 'benchmark' | 'validation';
 export type CurveAxis = 'time' | 'epoch';
@@ -19,15 +19,12 @@ export interface AnytimePoint {
   validation: number | null;
 }
 
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
 
 /** The any-time records of a search run, in file order. Retraining records are not searches: none. */
 export function anytimePoints(run: LoadedRun): AnytimePoint[] {
   const out: AnytimePoint[] = [];
   // A language model's black-box fitness is minus the validation loss, not an accuracy.
-  const fitnessIsAcc = !LM_SPACES.includes(String(run.config.space));
+  const fitnessIsAcc = !isLmSpace(run.config.space);
   for (const r of run.metrics) {
     const time = num(r.time_s);
     if (time === null || r.phase === 'train') continue;

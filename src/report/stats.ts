@@ -13,6 +13,26 @@ export function sampleStd(v: readonly number[]): number {
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }
 
+/** A finite number, else null (fields of JSON records). */
+export function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** A plain JSON object, else null. */
+export function obj(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** The largest of the finite numbers in `v`, in one pass (no argument spread: runs have many records); null when none. */
+export function maxOf(v: Iterable<unknown>): number | null {
+  let m: number | null = null;
+  for (const x of v) {
+    const n = num(x);
+    if (n !== null && (m === null || n > m)) m = n;
+  }
+  return m;
+}
+
 export interface Spread {
   n: number;
   mean: number;

@@ -6,7 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { describeMethod, compareMethods, methodLabels, type MethodInfo } from './methods.js';
 import type { LoadedRun } from './runs.js';
 import { anytimePoints } from './series.js';
-import { spread, type Spread } from './stats.js';
+import { maxOf, num, obj, spread, type Spread } from './stats.js';
 
 /** Where an accuracy comes from, best first for a search. */
 export type AccSource = 'benchmark' | 'retrained' | 'inherited' | 'validation';
@@ -73,13 +73,6 @@ export interface Summary {
   notes: string[];
 }
 
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function obj(v: unknown): Record<string, unknown> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -124,8 +117,6 @@ export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): R
   if (valid !== null) accuracy.validation = valid;
   const lastBench = [...points].reverse().find((p) => p.benchmark !== null)?.benchmark ?? null;
   const current = lastBench !== null ? { value: lastBench, source: 'benchmark' as const } : lastValid !== null ? { value: lastValid, source: 'validation' as const } : null;
-  const rss = run.metrics.map((r) => num(r.rss_mb)).filter((x): x is number => x !== null);
-  const times = run.metrics.map((r) => num(r.time_s)).filter((x): x is number => x !== null);
   const lastEpoch = [...points].reverse().find((p) => p.epoch !== null)?.epoch ?? null;
   return {
     run,
@@ -136,9 +127,9 @@ export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): R
     accuracy,
     current,
     loss: num(res?.test_loss) ?? num(a?.inherited_test_loss),
-    timeS: num(final?.time_s) ?? (times.length ? Math.max(...times) : null),
+    timeS: num(final?.time_s) ?? maxOf(run.metrics.map((r) => r.time_s)),
     clock: run.config.budget_clock === 'cpu' ? 'cpu' : 'wall',
-    peakRssMb: rss.length ? Math.max(...rss) : null,
+    peakRssMb: maxOf(run.metrics.map((r) => r.rss_mb)),
     params: num(final?.params),
     flops: num(final?.flops),
     epochs: num(final?.epochs) ?? lastEpoch,

@@ -23,7 +23,7 @@ import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { archValues, rssMb, shortArch, type Clock, type RunContext } from './common.js';
-import { LM_SPACES } from './config.js';
+import { isLmSpace } from './config.js';
 import { evaluateArchitecture, type Calibration } from './evaluate.js';
 import { readJson, writeJsonAtomic } from './rundir.js';
 
@@ -123,7 +123,7 @@ export class BlackBoxSearch {
 
   /** Language models: fitness is minus the validation loss (nats per token). */
   get #lm(): boolean {
-    return LM_SPACES.includes(this.space.name);
+    return isLmSpace(this.space.name);
   }
 
   #showFitness(f: number): string {

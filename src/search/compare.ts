@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mean, sampleStd as std } from '../report/stats.js';
-import { LM_SPACES } from './config.js';
+import { isLmSpace } from './config.js';
 import { getPreset } from './presets.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, type StatusFile } from './rundir.js';
 
@@ -50,6 +50,17 @@ function runAction(dir: string, resultFile: string, budgetMinutes: number): Plan
   return st?.status === 'done' || spent ? 'done' : 'resume';
 }
 
+/**
+ * A run of the grid: skipped when it has its result, resumed when started,
+ * else started as `command ...start` with the budget, then the --set keys (last, so they win).
+ */
+function plannedRun(method: string, seed: number, dir: string, command: string, kind: PlannedRun['kind'], budgetMinutes: number, start: string[], sets: string[]): PlannedRun {
+  const action = runAction(dir, kind === 'search' ? 'architecture.json' : 'result.json', budgetMinutes);
+  const budget = ['--budget-minutes', String(budgetMinutes)];
+  const args = action === 'resume' ? [command, '--resume', dir, ...budget] : [command, ...start, ...budget, '--set', 'budget_fit=true', '--run-dir', dir, ...sets.flatMap((x) => ['--set', x])];
+  return { method, seed, dir, command, kind, action, args };
+}
+
 export function planCompare(p: ComparePlan): PlannedRun[] {
   const out: PlannedRun[] = [];
   const presets = p.methods.map((m) => {
@@ -70,22 +81,10 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
       const name = tp === null ? m : `${m}-tp${tp}`;
       const sets = tp === null ? p.sets : [`train_portion=${tp}`, ...p.sets];
       const dir = resolve(p.out, `${name}-seed${seed}`);
-      const action = runAction(dir, 'architecture.json', p.budgetMinutes);
-      const budget = ['--budget-minutes', String(p.budgetMinutes)];
-      const args =
-        action === 'resume'
-          ? [preset.command, '--resume', dir, ...budget]
-          : [preset.command, '--preset', preset.name, '--seed', String(seed), ...budget, '--set', 'budget_fit=true', '--run-dir', dir, ...sets.flatMap((s) => ['--set', s])];
-      out.push({ method: m, seed, dir, command: preset.command, kind: 'search', action, args });
+      out.push(plannedRun(m, seed, dir, preset.command, 'search', p.budgetMinutes, ['--preset', preset.name, '--seed', String(seed)], sets));
       const rm = p.retrainMinutes ?? 0;
-      if (rm > 0) {
-        // Same budget and recipe for every method's architecture: the LM table compares test loss after it.
-        const rdir = `${dir}-retrain`;
-        const ra = runAction(rdir, 'result.json', rm);
-        const rb = ['--budget-minutes', String(rm)];
-        const rargs = ra === 'resume' ? ['train', '--resume', rdir, ...rb] : ['train', '--preset', `${p.space}/retrain`, '--from', dir, '--seed', String(seed), ...rb, '--set', 'budget_fit=true', '--run-dir', rdir, ...p.sets.flatMap((s) => ['--set', s])];
-        out.push({ method: m, seed, dir: rdir, command: 'train', kind: 'retrain', action: ra, args: rargs });
-      }
+      // Same budget and recipe for every method's architecture: the LM table compares test loss after it.
+      if (rm > 0) out.push(plannedRun(m, seed, `${dir}-retrain`, 'train', 'retrain', rm, ['--preset', `${p.space}/retrain`, '--from', dir, '--seed', String(seed)], p.sets));
     }
   }
   return out;
@@ -136,7 +135,7 @@ export function summarizeCompare(out: string, space: string, budgetMinutes: numb
     });
   }
   const methods = [...new Set(runs.map((r) => r.method))];
-  if (LM_SPACES.includes(space)) return writeSummary(root, space, budgetMinutes, runs, lmTable(space, budgetMinutes, methods, runs));
+  if (isLmSpace(space)) return writeSummary(root, space, budgetMinutes, runs, lmTable(space, budgetMinutes, methods, runs));
   const lines = [
     `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
     '',

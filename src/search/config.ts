@@ -13,6 +13,7 @@ import { getPreset, listPresets } from './presets.js';
 export const SPACES = ['toy-cell', 'toy-conv-macro', 'lm-tiny', 'lm-small', 'lm-char', 'lm-paper'] as const;
 /** Language-model spaces: token windows instead of images, loss and perplexity instead of accuracy. */
 export const LM_SPACES: readonly string[] = ['lm-tiny', 'lm-small', 'lm-char', 'lm-paper'];
+export const isLmSpace = (space: unknown): boolean => LM_SPACES.includes(String(space));
 export const METHODS = ['darts', 'drnas', 'gdas', 'spos'] as const;
 export const DATASETS = ['fashion-mnist', 'cifar10', 'tinyshakespeare', 'tinystories', 'synthetic'] as const;
 
@@ -331,7 +332,7 @@ export function checkConsistency(c: Config): void {
   if (c.gdas_tau_min > c.gdas_tau_max) fail(`gdas_tau_min (${c.gdas_tau_min}) must not exceed gdas_tau_max (${c.gdas_tau_max})`);
   if (c.darts_order === 2 && c.method !== 'darts') fail(`darts_order 2 (second order) applies to method 'darts' only, not '${c.method}'; set darts_order: 1`);
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
-  const lm = LM_SPACES.includes(c.space);
+  const lm = isLmSpace(c.space);
   const want = c.space === 'toy-cell' ? ['fashion-mnist'] : c.space === 'toy-conv-macro' ? ['cifar10'] : c.space === 'lm-paper' ? ['tinystories', 'tinyshakespeare'] : ['tinyshakespeare', 'tinystories'];
   if (c.dataset !== 'synthetic' && !want.includes(c.dataset)) fail(`space '${c.space}' takes ${lm ? 'a text corpus' : 'images'} (${want.join(' or ')}), but dataset is '${c.dataset}'; set dataset: ${want[0]} (or synthetic)`);
   if (!lm && c.block_size !== 0) fail(`block_size applies to the language-model spaces (${LM_SPACES.join(', ')}), not '${c.space}'; remove it`);

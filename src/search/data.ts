@@ -11,9 +11,9 @@ import { ImageLoader, type BatchLoader } from '../data/loader.js';
 import { TextLoader } from '../data/text-loader.js';
 import { CharTokenizer, Gpt2Tokenizer, loadCorpus, splitTokens, type Tokenizer } from '../data/text.js';
 import type { SpaceOptions } from '../spaces/space.js';
-import { createSearchLoaders, loadImageDataset, type SearchLoaders } from '../data/prepare.js';
+import { createSearchLoaders, loadImageDataset } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
-import { LM_SPACES, type Config } from './config.js';
+import { isLmSpace, type Config } from './config.js';
 import type { Calibration } from './evaluate.js';
 
 export function datasetOfSpace(space: string): ImageDatasetName {
@@ -121,7 +121,7 @@ export function spaceOptionsFor(c: Config, ds: RunDataset): SpaceOptions {
 }
 
 export async function loadRunDataset(c: Config, log?: (m: string) => void): Promise<RunDataset> {
-  if (LM_SPACES.includes(c.space)) return loadTextRunDataset(c, log);
+  if (isLmSpace(c.space)) return loadTextRunDataset(c, log);
   const name = datasetOfSpace(c.space);
   let ds: ImageDataset;
   if (c.dataset === 'synthetic') ds = syntheticDataset(name, c.synthetic_train, c.synthetic_test, c.seed);

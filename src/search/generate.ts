@@ -1,15 +1,13 @@
 // Text from a language-model run: the trained network of a train/finetune run,
 // or the found architecture with the supernet's weights of a search run.
-import { existsSync } from 'node:fs';
 import type { Architecture } from '../nas/choice.js';
 import { createSpace } from '../spaces/index.js';
 import { generate, type GptSubnet } from '../spaces/gpt.js';
 import { manualSeed } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
-import { parseArchitecture } from './common.js';
-import { LM_SPACES } from './config.js';
+import { isLmSpace, LM_SPACES } from './config.js';
 import { isTextDataset, loadRunDataset, spaceOptionsFor, type RunDataset } from './data.js';
-import { loadModel, loadSupernet, readRun } from './pipeline.js';
+import { openRunResult, readRun } from './pipeline.js';
 
 export interface GenerateRunOptions {
   prompt?: string;
@@ -33,26 +31,17 @@ export interface Generated {
 export async function generateFromRun(dir: string, o: GenerateRunOptions = {}): Promise<Generated> {
   const { run, config, info } = readRun(dir);
   const c = { ...config, ...(o.dataDir !== undefined ? { data_dir: o.dataDir } : {}) };
-  if (!LM_SPACES.includes(c.space)) throw new Error(`run '${run.dir}' searched '${c.space}', which is not a language model; generate needs a run of ${LM_SPACES.join(', ')}`);
+  if (!isLmSpace(c.space)) throw new Error(`run '${run.dir}' searched '${c.space}', which is not a language model; generate needs a run of ${LM_SPACES.join(', ')}`);
   if (c.threads > 0 && getNumThreads() !== c.threads) setNumThreads(c.threads);
   const ds = o.dataset ?? (await loadRunDataset(c));
   if (!isTextDataset(ds)) throw new Error(`run '${run.dir}': the dataset is not a text corpus`);
   const space = createSpace(c.space, spaceOptionsFor(c, ds));
-  const isModel = info.command === 'train' || info.command === 'finetune';
   let net: GptSubnet | null = null;
   try {
-    let arch: Architecture;
-    if (isModel) {
-      const file = run.file('model.safetensors');
-      if (!existsSync(file)) throw new Error(`run '${run.dir}' has no model.safetensors yet; resume it to the end first`);
-      arch = parseArchitecture(space, c.arch!);
-      net = space.subnet(arch, { inherit: false }) as GptSubnet;
-      loadModel(file, net);
-    } else {
-      loadSupernet(info.command === 'black-box' && c.supernet ? c.supernet : run.dir, space);
-      arch = existsSync(run.file('architecture.json')) ? parseArchitecture(space, run.file('architecture.json')) : space.genotype();
-      net = space.subnet(arch, { inherit: true }) as GptSubnet;
-    }
+    const opened = openRunResult(run, info, c, space);
+    const arch = opened.arch;
+    const isModel = opened.model !== null;
+    net = (opened.model ?? space.subnet(arch, { inherit: true })) as GptSubnet;
     const prompt = o.prompt ?? '\n';
     let ids: Int32Array;
     try {

@@ -17,7 +17,7 @@ import { benchmarkFor, type Lookup, type ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { archValues, architectureCost, Clock, parseArchitecture, supernetFile, type RunContext } from './common.js';
-import { checkFullConfig, checkMethodFor, checkResumeOverrides, LM_SPACES, type Config, type PartialConfig } from './config.js';
+import { checkFullConfig, checkMethodFor, checkResumeOverrides, isLmSpace, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { alphaSoftmax, alphaValues, evaluateArchitecture, evaluateNetwork, inferenceMsPer } from './evaluate.js';
 import { Progress } from './progress.js';
@@ -110,7 +110,7 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
     // The option values of every choice, for readers of the metrics' alpha arrays (reports).
     writeJsonAtomic(run.file('space.json'), { space: space.name, form: space.form, choices: Object.fromEntries(space.choices.map((ch) => [ch.name, ch.values])) });
     p.log(`  data: ${loaders.describe}`);
-    if (!bench && !LM_SPACES.includes(c.space)) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
+    if (!bench && !isLmSpace(c.space)) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
     const ck = ctx.resume ? loadCheckpoint(run.checkpointDir) : null;
     if (ck) {
       for (const s of ck.skipped) p.log(`  warning: skipped an unreadable checkpoint: ${s}`);
@@ -273,7 +273,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
   if (!fitness) throw new Error('the black-box search scores architectures on the validation split, but train_portion is 1; set train_portion below 1 (0.8 or 0.5)');
   const bb = new BlackBoxSearch(ctx, space, fitness, loaders.calibration(), bench, clock, deadline);
   if (bb.tryRestore()) p.log(`  black-box search resumed at generation ${bb.state.generation + 1} (${Object.keys(bb.state.visited).length} evaluated)`);
-  p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation ${lmSpace(c.space) ? "token windows" : "images"}`);
+  p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation ${isLmSpace(c.space) ? "token windows" : "images"}`);
   run.setStatus({ command: ctx.command, status: 'running', phase: 'black-box' });
   const r = bb.run();
   const test = evaluateArchitecture(space, r.arch, loaders.test, loaders.calibration());
@@ -289,7 +289,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
     benchmark_key: space.benchmarkKey(r.arch),
     benchmark: hit,
     ...architectureCost(space, r.arch),
-    ...(lmSpace(c.space) ? { supernet_valid_loss: -r.best.fitness } : { supernet_valid_acc: r.best.fitness }),
+    ...(isLmSpace(c.space) ? { supernet_valid_loss: -r.best.fitness } : { supernet_valid_acc: r.best.fitness }),
     inherited_test_acc: test.acc,
     inherited_test_loss: test.loss,
     top,
@@ -332,20 +332,18 @@ function runTraining(ctx: RunContext, space: SearchSpace, loaders: RunLoaders, b
       test_acc: test.acc,
       test_loss: test.loss,
       ...architectureCost(space, arch),
-      ...(lmSpace(c.space) ? { inference_ms_per_token: inferenceMsPer(net, loaders.test) } : {}),
+      ...(isLmSpace(c.space) ? { inference_ms_per_token: inferenceMsPer(net, loaders.test) } : {}),
       time_s: clock.seconds(),
     };
     writeJsonAtomic(run.file('result.json'), result);
     p.done();
-    p.log(`\n${inherit ? 'fine-tuned' : 'trained'} ${space.benchmarkKey(arch)} for ${trainer.state.epoch} epoch${trainer.state.epoch === 1 ? '' : 's'}${status === 'stopped' ? ' (stopped by the budget)' : ''}: ${lmSpace(c.space) ? `test loss ${test.loss.toFixed(4)} (perplexity ${Math.exp(test.loss).toFixed(2)}), token accuracy` : 'test accuracy'} ${(100 * test.acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`);
+    p.log(`\n${inherit ? 'fine-tuned' : 'trained'} ${space.benchmarkKey(arch)} for ${trainer.state.epoch} epoch${trainer.state.epoch === 1 ? '' : 's'}${status === 'stopped' ? ' (stopped by the budget)' : ''}: ${isLmSpace(c.space) ? `test loss ${test.loss.toFixed(4)} (perplexity ${Math.exp(test.loss).toFixed(2)}), token accuracy` : 'test accuracy'} ${(100 * test.acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`);
     p.log(`files: ${run.dir} (config.json, metrics.jsonl, result.json, model.safetensors, checkpoints/)`);
     return { dir: run.dir, status, result };
   } finally {
     net.dispose();
   }
 }
-
-const lmSpace = (space: string): boolean => LM_SPACES.includes(space);
 
 function report(p: Progress, r: Record<string, unknown>, dir: string): void {
   p.done();
@@ -354,13 +352,13 @@ function report(p: Progress, r: Record<string, unknown>, dir: string): void {
   lines.push(`found architecture (${r.space}, ${r.command === 'search' ? `${r.method}/${r.form}` : `${r.black_box} on a supernet`}${r.stopped ? ', stopped by the budget' : ''}, ${Number(r.time_s).toFixed(0)} s):`);
   lines.push(`  ${JSON.stringify(r.architecture)}`);
   lines.push(`  benchmark key: ${r.benchmark_key}`);
-  if (lmSpace(String(r.space))) {
+  if (isLmSpace(r.space)) {
     if (typeof r.supernet_valid_loss === 'number') lines.push(`  supernet validation loss: ${r.supernet_valid_loss.toFixed(4)}`);
     const loss = Number(r.inherited_test_loss);
     lines.push(`  test loss with the supernet's weights (no retraining): ${loss.toFixed(4)} (perplexity ${Math.exp(loss).toFixed(2)}); retrain: tanglenas train --preset ${r.space}/retrain --from ${dir}`);
   } else if (hit) lines.push(`  benchmark test accuracy: ${hit.testAcc}% (rank ${hit.rank} of ${hit.size}, better than ${hit.percentile.toFixed(1)}%; optimum ${hit.optimum}%)`);
   else lines.push(`  benchmark test accuracy: table not available (--benchmark-dir or TANGLENAS_BENCH_DIR)`);
-  if (!lmSpace(String(r.space))) {
+  if (!isLmSpace(r.space)) {
     if (typeof r.supernet_valid_acc === 'number') lines.push(`  supernet validation accuracy: ${(100 * r.supernet_valid_acc).toFixed(2)}%`);
     lines.push(`  test accuracy with the supernet's weights (no retraining): ${(100 * Number(r.inherited_test_acc)).toFixed(2)}%`);
   }
@@ -378,8 +376,36 @@ export function loadModel(file: string, net: Layer): void {
   });
 }
 
+/**
+ * What a finished run stands for: a train / finetune run's network (its
+ * model.safetensors in a fresh sub-network; the caller disposes it), or a
+ * search's architecture (`archSpec`, else architecture.json, else the argmax of
+ * alpha) with the supernet's weights loaded into `space` (model null).
+ */
+export function openRunResult(run: RunDir, info: RunInfo, c: Config, space: SearchSpace, archSpec?: string): { arch: Architecture; model: Layer | null } {
+  if (info.command === 'train' || info.command === 'finetune') {
+    const file = run.file('model.safetensors');
+    if (!existsSync(file)) throw new Error(`run '${run.dir}' has no model.safetensors yet; resume it to the end first`);
+    if (archSpec) throw new Error(`--arch applies to search runs; run '${run.dir}' trained one fixed architecture`);
+    const arch = parseArchitecture(space, c.arch!);
+    const model = space.subnet(arch, { inherit: false });
+    try {
+      loadModel(file, model);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return { arch, model };
+  }
+  // A black-box run searched someone else's supernet.
+  loadSupernet(info.command === 'black-box' && c.supernet ? c.supernet : run.dir, space);
+  const spec = archSpec ?? (existsSync(run.file('architecture.json')) ? run.file('architecture.json') : null);
+  return { arch: spec ? parseArchitecture(space, spec) : space.genotype(), model: null };
+}
+
 export interface Evaluation {
   dir: string;
+  space: string;
   kind: 'model' | 'supernet';
   architecture: Record<string, string | number>;
   benchmark_key: string;
@@ -405,33 +431,16 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
     const loader = split === 'test' ? loaders.test : loaders.validEval(0);
     if (!loader) throw new Error(`run '${run.dir}' has no validation split (train_portion 1); evaluate on --split test`);
     const bench = benchmarkFor(c.space, c.benchmark_dir);
-    const isModel = info.command === 'train' || info.command === 'finetune';
-    let arch: Architecture;
+    const opened = openRunResult(run, info, c, space, o.arch);
+    const { arch } = opened;
     let r;
-    if (isModel) {
-      const file = run.file('model.safetensors');
-      if (!existsSync(file)) throw new Error(`run '${run.dir}' has no model.safetensors yet; resume it to the end first`);
-      if (o.arch) throw new Error(`--arch applies to search runs; run '${run.dir}' trained one fixed architecture`);
-      arch = parseArchitecture(space, c.arch!);
-      const net = space.subnet(arch, { inherit: false });
-      try {
-        loadModel(file, net);
-        r = evaluateNetwork(space, net, loader);
-      } finally {
-        net.dispose();
-      }
-    } else {
-      // A black-box run searched someone else's supernet.
-      loadSupernet(info.command === 'black-box' && c.supernet ? c.supernet : run.dir, space);
-      if (o.arch) arch = parseArchitecture(space, o.arch);
-      else if (existsSync(run.file('architecture.json'))) {
-        const a = readJson<{ architecture?: unknown }>(run.file('architecture.json'), 'architecture file');
-        if (!a.architecture) throw new Error(`'${run.file('architecture.json')}' holds no architecture (the supernet phase stopped early); pass --arch`);
-        arch = parseArchitecture(space, JSON.stringify(a.architecture));
-      } else arch = space.genotype();
-      r = evaluateArchitecture(space, arch, loader, loaders.calibration());
+    try {
+      r = opened.model ? evaluateNetwork(space, opened.model, loader) : evaluateArchitecture(space, arch, loader, loaders.calibration());
+    } finally {
+      opened.model?.dispose();
     }
-    return { dir: run.dir, kind: isModel ? 'model' : 'supernet', architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), benchmark: benchInfo(bench, space, arch), split, ...r };
+    const isModel = opened.model !== null;
+    return { dir: run.dir, space: c.space, kind: isModel ? 'model' : 'supernet', architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), benchmark: benchInfo(bench, space, arch), split, ...r };
   } finally {
     loaders.close();
     space.supernet.dispose();

@@ -21,7 +21,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreModule, restoreOptimizer, restoreRng, restoreTensor, type LoadedCheckpoint } from './checkpoint.js';
 import { Clock, lrAt, makeSampler, makeWeightOptimizer, rssMb, shortArch, type RunContext } from './common.js';
-import { LM_SPACES } from './config.js';
+import { isLmSpace } from './config.js';
 import type { RunLoaders } from './data.js';
 import { alphaSoftmax, evaluateArchitecture } from './evaluate.js';
 
@@ -188,7 +188,7 @@ export class SupernetTrainer {
         this.state.evalMsPerImage = (Date.now() - t0) / Math.max(1, r.n);
         extra.valid_acc = r.acc;
         extra.valid_loss = r.loss;
-        line += LM_SPACES.includes(this.space.name) ? `  valid loss ${r.loss.toFixed(3)}` : `  valid acc ${(100 * r.acc).toFixed(1)}%`;
+        line += isLmSpace(this.space.name) ? `  valid loss ${r.loss.toFixed(3)}` : `  valid acc ${(100 * r.acc).toFixed(1)}%`;
       }
       const hit = this.bench?.lookup(this.space.benchmarkKey(arch)) ?? null;
       extra.benchmark_test_acc = hit?.testAcc ?? null;

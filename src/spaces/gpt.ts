@@ -15,7 +15,7 @@ import { Module } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gelu, softmax } from '../tensor/ops/activation.js';
-import { attentionMix } from '../tensor/ops/mix.js';
+import { stridedAttention } from '../tensor/ops/mix.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { linear } from '../tensor/ops/linear.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
@@ -304,7 +304,7 @@ class CausalSelfAttention extends Layer {
       const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(-1, i * e, e));
       if (this.counter.on) this.counter.macs += 2 * b * t * t * e; // QK^T and AV over all t positions
       // The supernet's strided head layout (head i: features i, i+h, ...), so that inherited weights compute the same function.
-      return this.c_proj.forward(attentionMix(q, k, v, [h], [1 / Math.sqrt(e / h)], null, true));
+      return this.c_proj.forward(stridedAttention(q, k, v, h, true));
     });
   }
 }

@@ -20,7 +20,7 @@
 // attention probabilities, so the mixture keeps no [B, h, T, T] tensor per head
 // count (the standalone GPT uses the same op).
 import { Module } from '../../nn/module.js';
-import { attentionMix } from '../../tensor/ops/mix.js';
+import { attentionMix, stridedAttention } from '../../tensor/ops/mix.js';
 import { linear } from '../../tensor/ops/linear.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor, zeros, type Tensor } from '../../tensor/tensor.js';
@@ -89,7 +89,7 @@ export class EntangledAttention extends Module implements Costed {
         const [e, h] = [this.embed.values[ei], this.heads.values[hi]];
         if (s.length !== 3 || s[2] !== e) throw new Error(`EntangledAttention: expected input [B, T, ${e}], got [${s.join(', ')}]`);
         const [q, k, v] = w.map((wi, i) => linear(x, wi.narrow(0, 0, e).narrow(1, 0, e), b[i]?.narrow(0, 0, e)));
-        const y = linear(attentionMix(q, k, v, [h], [1 / Math.sqrt(e / h)], null, this.#causal()), this.proj.narrow(0, 0, e).narrow(1, 0, e), this.projBias?.narrow(0, 0, e));
+        const y = linear(stridedAttention(q, k, v, h, this.#causal()), this.proj.narrow(0, 0, e).narrow(1, 0, e), this.projBias?.narrow(0, 0, e));
         const scale = single ? null : arch.chosenWeight([this.heads, this.embed]);
         return scale ? y.mul(scale) : y;
       }

@@ -20,8 +20,17 @@ export function attentionMix(q: Tensor, k: Tensor, v: Tensor, heads: readonly nu
     const opts = { dtype: q.dtype, device: q.device };
     const s = scales instanceof Tensor ? scales : tensor([...scales], opts);
     const w = weights ?? tensor(heads.map(() => 1), opts);
-    return new Tensor(native.attentionMix(q?.h, k?.h, v?.h, [...heads], s.h, w.h, causal));
+    return new Tensor(native.attentionMix(q.h, k.h, v.h, [...heads], s.h, w.h, causal));
   });
+}
+
+/**
+ * Plain multi-head attention with h strided heads over q, k, v [B, T, F] and
+ * the standard scale 1/sqrt(F/h): the layout of a discrete GPT block and of a
+ * one-hot supernet core, which must agree exactly.
+ */
+export function stridedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, causal: boolean): Tensor {
+  return attentionMix(q, k, v, [heads], [1 / Math.sqrt(q.size(-1) / heads)], null, causal);
 }
 
 /**
@@ -37,6 +46,6 @@ export function layerNormMix(x: Tensor, widths: readonly number[], weights: Tens
     const w = order.every((o, i) => o === i) ? weights : weights.indexSelect(0, tensor(order, { dtype: 'int64' }));
     const opts = { dtype: x.dtype, device: x.device };
     const g = weight ?? ones([E], opts), b = bias ?? zeros([E], opts);
-    return new Tensor(native.layerNormMix(x?.h, order.map((i) => widths[i]), w.h, g.h, b.h, eps));
+    return new Tensor(native.layerNormMix(x.h, order.map((i) => widths[i]), w.h, g.h, b.h, eps));
   });
 }
