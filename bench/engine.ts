@@ -434,7 +434,7 @@ const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 async function compare(args: Args): Promise<void> {
   const L: Lib = await import('../src/tensor/index.js');
   const { native } = (await import('../src/tensor/native.js')) as { native: NativeTable };
-  const threads = L.configuredThreads;
+  const threads = L.configuredThreads();
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads) };
   delete env.TANGLENAS_THREADS;
   delete env.MKL_NUM_THREADS;

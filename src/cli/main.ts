@@ -8,8 +8,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { checkMethodFor, ConfigError, describeKeys, isLmSpace, parseOverride, resolveConfig, SPACES, suggest, type Config, type PartialConfig } from '../search/config.js';
-import { getPreset, listPresets } from '../search/presets.js';
+import { checkMethodFor, ConfigError, describeKeys, parseOverride, pluginsInConfigFile, suggest, type Config, type PartialConfig } from '../search/config.js';
+import { getPreset, listPresets, resolveConfig } from '../search/presets.js';
+import { getSpace, listSpaces, metricOf, spaceNames } from '../nas/registry.js';
+import { listSamplers } from '../nas/samplers/sampler.js';
+import { listDatasets } from '../data/registry.js';
+import { loadPlugins, PluginError, pluginsOf } from '../search/plugins.js';
 
 class UsageError extends Error {}
 
@@ -25,8 +29,9 @@ const COMMAND_HELP: Record<string, string> = {
   compare: 'methods x seeds with equal budgets, one results table',
   presets: "list the presets (the paper's hyperparameters per space x method)",
   config: 'print a resolved config; --keys lists every key',
-  spaces: 'list the registered search spaces',
+  spaces: 'list the registered search spaces (with their task, datasets, benchmark, forms)',
   samplers: 'list the registered architecture samplers',
+  datasets: 'list the registered datasets',
   info: 'libtorch build, threads and devices',
   data: 'fetch or find a dataset (cifar10, fashion-mnist) and verify its sha256',
   report: 'tables, SVG plots and an HTML page from runs or a compare folder; --watch for a live view',
@@ -38,16 +43,19 @@ commands:
 ${Object.entries(COMMAND_HELP).map(([k, v]) => `  ${k.padEnd(10)} ${v}`).join('\n')}
 
 run 'tanglenas <command> --help' for a command's options.
+--plugin FILE.js (any command, repeatable) imports an ES module that registers spaces,
+samplers or datasets first (docs/api.md).
 Configs: docs/search.md. Example: tanglenas search --space toy-cell --method tanglenas --epochs 10`;
 
 const CONFIG_OPTIONS = `config (later wins: preset < --config file < flags):
-  --space S            toy-cell (default) or toy-conv-macro
+  --space S            a registered space (default toy-cell; 'tanglenas spaces')
   --method M           preset of the space: ${'{'}PRESET_METHODS}
   --preset NAME        a preset by full name, e.g. toy-conv-macro/gdas ('tanglenas presets')
   --config FILE        JSON or YAML file of flat keys (may name a 'preset')
   --set KEY=VALUE      any config key (repeatable; 'tanglenas config --keys')
   --epochs N           --seed N             --train-portion P    --batch-size B
   --data-dir DIR       --dataset D          --threads N          --budget-minutes M
+  --data PATH          same as --data-dir (e.g. your corpus with --dataset text)
   --run-dir DIR        --benchmark-dir DIR
 run control:
   --resume RUN_DIR     continue a killed or stopped run (only run-control keys may change:
@@ -138,6 +146,7 @@ const runOptions = {
   'train-portion': { type: 'string' },
   'batch-size': { type: 'string' },
   'data-dir': { type: 'string' },
+  data: { type: 'string' },
   dataset: { type: 'string' },
   threads: { type: 'string' },
   'budget-minutes': { type: 'string' },
@@ -159,6 +168,7 @@ const FLAG_KEYS: Record<string, keyof Config> = {
   'train-portion': 'train_portion',
   'batch-size': 'batch_size',
   'data-dir': 'data_dir',
+  data: 'data_dir',
   dataset: 'dataset',
   threads: 'threads',
   'budget-minutes': 'budget_minutes',
@@ -214,7 +224,7 @@ function presetNameFrom(command: string, values: RunValues, base?: string): stri
   const method = str(values.method);
   if (preset && (space || method)) throw new UsageError('--preset names space and method already; drop --space/--method, or use them instead of --preset');
   if (preset) return preset;
-  if (space && !(SPACES as readonly string[]).includes(space)) throw new UsageError(`--space must be one of ${SPACES.join(', ')}, got '${space}'${suggest(space, SPACES)}`);
+  checkSpaceFlag(space);
   if (!space && !method) return base ?? null;
   const name = `${space ?? base?.split('/')[0] ?? 'toy-cell'}/${method ?? DEFAULT_METHOD[command]}`;
   if (!getPreset(name)) {
@@ -222,6 +232,34 @@ function presetNameFrom(command: string, values: RunValues, base?: string): stri
     throw new UsageError(`--method '${method}' is not a preset of ${space ?? 'toy-cell'}${suggest(method ?? '', methods)}; choose one of ${methods.join(', ')}`);
   }
   return name;
+}
+
+function checkSpaceFlag(space: string | undefined): void {
+  if (space && !spaceNames().includes(space)) throw new UsageError(`--space must be one of ${spaceNames().join(', ')}, got '${space}'${suggest(space, spaceNames())} (a plugin's space needs --plugin FILE)`);
+}
+
+/** Plugins given on the command line (absolute paths): every command loads them first, runs record them. */
+let cliPlugins: string[] = [];
+
+/** Takes every --plugin FILE / --plugin=FILE out of the arguments. */
+function extractPlugins(argv: string[]): { plugins: string[]; rest: string[] } {
+  const plugins: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--plugin') {
+      const f = argv[++i];
+      if (f === undefined || f.startsWith('--')) throw new UsageError('--plugin needs a file: --plugin FILE.js (an ES module that registers spaces, samplers or datasets)');
+      plugins.push(f);
+    } else if (a.startsWith('--plugin=')) plugins.push(a.slice('--plugin='.length));
+    else rest.push(a);
+  }
+  return { plugins, rest };
+}
+
+/** Loads the plugins a run recorded (resume, evaluate, generate, lookup --run). */
+async function loadRunPlugins(dir: string): Promise<void> {
+  await loadPlugins(pluginsOf(runConfigOf(dir)?.config));
 }
 
 /** A run directory's config.json, if `spec` is one. */
@@ -256,6 +294,7 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
     if (!existsSync(resume)) throw new UsageError(`run directory '${resume}' does not exist; check the path given to --resume`);
     const t = overrides.threads as number | undefined;
     const rc = runConfigOf(resume);
+    await loadRunPlugins(resume);
     applyThreads(t ?? (rc?.config.threads as number | undefined));
     const { resumeRun } = await import('../search/pipeline.js');
     const { Progress } = await import('../search/progress.js');
@@ -271,6 +310,8 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
     if (command !== 'train' && command !== 'finetune') throw new UsageError(`--from applies to train and finetune; use --supernet with ${command}`);
     const rc = runConfigOf(from);
     if (!rc) throw new UsageError(`--from '${from}' is not a run directory (no config.json)`);
+    await loadRunPlugins(from);
+    if (pluginsOf(rc.config).length) fromCfg.plugins = pluginsOf(rc.config);
     if (!existsSync(join(from, 'architecture.json'))) throw new UsageError(`--from '${from}' has no architecture.json; the search has not finished (resume it first)`);
     base = `${String(rc.config.space)}/${DEFAULT_METHOD[command]}`;
     if (overrides.arch === undefined) fromCfg.arch = join(from, 'architecture.json');
@@ -288,6 +329,7 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
     const sn = str(values.supernet);
     if (!sn) throw new UsageError(`'tanglenas black-box' needs --supernet RUN_DIR (a two-stage or SPOS run)`);
     const rc = runConfigOf(sn);
+    if (rc) await loadRunPlugins(sn);
     if (rc) {
       // Start from the supernet run's own config: same space, form, data and split.
       const { run_dir: _r, budget_minutes: _b, budget_fit: _f, ...keep } = rc.config;
@@ -295,7 +337,10 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
       if (!values.preset && !values.method) presetName = `${String(rc.config.space)}/${rc.config.black_box === 'rs' ? 'spos-rs' : 'spos-es'}`;
     }
   }
-  const { config, preset } = resolveConfig({ preset: presetName, file: str(values.config) ?? null, overrides: { ...supernetBase, ...fromCfg, ...overrides }, defaultPreset: base! });
+  const file = str(values.config) ?? null;
+  const filePlugins = file ? await loadPlugins(pluginsInConfigFile(file)) : [];
+  const plugins = [...new Set([...pluginsOf(supernetBase), ...pluginsOf(fromCfg), ...filePlugins, ...cliPlugins])];
+  const { config, preset } = resolveConfig({ preset: presetName, file, overrides: { ...supernetBase, ...fromCfg, ...overrides, ...(plugins.length ? { plugins } : {}) }, defaultPreset: base! });
   checkMethodFor(command, config);
   applyThreads(config.threads);
   const { startRun } = await import('../search/pipeline.js');
@@ -304,7 +349,9 @@ async function runCommand(command: 'search' | 'two-stage' | 'black-box' | 'train
   if (outcome.status === 'stopped') process.exitCode = 3;
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(args: string[]): Promise<void> {
+  const { plugins, rest: argv } = extractPlugins(args);
+  cliPlugins = await loadPlugins(plugins);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);
@@ -328,13 +375,14 @@ async function main(argv: string[]): Promise<void> {
         const v = str(values[flag]);
         if (v !== undefined) overrides[key] = parseOverride(key, v, `--${flag}`);
       }
+      await loadRunPlugins(positionals[0]);
       applyThreads((overrides.threads as number | undefined) ?? (runConfigOf(positionals[0])?.config.threads as number | undefined));
       const { evaluateRun } = await import('../search/pipeline.js');
       const r = await evaluateRun(positionals[0], { split, arch: str(values.arch), overrides });
       if (values.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.kind === 'model' ? 'trained network' : "architecture with the supernet's weights"} of ${r.dir}`);
       console.log(`  ${JSON.stringify(r.architecture)}`);
-      if (isLmSpace(r.space)) {
+      if (metricOf(r.space) === 'loss') {
         console.log(`  ${split} loss ${r.loss.toFixed(4)} (perplexity ${Math.exp(r.loss).toFixed(2)}), token accuracy ${(100 * r.acc).toFixed(2)}% (${r.n} tokens, eval mode)`);
         return;
       }
@@ -352,13 +400,14 @@ async function main(argv: string[]): Promise<void> {
       if (runDir !== undefined) {
         const rc = runConfigOf(runDir);
         if (!rc) throw new UsageError(`--run '${runDir}' is not a run directory (no config.json)`);
+        await loadRunPlugins(runDir);
         space ??= String(rc.config.space);
       }
       space ??= 'toy-cell';
-      if (!(SPACES as readonly string[]).includes(space)) throw new UsageError(`--space must be one of ${SPACES.join(', ')}, got '${space}'${suggest(space, SPACES)}`);
+      checkSpaceFlag(space);
       const { benchmarkFor } = await import('../search/benchmark.js');
       const bench = benchmarkFor(space, str(values['benchmark-dir']) ?? null);
-      if (!bench) throw new Error(`no benchmark table for ${space} found: pass --benchmark-dir DIR or set TANGLENAS_BENCH_DIR (the folder holding toy_cell_bench.json and conv_macro_bench.json)`);
+      if (!bench) throw new Error(`no benchmark table for ${space} found: pass --benchmark-dir DIR or set TANGLENAS_BENCH_DIR (the folder holding ${getSpace(space).benchmark?.file ?? 'its table'})`);
       if (values.top !== undefined) {
         const n = Number(values.top);
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
@@ -384,15 +433,15 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parse(rest, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, 'train-portions': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
       if (values.help) return void console.log(COMPARE_USAGE);
       const space = str(values.space) ?? 'toy-cell';
-      if (!(SPACES as readonly string[]).includes(space)) throw new UsageError(`--space must be one of ${SPACES.join(', ')}, got '${space}'`);
+      checkSpaceFlag(space);
       const budgetRaw = str(values['budget-minutes']);
       const budget = budgetRaw === undefined ? NaN : Number(budgetRaw);
       if (!(budget > 0)) throw new UsageError(`compare needs --budget-minutes M (a positive number, the same for every run), got '${budgetRaw ?? ''}'`);
       const retrainRaw = str(values['retrain-minutes']);
       const retrain = retrainRaw === undefined ? 0 : Number(retrainRaw);
       if (!(retrain >= 0) || retrainRaw?.trim() === '') throw new UsageError(`--retrain-minutes must be a number >= 0 (the budget to train each found architecture from scratch), got '${retrainRaw}'`);
-      const { DEFAULT_LM_METHODS, DEFAULT_METHODS, planCompare, summarizeCompare } = await import('../search/compare.js');
-      const methods = (str(values.methods) ?? (isLmSpace(space) ? DEFAULT_LM_METHODS : DEFAULT_METHODS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+      const { defaultMethods, planCompare, summarizeCompare } = await import('../search/compare.js');
+      const methods = (str(values.methods) ?? defaultMethods(space).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
       const seeds = (str(values.seeds) ?? '0,1,2').split(',').map((s) => Number(s.trim()));
       if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError(`--seeds must be comma-separated non-negative integers, got '${values.seeds}'`);
       const tpRaw = str(values['train-portions']);
@@ -421,7 +470,7 @@ async function main(argv: string[]): Promise<void> {
             continue;
           }
           console.log(`[compare] ${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''}: ${line}`);
-          const res = spawnSync(process.execPath, [main, ...r.args, ...(values.quiet ? ['--quiet'] : [])], { stdio: 'inherit' });
+          const res = spawnSync(process.execPath, [main, ...cliPlugins.flatMap((f) => ['--plugin', f]), ...r.args, ...(values.quiet ? ['--quiet'] : [])], { stdio: 'inherit' });
           // One failed run does not stop the grid: the others still run, the table shows what exists.
           if (res.status !== 0 && res.status !== 3) failed.push(`${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''} (exit ${res.status ?? res.signal}; files in ${r.dir})`);
         }
@@ -447,18 +496,38 @@ async function main(argv: string[]): Promise<void> {
       if (values.help) return void console.log(`${CONFIG_USAGE}\n\n${CONFIG_OPTIONS.replace('{PRESET_METHODS}', 'tanglenas, drnas-ws, darts, ...')}`);
       if (values.keys) return void console.log(describeKeys().join('\n'));
       const overrides = overridesFrom(values);
-      const { config, preset } = resolveConfig({ preset: presetNameFrom('config', values), file: str(values.config) ?? null, overrides, defaultPreset: 'toy-cell/tanglenas' });
+      const file = str(values.config) ?? null;
+      const plugins = [...new Set([...(file ? await loadPlugins(pluginsInConfigFile(file)) : []), ...cliPlugins])];
+      const { config, preset } = resolveConfig({ preset: presetNameFrom('config', values), file, overrides: { ...overrides, ...(plugins.length ? { plugins } : {}) }, defaultPreset: 'toy-cell/tanglenas' });
       console.log(JSON.stringify({ preset, ...config }, null, 2));
       return;
     }
     case 'spaces': {
-      const { listSpaces } = await import('../spaces/index.js');
-      for (const s of listSpaces()) console.log(`${s.name.padEnd(16)} ${s.description}`);
+      const { values } = parse(rest, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) return void console.log('usage: tanglenas spaces [--json]\n\nThe registered spaces and their facts (task, datasets, benchmark, forms, metric).');
+      if (values.json) return void console.log(JSON.stringify(listSpaces(), null, 2));
+      for (const s of listSpaces()) {
+        console.log(`${s.name.padEnd(16)} ${s.description}`);
+        console.log(`${''.padEnd(16)} ${s.task}, datasets ${s.datasets.join('/')}, forms ${s.forms.join('/')}, metric ${s.metric}${s.benchmark ? `, benchmark ${s.benchmark.file}` : ''}`);
+      }
       return;
     }
     case 'samplers': {
-      const { listSamplers } = await import('../nas/samplers/index.js');
-      for (const s of listSamplers()) console.log(`${s.name.padEnd(8)} ${s.description}`);
+      const { values } = parse(rest, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) return void console.log('usage: tanglenas samplers [--json]\n\nThe registered architecture samplers, their config keys and preset layers.');
+      if (values.json) return void console.log(JSON.stringify(listSamplers(), null, 2));
+      for (const s of listSamplers()) {
+        console.log(`${s.name.padEnd(8)} ${s.description}`);
+        const keys = Object.values(s.options).map((o) => `${o.key}=${JSON.stringify(o.default)}`);
+        console.log(`${''.padEnd(8)} ${s.stage}; presets ${s.presets.map((l) => l.name).join(', ')}${keys.length ? `; keys ${keys.join(', ')}` : ''}`);
+      }
+      return;
+    }
+    case 'datasets': {
+      const { values } = parse(rest, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) return void console.log('usage: tanglenas datasets [--json]\n\nThe registered datasets.');
+      if (values.json) return void console.log(JSON.stringify(listDatasets().map(({ name, kind, description }) => ({ name, kind, description })), null, 2));
+      for (const d of listDatasets()) console.log(`${d.name.padEnd(16)} ${d.kind.padEnd(9)} ${d.description}`);
       return;
     }
     case 'data': {
@@ -481,6 +550,7 @@ async function main(argv: string[]): Promise<void> {
       const temperature = num('temperature', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0 (0 = greedy)');
       const topK = num('top-k', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
       const seed = num('seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+      await loadRunPlugins(positionals[0]);
       applyThreads(num('threads', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? (runConfigOf(positionals[0])?.config.threads as number | undefined));
       const { generateFromRun } = await import('../search/generate.js');
       const g = await generateFromRun(positionals[0], { prompt: str(values.prompt), tokens, temperature, topK, seed, dataDir: str(values['data-dir']) });
@@ -502,7 +572,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   const err = e as Error & { code?: string };
-  const usage = e instanceof UsageError || e instanceof ConfigError || err.code?.startsWith('ERR_PARSE_ARGS');
+  const usage = e instanceof UsageError || e instanceof ConfigError || e instanceof PluginError || err.code?.startsWith('ERR_PARSE_ARGS');
   console.error(`tanglenas: ${err.message}`);
   if (process.env.TANGLENAS_DEBUG) console.error(err.stack);
   process.exitCode = usage ? 2 : 1;

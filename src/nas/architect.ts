@@ -7,7 +7,7 @@ import { grad, noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Sampler } from './samplers/sampler.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from './space.js';
 
 export interface Batch {
   x: Tensor;

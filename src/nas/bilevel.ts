@@ -6,7 +6,7 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Architect, Batch, UnrollContext } from './architect.js';
 import type { Sampler } from './samplers/sampler.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from './space.js';
 
 export interface StepResult {
   archLoss: number;

@@ -2,7 +2,8 @@
 // records of a single-stage search or of SPOS training, the generation records
 // of a black-box stage), the architecture weights per epoch, and both summed
 // over the seeds of a method as a mean line with a min/max band.
-import { isLmSpace } from '../search/config.js';
+import '../spaces/index.js'; // the built-in spaces' facts (metric)
+import { metricOf } from '../nas/registry.js';
 import type { LoadedRun, MetricRecord } from './runs.js';
 import { num, spread } from './stats.js';
 
@@ -24,7 +25,7 @@ export interface AnytimePoint {
 export function anytimePoints(run: LoadedRun): AnytimePoint[] {
   const out: AnytimePoint[] = [];
   // A language model's black-box fitness is minus the validation loss, not an accuracy.
-  const fitnessIsAcc = !isLmSpace(run.config.space);
+  const fitnessIsAcc = metricOf(run.config.space) !== 'loss';
   for (const r of run.metrics) {
     const time = num(r.time_s);
     if (time === null || r.phase === 'train') continue;

@@ -1,7 +1,8 @@
 // The report's tables as plain data (header, cells, notes) in the layout of the
 // paper's Tables 1-2 (9-12 with a train-portion column), and their Markdown
 // form. The HTML page renders the same data, so the two never disagree.
-import { isLmSpace } from '../search/config.js';
+import '../spaces/index.js'; // the built-in spaces' facts (metric)
+import { metricOf } from '../nas/registry.js';
 import type { Spread } from './stats.js';
 import { ACC_SOURCE_TEXT, type AccSource, type GroupSummary, type RunSummary, type Summary } from './summary.js';
 
@@ -48,7 +49,7 @@ function sourceNotes(sources: (AccSource | null)[]): string[] {
 export function summaryTable(s: Summary): Table {
   const withPortion = new Set(s.groups.map((g) => g.method.trainPortion)).size > 1;
   // Language models: their loss is the result to compare.
-  const withLoss = s.spaces.some(isLmSpace) && s.groups.some((g) => g.loss !== null);
+  const withLoss = s.spaces.some((x) => metricOf(x) === 'loss') && s.groups.some((g) => g.loss !== null);
   const ranked = s.groups.filter((g) => g.accuracy && g.source === 'benchmark').map((g) => g.accuracy!.mean);
   const best = Math.max(...ranked);
   const header = ['Search type', 'Optimizer', 'Supernet', ...(withPortion ? ['Train portion'] : []), 'Test acc (%)', 'per seed', 'measured as', ...(withLoss ? ['Test loss'] : []), 'Search time (min)', 'Peak memory (MB)', 'Params', 'FLOPs', 'Epochs', 'Runs with a result'];

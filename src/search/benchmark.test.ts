@@ -7,13 +7,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSpace } from '../spaces/index.js';
-import { findBenchmark, loadBenchmark, ToyBenchmark, BENCHMARK_FILES } from './benchmark.js';
+import { findBenchmark, loadBenchmark, ToyBenchmark, benchmarkFile } from './benchmark.js';
 
 const SHARED = process.env.TANGLENAS_BENCH_DIR ?? resolve('..', 'shared', 'data', 'toy-bench');
 
-test('toy benchmarks: the optimum of each space is found through the space key (reference-facts 8)', { skip: !existsSync(join(SHARED, BENCHMARK_FILES['toy-cell'])) && 'shared toy-bench data not present' }, () => {
+test('toy benchmarks: the optimum of each space is found through the space key (reference-facts 8)', { skip: !existsSync(join(SHARED, benchmarkFile('toy-cell')!)) && 'shared toy-bench data not present' }, () => {
   const cell = createSpace('toy-cell');
-  const cellBench = loadBenchmark('toy-cell', join(SHARED, BENCHMARK_FILES['toy-cell']));
+  const cellBench = loadBenchmark('toy-cell', join(SHARED, benchmarkFile('toy-cell')!));
   assert.equal(cellBench.size, 4096);
   // Optimum: normal [0, 0, 2], reduce [0, 2, 0] (op indices).
   const best = cellBench.lookup(cell.benchmarkKey({ normal_0: 0, normal_1: 0, normal_2: 2, reduce_0: 0, reduce_1: 2, reduce_2: 0 }))!;
@@ -25,7 +25,7 @@ test('toy benchmarks: the optimum of each space is found through the space key (
   }
   cell.supernet.dispose();
   const macro = createSpace('toy-conv-macro');
-  const macroBench = loadBenchmark('toy-conv-macro', join(SHARED, BENCHMARK_FILES['toy-conv-macro']));
+  const macroBench = loadBenchmark('toy-conv-macro', join(SHARED, benchmarkFile('toy-conv-macro')!));
   assert.equal(macroBench.size, 6561);
   const arch = macro.fromBenchmarkKey('[[32, 64, 128, 128], [3, 7, 5, 7]]');
   const top = macroBench.lookup(macro.benchmarkKey(arch))!;
@@ -35,7 +35,7 @@ test('toy benchmarks: the optimum of each space is found through the space key (
   assert.ok(diverged.rank > 6500);
   assert.equal(macroBench.top(2)[1].test_acc, 84.13);
   macro.supernet.dispose();
-  assert.throws(() => loadBenchmark('toy-conv-macro', join(SHARED, BENCHMARK_FILES['toy-cell'])), /is for space 'toy_cell', not 'toy-conv-macro'/);
+  assert.throws(() => loadBenchmark('toy-conv-macro', join(SHARED, benchmarkFile('toy-cell')!)), /is for space 'toy_cell', not 'toy-conv-macro'/);
 });
 
 test('benchmark table: ranks with ties, percentiles, top-n; damaged tables are refused', () => {
@@ -72,7 +72,7 @@ test('benchmark location: explicit folder or file, TANGLENAS_BENCH_DIR, missing 
     process.env.TANGLENAS_BENCH_DIR = dir;
     assert.equal(findBenchmark('toy-cell'), f);
     assert.throws(() => findBenchmark('toy-conv-macro'), /TANGLENAS_BENCH_DIR='.*' has no conv_macro_bench.json/);
-    assert.throws(() => findBenchmark('nb201'), /no toy benchmark for space 'nb201'/);
+    assert.throws(() => findBenchmark('nb201'), /unknown space 'nb201'/);
     writeFileSync(join(dir, 'bad.json'), '{"entries": [');
     assert.throws(() => loadBenchmark('toy-cell', join(dir, 'bad.json')), /benchmark '.*bad.json' cannot be read as JSON/);
   } finally {

@@ -1,13 +1,15 @@
-// The two released toy benchmarks (reference-facts 8): every architecture of
-// the space with its test accuracy after training from scratch. Looked up by
-// the space's benchmarkKey(), which reproduces the reference's key strings.
+// Tabular benchmarks (reference-facts 8): every architecture of a space with
+// its test accuracy after training from scratch. Which file a space has, and
+// the id the file declares, are facts of the space's registry entry. Looked up
+// by the space's benchmarkKey(), which reproduces the reference's key strings.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { getSpace, listSpaces } from '../nas/registry.js';
 
-export const BENCHMARK_FILES: Readonly<Record<string, string>> = {
-  'toy-cell': 'toy_cell_bench.json',
-  'toy-conv-macro': 'conv_macro_bench.json',
-};
+/** The benchmark file name of a space, or undefined when it has no table. */
+export function benchmarkFile(space: string): string | undefined {
+  return getSpace(space).benchmark?.file;
+}
 
 export interface BenchmarkEntry {
   key: string;
@@ -72,8 +74,8 @@ export class ToyBenchmark {
  * directory. Null when none exists (an explicit path that does not exist is an error).
  */
 export function findBenchmark(space: string, explicit?: string | null): string | null {
-  const file = BENCHMARK_FILES[space];
-  if (!file) throw new Error(`no toy benchmark for space '${space}' (benchmarks exist for ${Object.keys(BENCHMARK_FILES).join(', ')})`);
+  const file = benchmarkFile(space);
+  if (!file) throw new Error(`no tabular benchmark for space '${space}' (benchmarks exist for ${listSpaces().filter((s) => s.benchmark).map((s) => s.name).join(', ')})`);
   if (explicit) {
     if (!existsSync(explicit)) throw new Error(`benchmark path '${explicit}' does not exist; pass the folder holding ${file} (or the file itself)`);
     const p = statSync(explicit).isDirectory() ? join(explicit, file) : explicit;
@@ -102,8 +104,9 @@ export function loadBenchmark(space: string, file: string): ToyBenchmark {
     throw new Error(`benchmark '${file}' cannot be read as JSON (${(e as Error).message}); use the JSON files from shared/data/toy-bench`);
   }
   const d = data as { space?: string };
-  const expected = space === 'toy-cell' ? 'toy_cell' : 'toy_conv_macro';
-  if (d?.space !== undefined && d.space !== expected) throw new Error(`benchmark '${file}' is for space '${d.space}', not '${space}'; pass ${BENCHMARK_FILES[space]}`);
+  const info = getSpace(space).benchmark;
+  if (!info) throw new Error(`space '${space}' has no tabular benchmark`);
+  if (d?.space !== undefined && d.space !== info.id) throw new Error(`benchmark '${file}' is for space '${d.space}', not '${space}'; pass ${info.file}`);
   const b = new ToyBenchmark(space, file, data);
   cache.set(file, b);
   return b;
@@ -112,7 +115,7 @@ export function loadBenchmark(space: string, file: string): ToyBenchmark {
 /** The table of a space if it can be found, else null. */
 export function benchmarkFor(space: string, explicit?: string | null): ToyBenchmark | null {
   // Spaces without a tabular benchmark (the language models) are evaluated by test loss.
-  if (!BENCHMARK_FILES[space] && !explicit) return null;
+  if (!benchmarkFile(space) && !explicit) return null;
   const file = findBenchmark(space, explicit);
   return file ? loadBenchmark(space, file) : null;
 }

@@ -20,10 +20,10 @@ import { join } from 'node:path';
 import type { BatchLoader } from '../data/loader.js';
 import { Rng, type RngState } from '../data/rng.js';
 import type { Architecture } from '../nas/choice.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { archValues, rssMb, shortArch, type Clock, type RunContext } from './common.js';
-import { isLmSpace } from './config.js';
+import { metricOf } from '../nas/registry.js';
 import { evaluateArchitecture, type Calibration } from './evaluate.js';
 import { readJson, writeJsonAtomic } from './rundir.js';
 
@@ -121,9 +121,9 @@ export class BlackBoxSearch {
     return cand;
   }
 
-  /** Language models: fitness is minus the validation loss (nats per token). */
+  /** Loss-scored spaces (language models): fitness is minus the validation loss (nats per token). */
   get #lm(): boolean {
-    return isLmSpace(this.space.name);
+    return metricOf(this.space.name) === 'loss';
   }
 
   #showFitness(f: number): string {

@@ -9,9 +9,9 @@ import { AdamW } from '../nn/optim/adamw.js';
 import type { Optimizer, Hyper } from '../nn/optim/optimizer.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { cosineAnnealing } from '../nn/optim/schedule.js';
-import { createSampler, type Sampler } from '../nas/samplers/index.js';
+import { createSampler, samplerOptionsFrom, type Sampler } from '../nas/samplers/index.js';
 import type { Architecture } from '../nas/choice.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from '../nas/space.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/autograd.js';
 import { getRngState, setRngState } from '../tensor/random.js';
@@ -46,17 +46,9 @@ export function lrAt(c: Config, epoch: number, epochs: number): number {
   return cosineAnnealing({ baseLr: c.lr, tMax: c.cosine_t_max || epochs, etaMin: c.lr_min })(epoch);
 }
 
+/** The run's sampler, with its options read from the config by the keys its registry entry declares. */
 export function makeSampler(c: Config): Sampler {
-  switch (c.method) {
-    case 'darts':
-      return createSampler('darts', { preprocess: c.arch_preprocess });
-    case 'drnas':
-      return createSampler('drnas', { regType: c.drnas_reg, regScale: c.drnas_reg_scale });
-    case 'gdas':
-      return createSampler('gdas', { tauMax: c.gdas_tau_max, tauMin: c.gdas_tau_min });
-    case 'spos':
-      return createSampler('spos');
-  }
+  return createSampler(c.method, samplerOptionsFrom(c.method, c as unknown as Record<string, unknown>));
 }
 
 /**

@@ -6,13 +6,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mean, sampleStd as std } from '../report/stats.js';
-import { isLmSpace } from './config.js';
+import { getSpace, metricOf } from '../nas/registry.js';
 import { getPreset } from './presets.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, type StatusFile } from './rundir.js';
 
-export const DEFAULT_METHODS = ['tanglenas', 'drnas-ws', 'spos-rs', 'spos-es'];
-/** The language models have no weight-sharing form. */
-export const DEFAULT_LM_METHODS = ['tanglenas', 'spos-rs', 'spos-es'];
+/** The methods compare runs on a space when none are given: a fact of its registry entry. */
+export function defaultMethods(space: string): string[] {
+  return [...getSpace(space).recipes.compare];
+}
 
 export interface ComparePlan {
   space: string;
@@ -135,7 +136,7 @@ export function summarizeCompare(out: string, space: string, budgetMinutes: numb
     });
   }
   const methods = [...new Set(runs.map((r) => r.method))];
-  if (isLmSpace(space)) return writeSummary(root, space, budgetMinutes, runs, lmTable(space, budgetMinutes, methods, runs));
+  if (metricOf(space) === 'loss') return writeSummary(root, space, budgetMinutes, runs, lmTable(space, budgetMinutes, methods, runs));
   const lines = [
     `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
     '',

@@ -8,30 +8,36 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { getPreset, listPresets } from './presets.js';
-
-export const SPACES = ['toy-cell', 'toy-conv-macro', 'lm-tiny', 'lm-small', 'lm-char', 'lm-paper'] as const;
-/** Language-model spaces: token windows instead of images, loss and perplexity instead of accuracy. */
-export const LM_SPACES: readonly string[] = ['lm-tiny', 'lm-small', 'lm-char', 'lm-paper'];
-export const isLmSpace = (space: unknown): boolean => LM_SPACES.includes(String(space));
-export const METHODS = ['darts', 'drnas', 'gdas', 'spos'] as const;
-export const DATASETS = ['fashion-mnist', 'cifar10', 'tinyshakespeare', 'tinystories', 'synthetic'] as const;
+// The built-in spaces and samplers register on import (no libtorch is loaded).
+import '../spaces/index.js';
+import '../nas/samplers/index.js';
+import { datasetNames, getDataset } from '../data/registry.js';
+import { bool, betas, conform, describeType, enumValues, int, num, oneOf, path, paths, registered, type ValueType } from '../nas/options.js';
+import { getSpace, listSpaces, spaceNames } from '../nas/registry.js';
+import { getSampler, listSamplers, samplerNames, samplerOptionsFrom } from '../nas/samplers/sampler.js';
 
 export interface Config {
   // --- what is searched, and how
-  space: (typeof SPACES)[number];
-  /** The sampler: darts / drnas / gdas (single-stage) or spos (two-stage). */
-  method: (typeof METHODS)[number];
+  /** A registered space ('tanglenas spaces'). */
+  space: string;
+  /** A registered sampler: darts / drnas / gdas (single-stage), spos (two-stage), or a plugin's. */
+  method: string;
   /** we: weight superposition (TangleNAS, Algorithm 1); ws: output mixture (Algorithm 4). */
   form: 'we' | 'ws';
   darts_order: 1 | 2;
+  // Keys of the built-in samplers (declared by their registry entries).
   arch_preprocess: 'softmax' | 'sparsemax';
   drnas_reg: 'l2' | 'kl';
   drnas_reg_scale: number;
   gdas_tau_max: number;
   gdas_tau_min: number;
+  /** ES modules that register spaces, samplers or datasets; loaded before the rest is checked. */
+  plugins: string[];
   // --- data
-  dataset: (typeof DATASETS)[number];
+  /** A registered dataset ('tanglenas datasets'). */
+  dataset: string;
+  /** Text datasets: 'auto' (the space's), 'char' or 'gpt2' (BPE). */
+  tokenizer: 'auto' | 'char' | 'gpt2';
   data_dir: string | null;
   train_portion: number;
   /** Text corpora: share at the end of the corpus held out as the test split. */
@@ -97,40 +103,23 @@ export interface Config {
 
 export type ConfigKey = keyof Config;
 
-type Type =
-  | { t: 'int'; min: number; max?: number }
-  | { t: 'num'; min: number; max?: number; minOpen?: boolean; maxOpen?: boolean }
-  | { t: 'bool' }
-  | { t: 'enum'; values: readonly (string | number)[] }
-  | { t: 'str'; nullable: true }
-  | { t: 'pair'; min: number; max: number };
-
 interface KeySpec {
-  type: Type;
+  type: ValueType;
   doc: string;
   /** May change when a run is resumed (it does not change the computation). */
   resumable?: boolean;
 }
 
-const int = (min: number, max?: number): Type => ({ t: 'int', min, max });
-const num = (min: number, max?: number, o: { minOpen?: boolean; maxOpen?: boolean } = {}): Type => ({ t: 'num', min, max, ...o });
-const bool: Type = { t: 'bool' };
-const oneOf = (...values: (string | number)[]): Type => ({ t: 'enum', values });
-const path: Type = { t: 'str', nullable: true };
-const betas: Type = { t: 'pair', min: 0, max: 1 };
-
-export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
-  space: { type: oneOf(...SPACES), doc: 'search space' },
-  method: { type: oneOf(...METHODS), doc: 'architecture sampler: darts, drnas, gdas (single-stage) or spos (two-stage)' },
+/** The keys every run has; samplers add theirs (schema()). */
+const CORE: Readonly<Record<string, KeySpec>> = {
+  space: { type: registered(spaceNames), doc: "search space ('tanglenas spaces')" },
+  method: { type: registered(samplerNames), doc: "architecture sampler ('tanglenas samplers'): darts, drnas, gdas (single-stage) or spos (two-stage)" },
   form: { type: oneOf('we', 'ws'), doc: 'we = weight superposition (TangleNAS), ws = classic weight sharing (output mixture)' },
   darts_order: { type: oneOf(1, 2), doc: 'DARTS architect order: 1 (first order) or 2 (unrolled, second order)' },
-  arch_preprocess: { type: oneOf('softmax', 'sparsemax'), doc: 'DARTS mixing weights: softmax, or sparsemax (the reference for DARTS-WE)' },
-  drnas_reg: { type: oneOf('l2', 'kl'), doc: 'DrNAS regulariser: l2 (as the arch weight decay) or kl (KL to Dir(1))' },
-  drnas_reg_scale: { type: num(0), doc: 'DrNAS regulariser scale' },
-  gdas_tau_max: { type: num(0, undefined, { minOpen: true }), doc: 'GDAS temperature in the first epoch' },
-  gdas_tau_min: { type: num(0, undefined, { minOpen: true }), doc: 'GDAS temperature in the last epoch' },
-  dataset: { type: oneOf(...DATASETS), doc: 'fashion-mnist (toy-cell), cifar10 (toy-conv-macro), tinyshakespeare (character-level lm-* spaces), tinystories (GPT-2 BPE, lm-paper) or synthetic (generated in memory, for tests)' },
-  data_dir: { type: path, doc: 'dataset directory (default: Debian package / cache / download); text datasets: the corpus file or its folder (default ../shared/data/<dataset>)', resumable: true },
+  plugins: { type: paths, doc: 'ES modules (.js/.mjs) that register spaces, samplers or datasets (--plugin FILE, repeatable)', resumable: true },
+  dataset: { type: registered(datasetNames), doc: "dataset ('tanglenas datasets'): the space's default, another of its kind, text (your corpus, --data PATH) or synthetic (generated in memory, for tests)" },
+  tokenizer: { type: oneOf('auto', 'char', 'gpt2'), doc: "text datasets: auto (the space's tokenizer), char (characters of the corpus) or gpt2 (GPT-2 BPE)" },
+  data_dir: { type: path, doc: 'dataset directory (default: Debian package / cache / download); text datasets: the corpus file or its folder (--data; default ../shared/data/<dataset>)', resumable: true },
   train_portion: { type: num(0, 1, { minOpen: true }), doc: 'share of the training set for the weights; the rest drives alpha (and the black-box fitness)' },
   test_fraction: { type: num(0, 1, { minOpen: true, maxOpen: true }), doc: 'text corpora: share at the end of the corpus held out as the test split (nanoGPT holds out 0.1)' },
   block_size: { type: int(0), doc: "language models: context length in tokens (0 = the space's)" },
@@ -183,7 +172,28 @@ export const SCHEMA: Readonly<Record<ConfigKey, KeySpec>> = {
   run_dir: { type: path, doc: 'run directory (default runs/<command>-<space>-<method>-<time>)' },
 };
 
-export const CONFIG_KEYS = Object.keys(SCHEMA) as ConfigKey[];
+/** The schema now: the core keys and those of every registered sampler. */
+export function schema(): Readonly<Record<string, KeySpec>> {
+  const out: Record<string, KeySpec> = { ...CORE };
+  for (const smp of listSamplers()) {
+    for (const o of Object.values(smp.options)) {
+      const had = out[o.key];
+      if (had && (CORE[o.key] || JSON.stringify(had.type) !== JSON.stringify(o.type))) throw new Error(`sampler '${smp.name}' declares config key '${o.key}', which ${CORE[o.key] ? 'is a core key' : 'another sampler declares with another type'}; rename its option's key`);
+      out[o.key] = { type: o.type, doc: `${o.doc} (sampler ${smp.name})` };
+    }
+  }
+  return out;
+}
+
+/** Every config key, for the registered samplers. */
+export function configKeys(): string[] {
+  return Object.keys(schema());
+}
+
+/** Default values of the registered samplers' keys (a layer under every preset). */
+export function samplerDefaults(): PartialConfig {
+  return Object.fromEntries(listSamplers().flatMap((smp) => Object.values(smp.options).map((o) => [o.key, o.default])));
+}
 
 /** Layers without a value for every key (presets, files, overrides). */
 export type PartialConfig = Partial<Record<ConfigKey, unknown>>;
@@ -191,32 +201,6 @@ export type PartialConfig = Partial<Record<ConfigKey, unknown>>;
 /** What a config error says about where the value came from. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-}
-
-function describe(t: Type): string {
-  switch (t.t) {
-    case 'int':
-      return `an integer >= ${t.min}${t.max !== undefined ? ` and <= ${t.max}` : ''}`;
-    case 'num': {
-      const lo = `${t.minOpen ? '>' : '>='} ${t.min}`;
-      return `a number ${lo}${t.max !== undefined ? ` and ${t.maxOpen ? '<' : '<='} ${t.max}` : ''}`;
-    }
-    case 'bool':
-      return 'true or false';
-    case 'enum':
-      return `one of ${t.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'str':
-      return 'a string (or null)';
-    case 'pair':
-      return `a pair [a, b] of numbers in [${t.min}, ${t.max})`;
-  }
-}
-
-function inRange(v: number, t: { min: number; max?: number; minOpen?: boolean; maxOpen?: boolean }): boolean {
-  if (!Number.isFinite(v)) return false;
-  if (t.minOpen ? v <= t.min : v < t.min) return false;
-  if (t.max !== undefined && (t.maxOpen ? v >= t.max : v > t.max)) return false;
-  return true;
 }
 
 /** Edit distance, for "did you mean" hints. */
@@ -238,33 +222,12 @@ export function suggest(word: string, options: readonly string[]): string {
 
 /** Checks one value; returns it normalised (e.g. an integer 1 for darts_order). */
 export function checkValue(key: string, value: unknown, where: string): unknown {
-  const spec = (SCHEMA as Record<string, KeySpec>)[key];
-  if (!spec) throw new ConfigError(`unknown config key '${key}' ${where}${suggest(key, CONFIG_KEYS)}; run 'tanglenas config --keys' for the list`);
-  const t = spec.type;
-  const bad = (): never => {
-    throw new ConfigError(`config key '${key}' ${where} must be ${describe(t)}, got ${JSON.stringify(value)} (${spec.doc})`);
-  };
-  switch (t.t) {
-    case 'int':
-      if (typeof value !== 'number' || !Number.isInteger(value) || !inRange(value, t)) bad();
-      return value;
-    case 'num':
-      if (typeof value !== 'number' || !inRange(value, t)) bad();
-      return value;
-    case 'bool':
-      if (typeof value !== 'boolean') bad();
-      return value;
-    case 'enum':
-      if (!t.values.includes(value as string | number)) bad();
-      return value;
-    case 'str':
-      if (value !== null && (typeof value !== 'string' || value === '')) bad();
-      return value;
-    case 'pair': {
-      if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || !inRange(v, { min: t.min, max: t.max, maxOpen: true }))) bad();
-      return [...(value as number[])];
-    }
-  }
+  const keys = schema();
+  const spec = keys[key];
+  if (!spec) throw new ConfigError(`unknown config key '${key}' ${where}${suggest(key, Object.keys(keys))}; run 'tanglenas config --keys' for the list`);
+  const r = conform(spec.type, value);
+  if (!r.ok) throw new ConfigError(`config key '${key}' ${where} must be ${describeType(spec.type)}, got ${JSON.stringify(value)} (${spec.doc})`);
+  return r.value;
 }
 
 /** Checks a layer (preset, file or overrides): every key known, every value valid. */
@@ -275,8 +238,8 @@ export function checkLayer(layer: PartialConfig, where: string): PartialConfig {
   return out;
 }
 
-/** Parses a JSON or YAML config file. `preset` is the only key outside the schema. */
-export function readConfigFile(file: string): { preset: string | null; values: PartialConfig } {
+/** A config file's mapping, parsed but not checked. */
+function readRawConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -294,7 +257,18 @@ export function readConfigFile(file: string): { preset: string | null; values: P
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file '${file}' must hold a mapping of keys to values (a flat config), got ${Array.isArray(data) ? 'a list' : typeof data}`);
-  const { preset, ...rest } = data as Record<string, unknown>;
+  return data as Record<string, unknown>;
+}
+
+/** The plugins a config file names (loaded before the rest of the file is checked: its space may be a plugin's). */
+export function pluginsInConfigFile(file: string): string[] {
+  const v = readRawConfigFile(file).plugins;
+  return checkValue('plugins', v ?? [], `in '${file}'`) as string[];
+}
+
+/** Parses a JSON or YAML config file. `preset` is the only key outside the schema. */
+export function readConfigFile(file: string): { preset: string | null; values: PartialConfig } {
+  const { preset, ...rest } = readRawConfigFile(file);
   if (preset !== undefined && typeof preset !== 'string') throw new ConfigError(`config key 'preset' in '${file}' must be a preset name such as 'toy-cell/tanglenas', got ${JSON.stringify(preset)}`);
   for (const [k, v] of Object.entries(rest)) {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) throw new ConfigError(`config key '${k}' in '${file}' holds a nested mapping; configs are flat (one key per setting, e.g. 'lr: 0.025')`);
@@ -307,19 +281,21 @@ export function readConfigFile(file: string): { preset: string | null; values: P
  * ("0.5,0.999" or "[0.5, 0.999]") and strings, then checks it.
  */
 export function parseOverride(key: string, raw: string, flag: string): unknown {
-  const spec = (SCHEMA as Record<string, KeySpec>)[key];
-  if (!spec) throw new ConfigError(`unknown config key '${key}' in ${flag}${suggest(key, CONFIG_KEYS)}; run 'tanglenas config --keys' for the list`);
+  const keys = schema();
+  const spec = keys[key];
+  if (!spec) throw new ConfigError(`unknown config key '${key}' in ${flag}${suggest(key, Object.keys(keys))}; run 'tanglenas config --keys' for the list`);
   const where = `in ${flag}`;
   const t = spec.type;
   const s = raw.trim();
   let v: unknown = s;
   if (t.t === 'int' || t.t === 'num') v = s === '' ? NaN : Number(s);
   else if (t.t === 'bool') v = s === 'true' || s === '1' || s === 'yes' ? true : s === 'false' || s === '0' || s === 'no' ? false : s;
-  else if (t.t === 'enum') v = t.values.some((x) => typeof x === 'number') && s !== '' && !Number.isNaN(Number(s)) ? Number(s) : s;
+  else if (t.t === 'enum') v = enumValues(t).some((x) => typeof x === 'number') && s !== '' && !Number.isNaN(Number(s)) ? Number(s) : s;
   else if (t.t === 'str') v = s === 'null' || s === '' ? null : raw;
   else if (t.t === 'pair') v = s.replace(/^\[|\]$/g, '').split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
+  else if (t.t === 'list') v = s === '' ? [] : s.split(',').map((p) => p.trim());
   if (typeof v === 'number' && Number.isNaN(v)) {
-    throw new ConfigError(`config key '${key}' ${where} must be ${describe(t)}, got '${raw}' (${spec.doc})`);
+    throw new ConfigError(`config key '${key}' ${where} must be ${describeType(t)}, got '${raw}' (${spec.doc})`);
   }
   return checkValue(key, v, where);
 }
@@ -329,57 +305,49 @@ export function checkConsistency(c: Config): void {
   const fail = (m: string): never => {
     throw new ConfigError(m);
   };
-  if (c.gdas_tau_min > c.gdas_tau_max) fail(`gdas_tau_min (${c.gdas_tau_min}) must not exceed gdas_tau_max (${c.gdas_tau_max})`);
-  if (c.darts_order === 2 && c.method !== 'darts') fail(`darts_order 2 (second order) applies to method 'darts' only, not '${c.method}'; set darts_order: 1`);
+  const sampler = getSampler(c.method);
+  // Every sampler's keys are in every config, so each is checked, whichever sampler runs.
+  for (const smp of listSamplers()) {
+    try {
+      smp.check?.(samplerOptionsFrom(smp.name, c as unknown as Record<string, unknown>));
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+  if (c.darts_order === 2 && !sampler.secondOrder) fail(`darts_order 2 (second order) applies to method ${listSamplers().filter((x) => x.secondOrder).map((x) => `'${x.name}'`).join(' or ')} only, not '${c.method}'; set darts_order: 1`);
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
-  const lm = isLmSpace(c.space);
-  const want = c.space === 'toy-cell' ? ['fashion-mnist'] : c.space === 'toy-conv-macro' ? ['cifar10'] : c.space === 'lm-paper' ? ['tinystories', 'tinyshakespeare'] : ['tinyshakespeare', 'tinystories'];
-  if (c.dataset !== 'synthetic' && !want.includes(c.dataset)) fail(`space '${c.space}' takes ${lm ? 'a text corpus' : 'images'} (${want.join(' or ')}), but dataset is '${c.dataset}'; set dataset: ${want[0]} (or synthetic)`);
-  if (!lm && c.block_size !== 0) fail(`block_size applies to the language-model spaces (${LM_SPACES.join(', ')}), not '${c.space}'; remove it`);
-  if (lm && c.form === 'ws') fail(`space '${c.space}' has only the weight-superposition form; set form: we`);
+  const space = getSpace(c.space);
+  const lm = space.task === 'language-model';
+  const ds = getDataset(c.dataset);
+  const sameShape = ds.kind === 'image' && JSON.stringify([ds.info.channels, ds.info.height, ds.info.width]) === JSON.stringify(space.inputShape);
+  const fits = ds.kind === 'synthetic' || space.datasets.includes(c.dataset) || (lm ? ds.kind === 'text' : sameShape);
+  if (!fits) fail(`space '${c.space}' takes ${lm ? 'a text corpus' : 'images'} (${space.datasets.join(' or ')}), but dataset is '${c.dataset}'; set dataset: ${space.datasets[0]} (or synthetic)`);
+  if (!lm && c.block_size !== 0) fail(`block_size applies to the language-model spaces (${listSpaces().filter((x) => x.task === 'language-model').map((x) => x.name).join(', ')}), not '${c.space}'; remove it`);
+  if (!lm && c.tokenizer !== 'auto') fail(`tokenizer applies to text datasets of the language-model spaces, not '${c.space}'; remove it`);
+  if (!space.forms.includes(c.form)) fail(`space '${c.space}' has only the ${space.forms.map((f) => (f === 'we' ? 'weight-superposition' : 'weight-sharing')).join(' and ')} form; set form: ${space.forms[0]}`);
   if (c.lr_schedule === 'cosine' && c.lr_min > c.lr) fail(`lr_min (${c.lr_min}) is above lr (${c.lr}); the cosine schedule would raise the learning rate`);
 }
 
 /** Which commands a method belongs to (checked when a command starts). */
 export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | 'train' | 'finetune', c: Config): void {
-  if (command === 'search' && c.method === 'spos') throw new ConfigError(`method 'spos' trains a supernet without alpha; use 'tanglenas two-stage' (or a single-stage method: darts, drnas, gdas)`);
-  if ((command === 'two-stage' || command === 'black-box') && c.method !== 'spos') throw new ConfigError(`'tanglenas ${command}' trains and searches an SPOS supernet; method must be 'spos', got '${c.method}' (use a spos-es or spos-rs preset, or --set method=spos)`);
+  const stage = getSampler(c.method).stage;
+  const names = (st: string) => listSamplers().filter((x) => x.stage === st).map((x) => x.name).join(', ');
+  if (command === 'search' && stage === 'two-stage') throw new ConfigError(`method '${c.method}' trains a supernet without alpha; use 'tanglenas two-stage' (or a single-stage method: ${names('single-stage')})`);
+  if ((command === 'two-stage' || command === 'black-box') && stage !== 'two-stage') {
+    const two = listSamplers().filter((x) => x.stage === 'two-stage').map((x) => x.name);
+    throw new ConfigError(`'tanglenas ${command}' trains and searches an ${two.map((n) => n.toUpperCase()).join(' or ')} supernet; method must be ${two.map((n) => `'${n}'`).join(' or ')}, got '${c.method}' (use a spos-es or spos-rs preset, or --set method=spos)`);
+  }
   if ((command === 'train' || command === 'finetune') && c.arch === null) throw new ConfigError(`'tanglenas ${command}' needs an architecture: --arch '<JSON or benchmark key>', --arch FILE, or --from RUN_DIR`);
   if ((command === 'black-box' || command === 'finetune') && c.supernet === null) throw new ConfigError(`'tanglenas ${command}' needs a trained supernet: --supernet RUN_DIR (or --from RUN_DIR)`);
 }
 
-export interface ResolveOptions {
-  /** Preset name, e.g. 'toy-cell/tanglenas'. */
-  preset?: string | null;
-  /** JSON or YAML file. */
-  file?: string | null;
-  /** Command-line overrides, already checked (parseOverride). */
-  overrides?: PartialConfig;
-  /** The command's default preset when neither the flag nor the file names one. */
-  defaultPreset: string;
-}
-
-/** preset < file < overrides; every key must end up with a valid value. */
-export function resolveConfig(o: ResolveOptions): { config: Config; preset: string } {
-  const fromFile = o.file ? readConfigFile(o.file) : { preset: null, values: {} };
-  const presetName = o.preset ?? fromFile.preset ?? o.defaultPreset;
-  const preset = getPreset(presetName);
-  if (!preset) throw new ConfigError(`unknown preset '${presetName}'${suggest(presetName, listPresets().map((p) => p.name))}; run 'tanglenas presets' for the list`);
-  const merged = { ...checkLayer(preset.values, `in preset '${presetName}'`), ...fromFile.values, ...(o.overrides ?? {}) } as PartialConfig;
-  const missing = CONFIG_KEYS.filter((k) => merged[k] === undefined);
-  if (missing.length) throw new ConfigError(`preset '${presetName}' leaves config keys unset: ${missing.join(', ')}`);
-  const config = merged as unknown as Config;
-  checkConsistency(config);
-  return { config, preset: presetName };
-}
-
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { budget_clock: 'wall', test_fraction: 0.1, block_size: 0 };
+const LATER_KEYS: Partial<Config> = { budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [] };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   const c = checkLayer({ ...LATER_KEYS, ...(data as PartialConfig) }, where);
-  const missing = CONFIG_KEYS.filter((k) => c[k] === undefined);
+  const missing = configKeys().filter((k) => c[k as ConfigKey] === undefined);
   if (missing.length) throw new ConfigError(`the config ${where} misses keys ${missing.join(', ')}; it was written by another version, start a new run`);
   checkConsistency(c as unknown as Config);
   return c as unknown as Config;
@@ -387,9 +355,10 @@ export function checkFullConfig(data: unknown, where: string): Config {
 
 /** The keys a resumed run may change, with the others fixed by the run. */
 export function checkResumeOverrides(o: PartialConfig): void {
-  for (const k of Object.keys(o) as ConfigKey[]) {
-    if (!SCHEMA[k].resumable) {
-      const ok = CONFIG_KEYS.filter((x) => SCHEMA[x].resumable).join(', ');
+  const keys = schema();
+  for (const k of Object.keys(o)) {
+    if (!keys[k]?.resumable) {
+      const ok = Object.keys(keys).filter((x) => keys[x].resumable).join(', ');
       throw new ConfigError(`'${k}' cannot change when resuming (it would change the run's computation); start a new run instead. Keys a resume may change: ${ok}`);
     }
   }
@@ -397,5 +366,6 @@ export function checkResumeOverrides(o: PartialConfig): void {
 
 /** Lines for `tanglenas config --keys`. */
 export function describeKeys(): string[] {
-  return CONFIG_KEYS.map((k) => `${k.padEnd(24)} ${describe(SCHEMA[k].type).padEnd(44)} ${SCHEMA[k].doc}`);
+  const keys = schema();
+  return Object.entries(keys).map(([k, spec]) => `${k.padEnd(24)} ${describeType(spec.type).padEnd(44)} ${spec.doc}`);
 }

@@ -3,21 +3,24 @@
 // models) or a small synthetic one generated in memory (tests and smoke runs),
 // optionally cut to its first N images (tokens), and the loaders a run needs:
 // weights, alpha, and evaluation passes in a fixed order without augmentation.
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { DATASET_INFO, sharedBytes, type ImageDataset, type ImageDatasetName, type ImageSplit } from '../data/dataset.js';
-import { DataError } from '../data/errors.js';
+import { sharedBytes, type ImageDataset, type ImageSplit } from '../data/dataset.js';
+import { getDataset, loadTextCorpus, type ImageDatasetEntry } from '../data/registry.js';
 import { ImageLoader, type BatchLoader } from '../data/loader.js';
 import { TextLoader } from '../data/text-loader.js';
-import { CharTokenizer, Gpt2Tokenizer, loadCorpus, splitTokens, type Tokenizer } from '../data/text.js';
-import type { SpaceOptions } from '../spaces/space.js';
-import { createSearchLoaders, loadImageDataset } from '../data/prepare.js';
+import { CharTokenizer, Gpt2Tokenizer, splitTokens, type Tokenizer } from '../data/text.js';
+import type { SpaceOptions } from '../nas/space.js';
+import { createSearchLoaders } from '../data/prepare.js';
+import { getSpace } from '../nas/registry.js';
 import { Rng } from '../data/rng.js';
-import { isLmSpace, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Calibration } from './evaluate.js';
 
-export function datasetOfSpace(space: string): ImageDatasetName {
-  return space === 'toy-cell' ? 'fashion-mnist' : 'cifar10';
+/** The image dataset a run of an image space reads: config.dataset, or for 'synthetic' the space's default one. */
+function imageDatasetOf(c: Config): ImageDatasetEntry {
+  const name = c.dataset === 'synthetic' ? getSpace(c.space).datasets[0] : c.dataset;
+  const entry = getDataset(name);
+  if (entry.kind !== 'image') throw new Error(`space '${c.space}' takes images, but dataset '${name}' is ${entry.kind === 'text' ? 'a text corpus' : 'synthetic'}; set dataset to ${getSpace(c.space).datasets[0]}`);
+  return entry;
 }
 
 /**
@@ -25,8 +28,10 @@ export function datasetOfSpace(space: string): ImageDatasetName {
  * own mean image (a few bright blocks) and every sample adds noise. Fully
  * determined by the seed.
  */
-export function syntheticDataset(name: ImageDatasetName, trainSize: number, testSize: number, seed = 0): ImageDataset {
-  const info = DATASET_INFO[name];
+export function syntheticDataset(name: string, trainSize: number, testSize: number, seed = 0): ImageDataset {
+  const entry = getDataset(name);
+  if (entry.kind !== 'image') throw new Error(`syntheticDataset: '${name}' is not an image dataset`);
+  const info = entry.info;
   const { channels: C, height: H, width: W, numClasses: K } = info;
   const n = C * H * W;
   const rng = new Rng(seed, 0x51);
@@ -74,20 +79,6 @@ export function isTextDataset(ds: RunDataset): ds is TextRunDataset {
   return (ds as TextRunDataset).kind === 'text';
 }
 
-const CORPUS_FILES: Record<string, string> = {
-  tinyshakespeare: 'input.txt',
-  tinystories: 'tinystories_val_subset_moe-routing-bench.txt',
-};
-
-/** The corpus file of a text dataset: data_dir (file or folder), else ../shared/data/<dataset>. */
-export function corpusPath(c: Config): string {
-  const file = CORPUS_FILES[c.dataset];
-  const spec = c.data_dir ?? join('..', 'shared', 'data', c.dataset);
-  const p = existsSync(spec) && statSync(spec).isDirectory() ? join(spec, file) : spec;
-  if (!existsSync(p)) throw new DataError(resolve(p), `the ${c.dataset} corpus is not there`, `pass --data-dir with the corpus file (or the folder holding ${file}); the default is ../shared/data/${c.dataset}/${file} relative to the working directory`);
-  return p;
-}
-
 /** Deterministic stand-in text (tests): words from a small list, in sentences. */
 export function syntheticText(chars: number, seed = 0): string {
   const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'to', 'see', 'king', 'of', 'rome', 'said'];
@@ -103,9 +94,11 @@ export function syntheticText(chars: number, seed = 0): string {
 }
 
 function loadTextRunDataset(c: Config, log?: (m: string) => void): TextRunDataset {
-  const path = c.dataset === 'synthetic' ? 'memory' : corpusPath(c);
-  const text = c.dataset === 'synthetic' ? syntheticText(c.synthetic_train + c.synthetic_test, c.seed) : loadCorpus(path);
-  const tokenizer: Tokenizer = c.space === 'lm-paper' ? new Gpt2Tokenizer() : CharTokenizer.fromText(text);
+  const entry = getDataset(c.dataset);
+  if (entry.kind === 'image') throw new Error(`space '${c.space}' is a language model, but dataset '${c.dataset}' holds images; set dataset to ${getSpace(c.space).datasets[0]}`);
+  const { path, text } = entry.kind === 'synthetic' ? { path: 'memory', text: syntheticText(c.synthetic_train + c.synthetic_test, c.seed) } : loadTextCorpus(entry, c.data_dir);
+  const kind = c.tokenizer === 'auto' ? (getSpace(c.space).tokenizer ?? 'char') : c.tokenizer;
+  const tokenizer: Tokenizer = kind === 'gpt2' ? new Gpt2Tokenizer() : CharTokenizer.fromText(text);
   const tokens = tokenizer.encode(text);
   const testFraction = c.dataset === 'synthetic' ? c.synthetic_test / (c.synthetic_train + c.synthetic_test) : c.test_fraction;
   const { train, test } = splitTokens(tokens, { valFraction: 0, testFraction });
@@ -121,11 +114,11 @@ export function spaceOptionsFor(c: Config, ds: RunDataset): SpaceOptions {
 }
 
 export async function loadRunDataset(c: Config, log?: (m: string) => void): Promise<RunDataset> {
-  if (isLmSpace(c.space)) return loadTextRunDataset(c, log);
-  const name = datasetOfSpace(c.space);
+  if (getSpace(c.space).task === 'language-model') return loadTextRunDataset(c, log);
+  const entry = imageDatasetOf(c);
   let ds: ImageDataset;
-  if (c.dataset === 'synthetic') ds = syntheticDataset(name, c.synthetic_train, c.synthetic_test, c.seed);
-  else ds = await loadImageDataset(name, { dir: c.data_dir ?? undefined, log });
+  if (c.dataset === 'synthetic') ds = syntheticDataset(entry.name, c.synthetic_train, c.synthetic_test, c.seed);
+  else ds = await entry.load({ dir: c.data_dir ?? undefined, log });
   const per = ds.channels * ds.height * ds.width;
   return { ...ds, train: firstN(ds.train, c.train_subset, per), test: firstN(ds.test, c.test_subset, per) };
 }

@@ -5,7 +5,7 @@ import type { BatchLoader } from '../data/loader.js';
 import type { Layer } from '../nn/layer.js';
 import type { Module } from '../nn/module.js';
 import type { Architecture } from '../nas/choice.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from '../nas/space.js';
 import { noGrad } from '../tensor/autograd.js';
 import { softmax } from '../tensor/ops/activation.js';
 import { tidy } from '../tensor/scope.js';

@@ -5,7 +5,7 @@ import { createSpace } from '../spaces/index.js';
 import { generate, type GptSubnet } from '../spaces/gpt.js';
 import { manualSeed } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
-import { isLmSpace, LM_SPACES } from './config.js';
+import { listSpaces, taskOf } from '../nas/registry.js';
 import { isTextDataset, loadRunDataset, spaceOptionsFor, type RunDataset } from './data.js';
 import { openRunResult, readRun } from './pipeline.js';
 
@@ -31,7 +31,7 @@ export interface Generated {
 export async function generateFromRun(dir: string, o: GenerateRunOptions = {}): Promise<Generated> {
   const { run, config, info } = readRun(dir);
   const c = { ...config, ...(o.dataDir !== undefined ? { data_dir: o.dataDir } : {}) };
-  if (!isLmSpace(c.space)) throw new Error(`run '${run.dir}' searched '${c.space}', which is not a language model; generate needs a run of ${LM_SPACES.join(', ')}`);
+  if (taskOf(c.space) !== 'language-model') throw new Error(`run '${run.dir}' searched '${c.space}', which is not a language model; generate needs a run of ${listSpaces().filter((s) => s.task === 'language-model').map((s) => s.name).join(', ')}`);
   if (c.threads > 0 && getNumThreads() !== c.threads) setNumThreads(c.threads);
   const ds = o.dataset ?? (await loadRunDataset(c));
   if (!isTextDataset(ds)) throw new Error(`run '${run.dir}': the dataset is not a text corpus`);

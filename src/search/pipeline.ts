@@ -7,6 +7,7 @@ import { loadFile, saveFile } from '../nn/safetensors.js';
 import type { Architecture } from '../nas/choice.js';
 import { createSpace, type SearchSpace } from '../spaces/index.js';
 import '../nas/samplers/index.js';
+import { getSpace, metricOf, taskOf } from '../nas/registry.js';
 import { manualSeed } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { dispose, tidy } from '../tensor/scope.js';
@@ -17,7 +18,7 @@ import { benchmarkFor, type Lookup, type ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { archValues, architectureCost, Clock, parseArchitecture, supernetFile, type RunContext } from './common.js';
-import { checkFullConfig, checkMethodFor, checkResumeOverrides, isLmSpace, type Config, type PartialConfig } from './config.js';
+import { checkFullConfig, checkMethodFor, checkResumeOverrides, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { alphaSoftmax, alphaValues, evaluateArchitecture, evaluateNetwork, inferenceMsPer } from './evaluate.js';
 import { Progress } from './progress.js';
@@ -110,7 +111,7 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
     // The option values of every choice, for readers of the metrics' alpha arrays (reports).
     writeJsonAtomic(run.file('space.json'), { space: space.name, form: space.form, choices: Object.fromEntries(space.choices.map((ch) => [ch.name, ch.values])) });
     p.log(`  data: ${loaders.describe}`);
-    if (!bench && !isLmSpace(c.space)) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
+    if (!bench && getSpace(c.space).benchmark) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
     const ck = ctx.resume ? loadCheckpoint(run.checkpointDir) : null;
     if (ck) {
       for (const s of ck.skipped) p.log(`  warning: skipped an unreadable checkpoint: ${s}`);
@@ -273,7 +274,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
   if (!fitness) throw new Error('the black-box search scores architectures on the validation split, but train_portion is 1; set train_portion below 1 (0.8 or 0.5)');
   const bb = new BlackBoxSearch(ctx, space, fitness, loaders.calibration(), bench, clock, deadline);
   if (bb.tryRestore()) p.log(`  black-box search resumed at generation ${bb.state.generation + 1} (${Object.keys(bb.state.visited).length} evaluated)`);
-  p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation ${isLmSpace(c.space) ? "token windows" : "images"}`);
+  p.log(`  ${c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`}; fitness on ${fitness.samples} validation ${taskOf(c.space) === 'language-model' ? 'token windows' : 'images'}`);
   run.setStatus({ command: ctx.command, status: 'running', phase: 'black-box' });
   const r = bb.run();
   const test = evaluateArchitecture(space, r.arch, loaders.test, loaders.calibration());
@@ -289,7 +290,7 @@ function blackBoxStage(ctx: RunContext, space: SearchSpace, loaders: RunLoaders,
     benchmark_key: space.benchmarkKey(r.arch),
     benchmark: hit,
     ...architectureCost(space, r.arch),
-    ...(isLmSpace(c.space) ? { supernet_valid_loss: -r.best.fitness } : { supernet_valid_acc: r.best.fitness }),
+    ...(metricOf(c.space) === 'loss' ? { supernet_valid_loss: -r.best.fitness } : { supernet_valid_acc: r.best.fitness }),
     inherited_test_acc: test.acc,
     inherited_test_loss: test.loss,
     top,
@@ -332,12 +333,12 @@ function runTraining(ctx: RunContext, space: SearchSpace, loaders: RunLoaders, b
       test_acc: test.acc,
       test_loss: test.loss,
       ...architectureCost(space, arch),
-      ...(isLmSpace(c.space) ? { inference_ms_per_token: inferenceMsPer(net, loaders.test) } : {}),
+      ...(taskOf(c.space) === 'language-model' ? { inference_ms_per_token: inferenceMsPer(net, loaders.test) } : {}),
       time_s: clock.seconds(),
     };
     writeJsonAtomic(run.file('result.json'), result);
     p.done();
-    p.log(`\n${inherit ? 'fine-tuned' : 'trained'} ${space.benchmarkKey(arch)} for ${trainer.state.epoch} epoch${trainer.state.epoch === 1 ? '' : 's'}${status === 'stopped' ? ' (stopped by the budget)' : ''}: ${isLmSpace(c.space) ? `test loss ${test.loss.toFixed(4)} (perplexity ${Math.exp(test.loss).toFixed(2)}), token accuracy` : 'test accuracy'} ${(100 * test.acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`);
+    p.log(`\n${inherit ? 'fine-tuned' : 'trained'} ${space.benchmarkKey(arch)} for ${trainer.state.epoch} epoch${trainer.state.epoch === 1 ? '' : 's'}${status === 'stopped' ? ' (stopped by the budget)' : ''}: ${metricOf(c.space) === 'loss' ? `test loss ${test.loss.toFixed(4)} (perplexity ${Math.exp(test.loss).toFixed(2)}), token accuracy` : 'test accuracy'} ${(100 * test.acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`);
     p.log(`files: ${run.dir} (config.json, metrics.jsonl, result.json, model.safetensors, checkpoints/)`);
     return { dir: run.dir, status, result };
   } finally {
@@ -352,13 +353,13 @@ function report(p: Progress, r: Record<string, unknown>, dir: string): void {
   lines.push(`found architecture (${r.space}, ${r.command === 'search' ? `${r.method}/${r.form}` : `${r.black_box} on a supernet`}${r.stopped ? ', stopped by the budget' : ''}, ${Number(r.time_s).toFixed(0)} s):`);
   lines.push(`  ${JSON.stringify(r.architecture)}`);
   lines.push(`  benchmark key: ${r.benchmark_key}`);
-  if (isLmSpace(r.space)) {
+  if (metricOf(r.space) === 'loss') {
     if (typeof r.supernet_valid_loss === 'number') lines.push(`  supernet validation loss: ${r.supernet_valid_loss.toFixed(4)}`);
     const loss = Number(r.inherited_test_loss);
     lines.push(`  test loss with the supernet's weights (no retraining): ${loss.toFixed(4)} (perplexity ${Math.exp(loss).toFixed(2)}); retrain: tanglenas train --preset ${r.space}/retrain --from ${dir}`);
   } else if (hit) lines.push(`  benchmark test accuracy: ${hit.testAcc}% (rank ${hit.rank} of ${hit.size}, better than ${hit.percentile.toFixed(1)}%; optimum ${hit.optimum}%)`);
   else lines.push(`  benchmark test accuracy: table not available (--benchmark-dir or TANGLENAS_BENCH_DIR)`);
-  if (!isLmSpace(r.space)) {
+  if (metricOf(r.space) !== 'loss') {
     if (typeof r.supernet_valid_acc === 'number') lines.push(`  supernet validation accuracy: ${(100 * r.supernet_valid_acc).toFixed(2)}%`);
     lines.push(`  test accuracy with the supernet's weights (no retraining): ${(100 * Number(r.inherited_test_acc)).toFixed(2)}%`);
   }

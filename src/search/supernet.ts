@@ -15,13 +15,13 @@ import { bilevelStep, weightStep } from '../nas/bilevel.js';
 import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
 import { SGD } from '../nn/optim/sgd.js';
 import type { Sampler } from '../nas/samplers/index.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from '../nas/space.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreModule, restoreOptimizer, restoreRng, restoreTensor, type LoadedCheckpoint } from './checkpoint.js';
 import { Clock, lrAt, makeSampler, makeWeightOptimizer, rssMb, shortArch, type RunContext } from './common.js';
-import { isLmSpace } from './config.js';
+import { metricOf } from '../nas/registry.js';
 import type { RunLoaders } from './data.js';
 import { alphaSoftmax, evaluateArchitecture } from './evaluate.js';
 
@@ -173,7 +173,7 @@ export class SupernetTrainer {
     const c = this.ctx.config;
     const p = this.ctx.progress;
     const extra: Record<string, unknown> = { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? w.archLoss / w.n : null };
-    if (this.sampler.name === 'gdas') extra.tau = this.sampler.state().tau;
+    Object.assign(extra, this.sampler.state()); // schedule state, e.g. GDAS's tau
     let line = `epoch ${this.state.epoch + 1}/${this.state.plannedEpochs}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%`;
     if (this.sampler.trainsAlpha) {
       // The any-time record: the current argmax architecture, its accuracy with
@@ -188,7 +188,7 @@ export class SupernetTrainer {
         this.state.evalMsPerImage = (Date.now() - t0) / Math.max(1, r.n);
         extra.valid_acc = r.acc;
         extra.valid_loss = r.loss;
-        line += isLmSpace(this.space.name) ? `  valid loss ${r.loss.toFixed(3)}` : `  valid acc ${(100 * r.acc).toFixed(1)}%`;
+        line += metricOf(this.space.name) === 'loss' ? `  valid loss ${r.loss.toFixed(3)}` : `  valid acc ${(100 * r.acc).toFixed(1)}%`;
       }
       const hit = this.bench?.lookup(this.space.benchmarkKey(arch)) ?? null;
       extra.benchmark_test_acc = hit?.testAcc ?? null;

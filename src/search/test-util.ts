@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSpace } from '../spaces/index.js';
 import type { Architecture } from '../nas/choice.js';
-import { BENCHMARK_FILES } from './benchmark.js';
-import { resolveConfig, type Config, type PartialConfig } from './config.js';
+import { benchmarkFile } from './benchmark.js';
+import type { Config, PartialConfig } from './config.js';
+import { resolveConfig } from './presets.js';
 
 export function tempDir(prefix = 'tanglenas-search-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -34,7 +35,7 @@ export function writeFakeBenchmark(space: string, dir: string): void {
     entries.push({ key, test_acc: acc, train_acc: acc + 5 });
   }
   const best = entries.reduce((a, b) => (b.test_acc > a.test_acc ? b : a));
-  writeFileSync(join(dir, BENCHMARK_FILES[space]), JSON.stringify({ num_entries: total, optimum: best, entries }));
+  writeFileSync(join(dir, benchmarkFile(space)!), JSON.stringify({ num_entries: total, optimum: best, entries }));
   s.supernet.dispose();
 }
 

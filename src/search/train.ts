@@ -7,11 +7,11 @@ import type { Layer } from '../nn/layer.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
 import type { Architecture } from '../nas/choice.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { SearchSpace } from '../nas/space.js';
 import { tidy } from '../tensor/scope.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreModule, restoreOptimizer, restoreRng, type LoadedCheckpoint } from './checkpoint.js';
-import { isLmSpace } from './config.js';
+import { metricOf } from '../nas/registry.js';
 import { Clock, lrAt, makeWeightOptimizer, rssMb, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
 import { evaluateNetwork, type EvalResult } from './evaluate.js';
@@ -127,7 +127,7 @@ export class NetworkTrainer {
       s.lastTest = test;
       const { loss, acc, n } = sums;
       this.ctx.run.metric({ kind: 'epoch', phase: 'train', epoch: s.epoch, train_loss: n ? loss / n : null, train_acc: n ? acc / n : null, test_acc: test.acc, test_loss: test.loss, lr: this.optimizer.lr, time_s: +this.clock.seconds().toFixed(3), rss_mb: rssMb() });
-      p.log(`epoch ${s.epoch + 1}/${s.plannedEpochs}  train loss ${n ? (loss / n).toFixed(3) : '-'}  ${isLmSpace(this.space.name) ? `test loss ${test.loss.toFixed(3)}` : `test acc ${(100 * test.acc).toFixed(2)}%`}  (${this.clock.seconds().toFixed(0)} s)`);
+      p.log(`epoch ${s.epoch + 1}/${s.plannedEpochs}  train loss ${n ? (loss / n).toFixed(3) : '-'}  ${metricOf(this.space.name) === 'loss' ? `test loss ${test.loss.toFixed(3)}` : `test acc ${(100 * test.acc).toFixed(2)}%`}  (${this.clock.seconds().toFixed(0)} s)`);
       if (c.budget_fit && s.epoch === 0 && Number.isFinite(this.budgetMs)) {
         const now = this.clock.ms();
         const epochMs = Math.max(1, now - s.startMs);

@@ -31,7 +31,9 @@ import { depthMixture, depthToCompute } from '../nas/entangled/depth.js';
 import { EntangledEmbedding } from '../nas/entangled/embedding.js';
 import { EntangledLayerNorm } from '../nas/entangled/layernorm.js';
 import { EntangledLinear } from '../nas/entangled/linear.js';
-import { registerSpace, SearchSpace, Supernet, type SpaceOptions } from './space.js';
+import { registerSpace } from '../nas/registry.js';
+import { SearchSpace, Supernet, type SpaceOptions } from '../nas/space.js';
+import { LM_BASE, LM_COMPARE, LM_PRESETS } from './recipes.js';
 
 /** A GPT search space: the candidate values of each choice and the fixed sizes. */
 export interface GptConfig {
@@ -661,7 +663,26 @@ export function createGptSpace(preset: GptPresetName, opts: SpaceOptions = {}): 
   return new GptSpace(preset, GPT_PRESETS[preset], opts);
 }
 
-registerSpace('lm-paper', DESCRIPTIONS['lm-paper'], (o) => createGptSpace('lm-paper', o), { forms: ['we'], heavy: true, testOptions: { vocabSize: 512, blockSize: 16 } });
-registerSpace('lm-char', DESCRIPTIONS['lm-char'], (o) => createGptSpace('lm-char', o), { forms: ['we'], testOptions: { blockSize: 16 } });
-registerSpace('lm-small', DESCRIPTIONS['lm-small'], (o) => createGptSpace('lm-small', o), { forms: ['we'], testOptions: { blockSize: 16 } });
-registerSpace('lm-tiny', DESCRIPTIONS['lm-tiny'], (o) => createGptSpace('lm-tiny', o), { forms: ['we'] });
+// Per space (reference-facts 6.7): lm-char and lm-paper keep the reference's learning
+// rates; lm-small and lm-tiny (ours, minutes on a CPU) use nanoGPT's shakespeare_char 1e-3.
+const LM_SPACES: { name: GptPresetName; datasets: string[]; tokenizer: 'char' | 'gpt2'; recipe: Record<string, unknown>; heavy?: boolean; testOptions?: SpaceOptions }[] = [
+  { name: 'lm-tiny', datasets: ['tinyshakespeare', 'tinystories', 'text'], tokenizer: 'char', recipe: { batch_size: 16, lr: 1e-3, lr_min: 1e-4, epochs: 20 } },
+  { name: 'lm-small', datasets: ['tinyshakespeare', 'tinystories', 'text'], tokenizer: 'char', recipe: { batch_size: 32, lr: 1e-3, lr_min: 1e-4, epochs: 50 }, testOptions: { blockSize: 16 } },
+  { name: 'lm-char', datasets: ['tinyshakespeare', 'tinystories', 'text'], tokenizer: 'char', recipe: { batch_size: 64, lr: 1e-4, lr_min: 1e-5, epochs: 60 }, testOptions: { blockSize: 16 } },
+  { name: 'lm-paper', datasets: ['tinystories', 'tinyshakespeare', 'text'], tokenizer: 'gpt2', recipe: { batch_size: 12, lr: 5e-4, lr_min: 5e-5, epochs: 60 }, heavy: true, testOptions: { vocabSize: 512, blockSize: 16 } },
+];
+for (const s of LM_SPACES) {
+  registerSpace({
+    name: s.name,
+    description: DESCRIPTIONS[s.name],
+    task: 'language-model',
+    datasets: s.datasets,
+    tokenizer: s.tokenizer,
+    metric: 'loss',
+    forms: ['we'],
+    heavy: s.heavy,
+    testOptions: s.testOptions,
+    recipes: { base: { ...LM_BASE, ...s.recipe }, presets: LM_PRESETS, compare: LM_COMPARE },
+    create: (o) => createGptSpace(s.name, o),
+  });
+}

@@ -1,5 +1,6 @@
 // Importing this module registers every built-in space.
-export * from './space.js';
-export { ToyConvMacroSpace } from './toy-conv-macro.js';
+export * from '../nas/space.js';
+export * from '../nas/registry.js';
 export { ToyCellSpace, TOY_CELL_PRIMITIVES } from './toy-cell.js';
+export { ToyConvMacroSpace } from './toy-conv-macro.js';
 export { GptSpace, GptSupernet, GptSubnet, GPT_PRESETS, createGptSpace, generate, type GptConfig, type GptArchConfig, type GptNetConfig, type GptPresetName, type GenerateOptions } from './gpt.js';

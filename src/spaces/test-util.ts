@@ -2,7 +2,7 @@
 import { noGrad } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Architecture } from '../nas/choice.js';
-import type { SearchSpace } from './space.js';
+import type { SearchSpace } from '../nas/space.js';
 
 /** Supernet under one-hot superposition, supernet in discrete mode, extracted sub-network (eval). Call inside tidy. */
 export function oneHotOutputs(space: SearchSpace, arch: Architecture, x: Tensor): { sup: Tensor; disc: Tensor; sub: Tensor } {

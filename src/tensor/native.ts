@@ -1,4 +1,4 @@
-// Loads the libtorch addon. The thread count goes into the environment before the
+// Loads the libtorch addon, on first use. The thread count goes into the environment before the
 // library loads: OpenMP reads OMP_NUM_THREADS once at start-up, and without it
 // libtorch's own default on these VMs is 1 thread (bench/engine --threads-experiment:
 // 2 threads 413 ms, default 762 ms per conv step; setNumThreads(2) later: 419 ms).
@@ -29,6 +29,35 @@ function findAddon(): string {
   throw new Error('the tanglenas native addon is not built: run `npm run build:native` (needs the Debian packages libtorch-dev and libopenblas0-openmp; see README)');
 }
 
-export const configuredThreads = configureThreads();
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const native: Record<string, (...args: any[]) => any> = createRequire(import.meta.url)(findAddon());
+type Addon = Record<string, (...args: any[]) => any>;
+let addon: Addon | null = null;
+let threads = 0;
+
+/** Loads libtorch on first use, so that importing the library (registries, configs) costs nothing and `threads` can still apply. */
+function load(): Addon {
+  if (!addon) {
+    threads = configureThreads();
+    addon = createRequire(import.meta.url)(findAddon()) as Addon;
+    native = addon; // importers' live binding now skips the proxy
+  }
+  return addon;
+}
+
+/** Whether libtorch has been loaded in this process. */
+export function engineLoaded(): boolean {
+  return addon !== null;
+}
+
+/** The intra-op thread count libtorch was started with (loads it). */
+export function configuredThreads(): number {
+  load();
+  return threads;
+}
+
+// eslint-disable-next-line prefer-const
+export let native: Addon = new Proxy({} as Addon, {
+  get: (_, key: string) => load()[key],
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => ({ ...Object.getOwnPropertyDescriptor(load(), key), configurable: true }),
+});

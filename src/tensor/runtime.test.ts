@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { buildInfo, configuredThreads, cudaDeviceCount, cudaIsAvailable, getNumThreads, liveTensorCount, ones, setNumThreads, tidy } from './index.js';
 
 test('thread count follows TANGLENAS_THREADS/OMP_NUM_THREADS at load; setNumThreads validates', () => {
-  assert.ok(Number.isInteger(configuredThreads) && configuredThreads >= 1);
-  assert.equal(getNumThreads(), configuredThreads);
+  assert.ok(Number.isInteger(configuredThreads()) && configuredThreads() >= 1);
+  assert.equal(getNumThreads(), configuredThreads());
   assert.throws(() => setNumThreads(0), TypeError);
   assert.throws(() => setNumThreads(1.5), TypeError);
-  setNumThreads(configuredThreads); // same value: a no-op that must not throw
-  assert.equal(getNumThreads(), configuredThreads);
+  setNumThreads(configuredThreads()); // same value: a no-op that must not throw
+  assert.equal(getNumThreads(), configuredThreads());
 });
 
 test('CUDA queries are consistent; build info names the parallel backend', () => {

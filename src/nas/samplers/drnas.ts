@@ -7,7 +7,8 @@ import { tidy } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ArchSample } from '../arch.js';
 import type { Choice } from '../choice.js';
-import { noState, readOptions, registerSampler, type Sampler, type SamplerOptions } from './sampler.js';
+import { num, oneOf } from '../options.js';
+import { noState, optionDefaults, readOptions, registerSampler, type Sampler, type SamplerOptions } from './sampler.js';
 
 export function concentration(alpha: Tensor): Tensor {
   return tidy(() => elu(alpha).add(1));
@@ -26,8 +27,13 @@ export function klToUniformDirichlet(beta: Tensor): Tensor {
   });
 }
 
+const OPTIONS = {
+  regType: { key: 'drnas_reg', type: oneOf('l2', 'kl'), default: 'l2', doc: 'DrNAS regulariser: l2 (as the arch weight decay) or kl (KL to Dir(1))' },
+  regScale: { key: 'drnas_reg_scale', type: num(0), default: 1e-3, doc: 'DrNAS regulariser scale' },
+};
+
 export function drnas(opts: SamplerOptions = {}): Sampler {
-  const o = readOptions('drnas', opts, { regType: 'l2', regScale: 1e-3 });
+  const o = readOptions('drnas', opts, optionDefaults<{ regType: string; regScale: number }>(OPTIONS));
   if (o.regType !== 'l2' && o.regType !== 'kl') throw new Error(`sampler 'drnas': regType must be 'l2' or 'kl', got '${o.regType}'`);
   return {
     name: 'drnas',
@@ -44,4 +50,14 @@ export function drnas(opts: SamplerOptions = {}): Sampler {
   };
 }
 
-registerSampler('drnas', 'DrNAS: Dirichlet(elu(alpha)+1) reparameterised sample per forward, superposition', drnas);
+registerSampler({
+  name: 'drnas',
+  description: 'DrNAS: Dirichlet(elu(alpha)+1) reparameterised sample per forward, superposition',
+  stage: 'single-stage',
+  options: OPTIONS,
+  presets: [
+    { name: 'tanglenas', command: 'search', description: 'TangleNAS: DrNAS with weight superposition (Algorithm 1)', values: { form: 'we' } },
+    { name: 'drnas-ws', command: 'search', description: 'DrNAS on the weight-sharing supernet (Algorithm 4)', values: { form: 'ws' } },
+  ],
+  create: drnas,
+});

@@ -7,7 +7,8 @@ import { tidy } from '../../tensor/scope.js';
 import { oneHot, type Tensor } from '../../tensor/tensor.js';
 import { ArchSample } from '../arch.js';
 import type { Choice } from '../choice.js';
-import { readOptions, registerSampler, type Sampler, type SamplerOptions } from './sampler.js';
+import { num } from '../options.js';
+import { optionDefaults, readOptions, registerSampler, type Sampler, type SamplerOptions } from './sampler.js';
 
 /** onehot(argmax h) - sg(h) + h with h = softmax((log_softmax(alpha) + g) / tau). */
 export function hardGumbelSoftmax(alpha: Tensor, tau: number): Tensor {
@@ -22,8 +23,13 @@ export function hardGumbelSoftmax(alpha: Tensor, tau: number): Tensor {
   });
 }
 
+const OPTIONS = {
+  tauMax: { key: 'gdas_tau_max', type: num(0, undefined, { minOpen: true }), default: 10, doc: 'GDAS temperature in the first epoch' },
+  tauMin: { key: 'gdas_tau_min', type: num(0, undefined, { minOpen: true }), default: 0.1, doc: 'GDAS temperature in the last epoch' },
+};
+
 export function gdas(opts: SamplerOptions = {}): Sampler {
-  const o = readOptions('gdas', opts, { tauMax: 10, tauMin: 0.1 });
+  const o = readOptions('gdas', opts, optionDefaults<{ tauMax: number; tauMin: number }>(OPTIONS));
   if (!(o.tauMax >= o.tauMin && o.tauMin > 0)) throw new Error(`sampler 'gdas': need tauMax >= tauMin > 0, got ${o.tauMax} and ${o.tauMin}`);
   let tau = o.tauMax;
   return {
@@ -43,4 +49,17 @@ export function gdas(opts: SamplerOptions = {}): Sampler {
   };
 }
 
-registerSampler('gdas', 'GDAS: hard Gumbel-softmax, straight-through, tau linear 10 -> 0.1; runs the sampled candidate only', gdas);
+registerSampler({
+  name: 'gdas',
+  description: 'GDAS: hard Gumbel-softmax, straight-through, tau linear 10 -> 0.1; runs the sampled candidate only',
+  stage: 'single-stage',
+  options: OPTIONS,
+  presets: [
+    { name: 'gdas', command: 'search', description: 'GDAS (hard Gumbel, tau 10 -> 0.1), weight superposition', values: { form: 'we' } },
+    { name: 'gdas-ws', command: 'search', description: 'GDAS on the weight-sharing supernet', values: { form: 'ws' } },
+  ],
+  check: (o) => {
+    if ((o.tauMin as number) > (o.tauMax as number)) throw new Error(`gdas_tau_min (${o.tauMin}) must not exceed gdas_tau_max (${o.tauMax})`);
+  },
+  create: gdas,
+});

@@ -30,4 +30,14 @@ export function spos(opts: SamplerOptions = {}): Sampler {
   };
 }
 
-registerSampler('spos', 'SPOS: uniform one-hot per choice per forward, discrete; alpha not trained', spos);
+registerSampler({
+  name: 'spos',
+  description: 'SPOS: uniform one-hot per choice per forward, discrete; alpha not trained',
+  stage: 'two-stage',
+  options: {},
+  presets: [
+    { name: 'spos-es', command: 'two-stage', description: 'SPOS supernet, then evolutionary search on the supernet (Algorithm 3)', values: { form: 'we', black_box: 'es' } },
+    { name: 'spos-rs', command: 'two-stage', description: 'SPOS supernet, then random search on the supernet', values: { form: 'we', black_box: 'rs' } },
+  ],
+  create: spos,
+});

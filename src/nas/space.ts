@@ -6,10 +6,10 @@ import { Module } from '../nn/module.js';
 import { tidy } from '../tensor/scope.js';
 import { randint, randn, zeros, type Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
-import { ArchSample } from '../nas/arch.js';
-import { Choice, decodeArchitecture, encodeArchitecture, type Architecture } from '../nas/choice.js';
-import type { Cost, Costed } from '../nas/entangled/common.js';
-import { measureCost, type ExactCost } from '../nas/cost.js';
+import { ArchSample } from './arch.js';
+import { Choice, decodeArchitecture, encodeArchitecture, type Architecture } from './choice.js';
+import type { Cost, Costed } from './entangled/common.js';
+import { measureCost, type ExactCost } from './cost.js';
 
 /**
  * we: TangleNAS weight entanglement (superposition of weight slices).
@@ -157,46 +157,4 @@ function isCosted(m: Module): m is Module & Costed {
 function ownParamCount(m: Module): number {
   const childNames = new Set(m.namedChildren().map(([n]) => n));
   return m.namedParameters().filter(([n]) => !childNames.has(n.split('.')[0])).length;
-}
-
-type Factory = (opts: SpaceOptions) => SearchSpace;
-
-/** What the registry knows about a space besides its factory. */
-export interface SpaceInfo {
-  name: string;
-  description: string;
-  /** The forms the space implements (default both). */
-  forms: readonly SpaceForm[];
-  /**
-   * Too large for the per-space invariant tests at its real size (a 100M-weight
-   * language model): they only build it, with `testOptions`.
-   */
-  heavy: boolean;
-  /** Options the invariant tests build the space with (a smaller vocabulary or context). */
-  testOptions: SpaceOptions;
-}
-
-const registry = new Map<string, { factory: Factory; info: SpaceInfo }>();
-
-export function registerSpace(
-  name: string,
-  description: string,
-  factory: Factory,
-  opts: { forms?: readonly SpaceForm[]; heavy?: boolean; testOptions?: SpaceOptions } = {},
-): void {
-  if (registry.has(name)) throw new Error(`space '${name}' is registered twice`);
-  const info: SpaceInfo = { name, description, forms: Object.freeze([...(opts.forms ?? ['we', 'ws'])]), heavy: opts.heavy ?? false, testOptions: { ...opts.testOptions } };
-  registry.set(name, { factory, info });
-}
-
-export function createSpace(name: string, opts: SpaceOptions = {}): SearchSpace {
-  const entry = registry.get(name);
-  if (!entry) throw new Error(`unknown space '${name}' (available: ${[...registry.keys()].join(', ')})`);
-  const f = opts.form;
-  if ((f === 'we' || f === 'ws') && !entry.info.forms.includes(f)) throw new Error(`space '${name}' has no '${f}' form (forms: ${entry.info.forms.join(', ')})`);
-  return entry.factory(opts);
-}
-
-export function listSpaces(): SpaceInfo[] {
-  return [...registry.values()].map((e) => ({ ...e.info }));
 }
