@@ -5,10 +5,15 @@ import { oneHotOutputs } from './test-util.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSpace, listSpaces } from './index.js';
-import { createSampler } from '../nas/samplers/index.js';
+import { fileURLToPath } from 'node:url';
+import { createSampler, listSamplers } from '../nas/samplers/index.js';
+import { loadPlugins } from '../search/plugins.js';
 import { ArchSample } from '../nas/arch.js';
 import { dirichlet, manualSeed, noGrad, ones, randn, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../data/rng.js';
+
+// The example plugin's space (docs/api.md) gets every invariant test too, as a user's space would.
+await loadPlugins([fileURLToPath(new URL('../../../examples/tiny-cnn-plugin.js', import.meta.url))]);
 
 const seeded = (seed: number) => { const r = new Rng(seed); return () => r.float(); };
 
@@ -101,8 +106,8 @@ for (const { name, forms, heavy, testOptions } of listSpaces()) {
       space.supernet.dispose();
     });
 
-    // darts and drnas share the superposition path; WS checks one of them to save time.
-    for (const sampler of form === 'ws' ? (['drnas', 'gdas'] as const) : (['darts', 'drnas', 'gdas'] as const)) {
+    // Every registered sampler (plugins' too) on every space and form.
+    for (const { name: sampler } of listSamplers()) {
       test(`${name} (${form}): ${sampler} gradients reach alpha and the weights`, { skip }, () => {
         manualSeed(3);
         const space = createSpace(name, { ...testOptions, form });
@@ -111,6 +116,8 @@ for (const { name, forms, heavy, testOptions } of listSpaces()) {
           const { x, y } = space.exampleBatch(2);
           const sample = s.sample(space.choices);
           space.loss(space.supernet.forward(x, sample), y).backward();
+          // A sampler that does not train alpha (SPOS) must leave it without gradient.
+          if (!s.trainsAlpha) return [];
           // GDAS runs one candidate per choice, so every choice used in the forward gets a
           // gradient too; layers beyond a sampled depth are not used.
           return sample.mode === 'discrete' ? space.activeChoices(sample.architecture()) : [...space.choices];

@@ -31,3 +31,4 @@ export function buildInfo(): { parallel: string; config: string } {
 export function liveTensorCount(): number {
   return native.liveTensors();
 }
+export { engineLoaded } from './native.js';

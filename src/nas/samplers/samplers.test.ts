@@ -1,11 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { choice } from '../choice.js';
-import { createSampler, listSamplers, sparsemax, hardGumbelSoftmax, klToUniformDirichlet, concentration } from './index.js';
+import { createSampler, getSampler, listSamplers, registerSampler, sparsemax, hardGumbelSoftmax, klToUniformDirichlet, concentration } from './index.js';
+import { conform } from '../options.js';
 import { grad, manualSeed, noGrad, tensor, tidy } from '../../tensor/index.js';
 
-test('registry lists the four samplers and rejects unknown names and options', () => {
-  assert.deepEqual(listSamplers().map((s) => s.name).sort(), ['darts', 'drnas', 'gdas', 'spos']);
+test('registry: every entry is complete (options typed with valid defaults, preset layers, a working factory with state round-trip)', () => {
+  for (const info of listSamplers()) {
+    assert.ok(info.description.length > 0, info.name);
+    assert.ok(info.stage === 'single-stage' || info.stage === 'two-stage', info.name);
+    for (const [opt, spec] of Object.entries(info.options)) assert.ok(conform(spec.type, spec.default).ok, `${info.name}.${opt}: default ${JSON.stringify(spec.default)} is not of its type`);
+    assert.ok(info.presets.length > 0, `${info.name} brings no preset layer`);
+    const defaults = Object.fromEntries(Object.entries(info.options).map(([k, s]) => [k, s.default]));
+    const s = createSampler(info.name, defaults);
+    assert.equal(s.name, info.name);
+    assert.equal(s.trainsAlpha, info.stage === 'single-stage');
+    const c = choice('c', [1, 2, 3]);
+    s.beforeEpoch(1, 4);
+    const state = s.state();
+    s.loadState(state);
+    assert.deepEqual(s.state(), state);
+    tidy(() => {
+      const w = s.sample([c]).weights(c).toArray();
+      assert.ok(Math.abs(w.reduce((a, b) => a + b) - 1) < 1e-5, `${info.name}: weights ${w} do not sum to 1`);
+    });
+    info.check?.(defaults);
+  }
+});
+
+test('registry: a name registers once; the error names it', () => {
+  assert.throws(() => registerSampler({ ...getSampler('darts') }), /sampler 'darts' is already registered/);
+});
+
+test('registry lists the four built-in samplers and rejects unknown names and options', () => {
+  assert.deepEqual(listSamplers().map((s) => s.name).filter((n) => ['darts', 'drnas', 'gdas', 'spos'].includes(n)).sort(), ['darts', 'drnas', 'gdas', 'spos']);
   assert.throws(() => createSampler('enas'), /unknown sampler 'enas' \(available: /);
   assert.throws(() => createSampler('drnas', { regType: 'l1' }), /regType must be 'l2' or 'kl'/);
   assert.throws(() => createSampler('gdas', { tau: 3 }), /unknown option 'tau'/);
