@@ -139,7 +139,11 @@ export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): R
   };
 }
 
-function summarizeGroup(method: MethodInfo, label: string, runs: RunSummary[]): GroupSummary {
+/**
+ * The seeds of one method together. `summarize` groups runs by what their
+ * configs say they are; compare groups them by its grid's folder names.
+ */
+export function summarizeGroup(method: MethodInfo, label: string, runs: RunSummary[]): GroupSummary {
   const withResult = runs.filter((r) => r.hasResult).sort((x, y) => (x.seed ?? 0) - (y.seed ?? 0));
   const priority = method.searchType === 'Retrain' || method.searchType === 'Fine-tune' ? TRAIN_PRIORITY : SEARCH_PRIORITY;
   const source = priority.find((s) => withResult.some((r) => r.accuracy[s] !== undefined)) ?? null;

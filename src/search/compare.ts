@@ -1,14 +1,15 @@
-// Equal-budget comparisons (docs/search.md, "The results table"): every
+// Equal-budget comparisons (docs/search.md, "Equal-budget comparisons"): every
 // method x seed as its own run directory under one folder, each with the same
 // budget (wall or CPU time) (epochs fitted to it), run one after the other in child
 // processes; finished runs are skipped and interrupted ones resumed, so the
-// command can simply be started again. Then one table of benchmark accuracies.
-import { existsSync, readdirSync } from 'node:fs';
+// command can simply be started again. The results table of the runs is the
+// report's (report/compare.ts).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mean, sampleStd as std } from '../report/stats.js';
-import { getSpace, metricOf } from '../nas/registry.js';
+import { getSpace } from '../nas/registry.js';
 import { getPreset } from './presets.js';
-import { readJson, writeFileAtomic, writeJsonAtomic, type StatusFile } from './rundir.js';
+import { readJson, type StatusFile } from './rundir.js';
 
 /** The methods compare runs on a space when none are given: a fact of its registry entry. */
 export function defaultMethods(space: string): string[] {
@@ -91,100 +92,48 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
   return out;
 }
 
-interface RunSummary {
-  method: string;
-  seed: number;
-  benchmark: number | null;
-  inherited: number | null;
-  timeS: number | null;
-  epochs: number | null;
-  status: string;
-  hasResult: boolean;
-  /** Language models: test loss with the supernet's weights. */
-  inheritedLoss: number | null;
-  /** The <run>-retrain run, when compare retrained the architecture. */
-  retrain: { testLoss: number; testAcc: number; params: number | null; epochs: number; timeS: number } | null;
-  architecture: Record<string, unknown> | null;
+export interface GridOptions {
+  /** The CLI's entry file: each run is `node <cliEntry> [--plugin FILE ...] <args>` in its own process. */
+  cliEntry: string;
+  /** Plugins (absolute paths) every run loads first. */
+  plugins?: readonly string[];
+  /** Pass --quiet to every run. */
+  quiet?: boolean;
+  /** Print the commands (finished runs as '# done: ...') and start nothing. */
+  dryRun?: boolean;
+  /** Where the progress lines go (default console.log). */
+  log?: (line: string) => void;
 }
 
-/** Reads every run under `out` and writes results.json and results.md there. */
-export function summarizeCompare(out: string, space: string, budgetMinutes: number | null): { markdown: string; runs: RunSummary[] } {
-  const root = resolve(out);
-  if (!existsSync(root)) throw new Error(`compare folder '${root}' does not exist`);
-  const runs: RunSummary[] = [];
-  for (const d of readdirSync(root).sort()) {
-    const m = /^(.+)-seed(\d+)$/.exec(d);
-    if (!m) continue;
-    const dir = join(root, d);
-    const st = existsSync(join(dir, 'status.json')) ? readJson<StatusFile>(join(dir, 'status.json'), 'status file') : null;
-    const a = existsSync(join(dir, 'architecture.json')) ? readJson<Record<string, unknown>>(join(dir, 'architecture.json'), 'architecture file') : null;
-    const b = a?.benchmark as { testAcc: number } | null | undefined;
-    const rfile = join(`${dir}-retrain`, 'result.json');
-    const rr = existsSync(rfile) ? readJson<Record<string, number>>(rfile, 'retrain result') : null;
-    runs.push({
-      method: m[1],
-      seed: Number(m[2]),
-      benchmark: b?.testAcc ?? null,
-      inherited: typeof a?.inherited_test_acc === 'number' ? a.inherited_test_acc : null,
-      inheritedLoss: typeof a?.inherited_test_loss === 'number' ? a.inherited_test_loss : null,
-      timeS: typeof a?.time_s === 'number' ? a.time_s : null,
-      epochs: typeof a?.epochs === 'number' ? a.epochs : null,
-      status: st?.status ?? 'not started',
-      hasResult: Boolean(a?.architecture) && st?.status !== 'running' && st?.status !== 'failed',
-      retrain: rr ? { testLoss: rr.test_loss, testAcc: rr.test_acc, params: rr.params ?? null, epochs: rr.epochs, timeS: rr.time_s } : null,
-      architecture: (a?.architecture as Record<string, unknown> | undefined) ?? null,
-    });
+/**
+ * Runs the planned runs one after the other, each in a child process with the
+ * terminal as its output, skipping those already done. A run that fails does
+ * not stop the grid (a budget stop, exit code 3, is no failure); the retraining
+ * of a failed search is left out. Returns the failures, one line each:
+ * 'METHOD seed N[ retrain] (exit CODE; files in DIR)'.
+ */
+export function runCompareGrid(plan: readonly PlannedRun[], o: GridOptions): string[] {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const failed: string[] = [];
+  const failedSearches = new Set<string>();
+  for (const r of plan) {
+    if (r.kind === 'retrain' && failedSearches.has(r.dir.replace(/-retrain$/, ''))) continue; // its search failed
+    const line = `tanglenas ${r.args.join(' ')}`;
+    if (o.dryRun) {
+      log(`${r.action === 'done' ? '# done: ' : ''}${line}`);
+      continue;
+    }
+    const name = `${r.method} seed ${r.seed}${r.kind === 'retrain' ? ' retrain' : ''}`;
+    if (r.action === 'done') {
+      log(`[compare] ${name}: done, skipped`);
+      continue;
+    }
+    log(`[compare] ${name}: ${line}`);
+    const res = spawnSync(process.execPath, [o.cliEntry, ...(o.plugins ?? []).flatMap((f) => ['--plugin', f]), ...r.args, ...(o.quiet ? ['--quiet'] : [])], { stdio: 'inherit' });
+    if (res.status !== 0 && res.status !== 3) {
+      failed.push(`${name} (exit ${res.status ?? res.signal}; files in ${r.dir})`);
+      if (r.kind === 'search') failedSearches.add(r.dir);
+    }
   }
-  const methods = [...new Set(runs.map((r) => r.method))];
-  if (metricOf(space) === 'loss') return writeSummary(root, space, budgetMinutes, runs, lmTable(space, budgetMinutes, methods, runs));
-  const lines = [
-    `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
-    '',
-    '| method | runs with a result | benchmark test acc (%) | per seed | inherited-weight test acc (%) | epochs | search time per run (min; CPU time with budget_clock=cpu) |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  for (const meth of methods) {
-    const rs = runs.filter((r) => r.method === meth);
-    // A run stopped by the budget in its black-box stage still has a result (the incumbent).
-    const done = rs.filter((r) => r.hasResult);
-    const acc = done.map((r) => r.benchmark).filter((x): x is number => x !== null);
-    const inh = done.map((r) => r.inherited).filter((x): x is number => x !== null).map((x) => 100 * x);
-    const t = done.map((r) => r.timeS).filter((x): x is number => x !== null);
-    const ep = done.map((r) => r.epochs).filter((x): x is number => x !== null);
-    lines.push(
-      `| ${meth} | ${done.length}/${rs.length} | ${pm(acc)} | ${acc.map((x) => x.toFixed(2)).join(', ') || '-'} | ${pm(inh)} | ${ep.length ? ep.join(', ') : '-'} | ${t.length ? (mean(t) / 60).toFixed(1) : '-'} |`,
-    );
-  }
-  return writeSummary(root, space, budgetMinutes, runs, lines);
-}
-
-function writeSummary(root: string, space: string, budgetMinutes: number | null, runs: RunSummary[], lines: string[]): { markdown: string; runs: RunSummary[] } {
-  const markdown = lines.join('\n') + '\n';
-  writeFileAtomic(join(root, 'results.md'), markdown);
-  writeJsonAtomic(join(root, 'results.json'), { space, budget_minutes: budgetMinutes, runs });
-  return { markdown, runs };
-}
-
-const pm = (v: number[], d = 2): string => (v.length ? `${mean(v).toFixed(d)} ± ${std(v).toFixed(d)}` : '-');
-
-/** Language models: test loss of the found architecture after the same retraining budget. */
-function lmTable(space: string, budgetMinutes: number | null, methods: string[], runs: RunSummary[]): string[] {
-  const lines = [
-    `Space ${space}${budgetMinutes ? `, search budget ${budgetMinutes} min per run` : ''}; test loss (nats per token) and perplexity of the architecture found after retraining it from scratch with the same budget (mean ± sample std over seeds).`,
-    '',
-    '| method | runs with a result | retrained test loss | per seed | perplexity | params (M) | test loss, supernet weights | search epochs |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  const archLines: string[] = ['', 'Architectures found:', ''];
-  for (const meth of methods) {
-    const done = runs.filter((r) => r.method === meth && r.hasResult);
-    const all = runs.filter((r) => r.method === meth);
-    const rt = done.map((r) => r.retrain).filter((x): x is NonNullable<RunSummary['retrain']> => x !== null);
-    const loss = rt.map((r) => r.testLoss);
-    const params = rt.map((r) => r.params).filter((x): x is number => x !== null).map((x) => x / 1e6);
-    const inh = done.map((r) => r.inheritedLoss).filter((x): x is number => x !== null);
-    lines.push(`| ${meth} | ${done.length}/${all.length} (${rt.length} retrained) | ${pm(loss, 4)} | ${loss.map((x) => x.toFixed(4)).join(', ') || '-'} | ${pm(loss.map(Math.exp))} | ${pm(params, 3)} | ${pm(inh, 4)} | ${done.map((r) => r.epochs ?? '-').join(', ') || '-'} |`);
-    for (const r of done) archLines.push(`- ${meth} seed ${r.seed}: \`${JSON.stringify(r.architecture)}\``);
-  }
-  return [...lines, ...archLines];
+  return failed;
 }

@@ -3,7 +3,7 @@
 // runs are written. Loads no libtorch (it only reads files) unless --costs asks
 // for params and FLOPs that older runs did not record.
 import { parseArgs } from 'node:util';
-import { ReportInputError } from '../report/runs.js';
+import { ReportInputError } from '../../report/runs.js';
 
 export const REPORT_USAGE = `usage: tanglenas report RUN_OR_COMPARE_DIR [--out DIR] [--title TEXT] [--watch [--interval S]] [--costs] [--quiet]
 
@@ -54,7 +54,7 @@ function parse(args: string[]) {
   }
 }
 
-export async function reportCommand(args: string[]): Promise<void> {
+export async function run(args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   if (values.help) return void console.log(REPORT_USAGE);
   if (positionals.length !== 1) {
@@ -69,7 +69,7 @@ export async function reportCommand(args: string[]): Promise<void> {
     intervalMs = s * 1000;
   }
   if (values.title !== undefined && values.title.trim() === '') throw usage("report: --title is empty; give a title or drop the flag");
-  const { writeReport } = await import('../report/report.js');
+  const { writeReport } = await import('../../report/report.js');
   const opts = { out: values.out, title: values.title, costs: Boolean(values.costs) };
   const quiet = Boolean(values.quiet);
   try {
@@ -79,7 +79,7 @@ export async function reportCommand(args: string[]): Promise<void> {
       console.log(`files: ${r.files.html}, ${r.files.markdown}, ${r.files.csv}, ${r.files.runsCsv}, ${r.files.plots.length} plot${r.files.plots.length === 1 ? '' : 's'} in ${r.dir}/plots`);
       return;
     }
-    const { watchReport } = await import('../report/watch.js');
+    const { watchReport } = await import('../../report/watch.js');
     const ac = new AbortController();
     const stop = () => ac.abort();
     process.once('SIGINT', stop);

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { prepareDataset } from '../data/prepare.js';
-import { sha256 } from '../data/files.js';
+import { prepareDataset } from '../../data/prepare.js';
+import { sha256 } from '../../data/files.js';
 
 export const DATA_USAGE = `usage: tanglenas data <cifar10|fashion-mnist> [options]
 
@@ -19,7 +19,7 @@ binary records). Prints the verified files and their sha256.
   --offline      no network fetches
   --quiet        print only the file list`;
 
-export async function dataCommand(args: string[]): Promise<void> {
+export async function run(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     strict: true,
