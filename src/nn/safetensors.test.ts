@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed, randn, scalar, tensor, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Flatten, ReLU } from './activation.js';
+import { isAtomicTemp, writeFileAtomic } from './atomic.js';
 import { Conv2d } from './conv.js';
 import { Linear } from './linear.js';
 import { BatchNorm2d } from './norm.js';
@@ -102,6 +103,29 @@ test('saving is atomic: overwrites in place and leaves no temporary files, also 
   assert.throws(() => saveFile(path, { d: disposed }), /'d' was disposed/);
   assert.deepEqual(loadFile(path).tensors.get('a')!.toArray(), [3, 4], 'the old file survives failed saves');
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+});
+
+test('writeFileAtomic (safetensors and run directories): text, bytes or lazy chunks; a failure keeps the old file and removes the temporary one', () => {
+  const path = join(dir, 'atomic.txt');
+  writeFileAtomic(path, 'old');
+  assert.equal(readFileSync(path, 'utf8'), 'old');
+  writeFileAtomic(path, Buffer.from('bytes'));
+  assert.equal(readFileSync(path, 'utf8'), 'bytes');
+  writeFileAtomic(path, (function* () {
+    yield Buffer.from('a');
+    yield new Uint8Array(0);
+    yield Buffer.from('b');
+  })());
+  assert.equal(readFileSync(path, 'utf8'), 'ab');
+  const failing = function* (): Generator<Uint8Array> {
+    yield Buffer.from('half');
+    throw new Error('chunk failed');
+  };
+  assert.throws(() => writeFileAtomic(path, failing()), /chunk failed/);
+  assert.equal(readFileSync(path, 'utf8'), 'ab', 'the old file survives a failed write');
+  assert.throws(() => writeFileAtomic(join(dir, 'no-such-folder', 'x.txt'), 'x'), /ENOENT/);
+  assert.deepEqual(readdirSync(dir).filter(isAtomicTemp), []);
+  assert.ok(isAtomicTemp('.last.safetensors.12.34.tmp') && !isAtomicTemp('last.safetensors') && !isAtomicTemp('notes.tmp'));
 });
 
 /** A raw file from a header object and data bytes. */

@@ -5,12 +5,12 @@
 //   rest      the tensors' bytes, little-endian, C order, contiguous, offsets relative to here
 // Written like the reference writer: tensors ordered by dtype alignment (widest
 // first) then name, so every tensor starts aligned to its element size.
-// Files are written to a temporary name and renamed, so a crash never leaves a
-// half-written checkpoint under the real name.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// Files are written atomically (atomic.ts: temporary name, fsync, rename), so a
+// crash never leaves a half-written checkpoint under the real name.
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { tensor, Tensor, type DType, type Device, type TypedArray } from '../tensor/tensor.js';
+import { writeFileAtomic } from './atomic.js';
 import type { Module } from './module.js';
 
 type StDtype = 'F64' | 'I64' | 'F32' | 'I32' | 'F16' | 'U8' | 'BOOL';
@@ -106,29 +106,11 @@ export function serialize(tensors: NamedTensors | Record<string, Tensor>, metada
  */
 export function saveFile(path: string, tensors: NamedTensors | Record<string, Tensor>, metadata?: Metadata): void {
   const { header, items } = plan(toMap(tensors), metadata, `safetensors.saveFile(${path})`);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'wx');
-  let ok = false;
-  try {
-    const write = (b: Uint8Array): void => {
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    };
-    write(lengthPrefix(header.length));
-    write(header);
-    for (const it of items) write(bytesOf(it.t));
-    fsyncSync(fd);
-    ok = true;
-  } finally {
-    closeSync(fd);
-    if (!ok) unlinkSync(tmp);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    unlinkSync(tmp);
-    throw e;
-  }
+  writeFileAtomic(path, (function* () {
+    yield lengthPrefix(header.length);
+    yield header;
+    for (const it of items) yield bytesOf(it.t);
+  })());
 }
 
 export interface LoadOptions {

@@ -14,18 +14,18 @@
 // Every evaluation is deterministic (eval mode, fixed data order), and the
 // state (visited fitness table, top-k, pending population, PRNG) is written
 // atomically after every generation and every checkpoint_minutes, so a resume
-// re-evaluates nothing and continues the same sequence.
+// re-evaluates nothing and continues the same sequence. Budget, save timer
+// and records come from PhaseLoop (loop.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchLoader } from '../data/loader.js';
 import { Rng, type RngState } from '../data/rng.js';
 import type { Architecture } from '../nas/choice.js';
-import type { SearchSpace } from '../nas/space.js';
-import type { ToyBenchmark } from './benchmark.js';
-import { archValues, rssMb, shortArch, type Clock, type RunContext } from './common.js';
 import { metricOf } from '../nas/registry.js';
+import { archValues, shortArch } from './common.js';
 import { evaluateArchitecture, type Calibration } from './evaluate.js';
-import { readJson, writeJsonAtomic } from './rundir.js';
+import { PhaseLoop, RateMeter, type PhaseEnv } from './loop.js';
+import { readJson, writeJsonAtomic, type EndStatus } from './rundir.js';
 
 export interface Candidate {
   key: string;
@@ -52,7 +52,7 @@ export interface BlackBoxState {
 }
 
 export interface BlackBoxResult {
-  status: 'done' | 'stopped';
+  status: EndStatus;
   best: Candidate;
   arch: Architecture;
   state: BlackBoxState;
@@ -60,24 +60,19 @@ export interface BlackBoxResult {
 
 const STREAM = 0x2b;
 
-export class BlackBoxSearch {
+export class BlackBoxSearch extends PhaseLoop {
   readonly state: BlackBoxState;
   readonly rng: Rng;
   readonly statePath: string;
-  #lastSave = Date.now();
 
   constructor(
-    readonly ctx: RunContext,
-    readonly space: SearchSpace,
+    env: PhaseEnv,
     readonly fitnessLoader: BatchLoader,
     readonly calibration: Calibration | null,
-    readonly bench: ToyBenchmark | null,
-    readonly clock: Clock,
-    /** Deadline on the run clock, in ms (Infinity = none). */
-    readonly budgetMs: number,
   ) {
-    const c = ctx.config;
-    this.statePath = join(ctx.run.checkpointDir, 'black-box.json');
+    super(env);
+    const c = env.ctx.config;
+    this.statePath = join(env.ctx.run.checkpointDir, 'black-box.json');
     this.rng = new Rng(c.seed, STREAM);
     this.state = { format: 'tanglenas.black-box/1', method: c.black_box, generation: 0, draws: 0, visited: {}, topk: [], population: null, rng: this.rng.getState(), elapsedMs: 0, metricsBytes: 0, finished: false };
   }
@@ -89,7 +84,7 @@ export class BlackBoxSearch {
     if (s?.format !== 'tanglenas.black-box/1' || typeof s.visited !== 'object' || !Array.isArray(s.topk)) {
       throw new Error(`black-box state '${this.statePath}' is damaged or from another version; delete it to restart the black-box stage (the supernet stays)`);
     }
-    if (s.method !== this.ctx.config.black_box) throw new Error(`black-box state '${this.statePath}' is from a ${s.method} search, but black_box is '${this.ctx.config.black_box}'`);
+    if (s.method !== this.config.black_box) throw new Error(`black-box state '${this.statePath}' is from a ${s.method} search, but black_box is '${this.config.black_box}'`);
     Object.assign(this.state, s);
     this.rng.setState(s.rng);
     this.clock.base = Math.max(this.clock.base, s.elapsedMs);
@@ -102,7 +97,7 @@ export class BlackBoxSearch {
     this.state.elapsedMs = this.clock.ms();
     this.state.metricsBytes = this.ctx.run.metricsBytes();
     writeJsonAtomic(this.statePath, this.state);
-    this.#lastSave = Date.now();
+    this.markSaved();
   }
 
   #random(): Architecture {
@@ -116,8 +111,7 @@ export class BlackBoxSearch {
     const r = evaluateArchitecture(this.space, arch, this.fitnessLoader, this.calibration);
     const cand: Candidate = { key, fitness: this.#lm ? -r.loss : r.acc, benchmark: this.bench?.lookup(this.space.benchmarkKey(arch))?.testAcc ?? null, order: Object.keys(this.state.visited).length };
     this.state.visited[key] = cand;
-    const c = this.ctx.config;
-    if (c.checkpoint_minutes > 0 && Date.now() - this.#lastSave >= c.checkpoint_minutes * 60_000) this.save();
+    if (this.saveDue()) this.save();
     return cand;
   }
 
@@ -141,7 +135,7 @@ export class BlackBoxSearch {
 
   /** The next ES population from the top-k list (reference-facts 5, steps 2-3). */
   #nextEsPopulation(): string[] {
-    const c = this.ctx.config;
+    const c = this.config;
     const seen = new Set([...Object.keys(this.state.visited)]);
     const out: string[] = [];
     const add = (a: Architecture): boolean => {
@@ -173,7 +167,7 @@ export class BlackBoxSearch {
   }
 
   #nextRsPopulation(): string[] {
-    const c = this.ctx.config;
+    const c = this.config;
     const n = Math.min(c.population, c.rs_iters - this.state.draws);
     const out: string[] = [];
     for (let i = 0; i < n; i++) out.push(this.space.encode(this.#random()));
@@ -182,18 +176,18 @@ export class BlackBoxSearch {
   }
 
   #done(): boolean {
-    const c = this.ctx.config;
+    const c = this.config;
     if (this.state.method === 'rs') return this.state.draws >= c.rs_iters || Object.keys(this.state.visited).length >= this.space.size();
     return this.state.generation >= c.generations || Object.keys(this.state.visited).length >= this.space.size();
   }
 
   run(): BlackBoxResult {
-    const c = this.ctx.config;
+    const c = this.config;
     const s = this.state;
-    const p = this.ctx.progress;
+    const p = this.progress;
     const totalGen = s.method === 'es' ? c.generations : Math.ceil(c.rs_iters / c.population);
-    const genTimes: number[] = [];
-    let status: 'done' | 'stopped' = 'done';
+    const rate = new RateMeter();
+    let status: EndStatus = 'done';
     if (s.population === null) {
       s.population = s.method === 'es' ? this.#nextEsPopulation() : this.#nextRsPopulation();
       this.save();
@@ -203,26 +197,26 @@ export class BlackBoxSearch {
       let stopped = false;
       for (const key of s.population!) {
         // At least one architecture is scored, so a spent budget still ends with a result.
-        if (this.clock.ms() >= this.budgetMs && Object.keys(s.visited).length > 0) {
+        if (this.budgetSpent() && Object.keys(s.visited).length > 0) {
           stopped = true;
           break;
         }
         this.#evaluate(key);
         const b = this.best();
-        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: genTimes.length ? genTimes.reduce((x, y) => x + y) / genTimes.length / 1000 : undefined, fields: { evaluated: Object.keys(s.visited).length, best: b ? this.#showFitness(b.fitness) : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
+        p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: rate.secondsPer(), fields: { evaluated: Object.keys(s.visited).length, best: b ? this.#showFitness(b.fitness) : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
       }
       if (stopped) {
         status = 'stopped';
         this.save();
-        p.log(`budget reached in generation ${s.generation + 1}; continue with --resume ${this.ctx.run.dir} --budget-minutes <more>`);
+        this.logBudgetStop(`budget reached in generation ${s.generation + 1}`);
         break;
       }
       const gen = s.population!.map((k) => s.visited[k]);
       const merged = [...new Set([...s.topk, ...s.population!])].map((k) => s.visited[k]).sort(BlackBoxSearch.better);
       s.topk = merged.slice(0, c.select).map((x) => x.key);
       const best = this.best()!;
-      genTimes.push(Date.now() - t0);
-      this.ctx.run.metric({
+      rate.add(Date.now() - t0);
+      this.record({
         kind: 'generation',
         phase: 'black-box',
         method: s.method,
@@ -236,8 +230,6 @@ export class BlackBoxSearch {
         best: archValues(this.space, this.space.decode(best.key)),
         best_benchmark_key: this.space.benchmarkKey(this.space.decode(best.key)),
         best_benchmark_test_acc: best.benchmark,
-        time_s: +this.clock.seconds().toFixed(3),
-        rss_mb: rssMb(),
       });
       p.log(`${s.method} generation ${s.generation + 1}: ${Object.keys(s.visited).length} evaluated, best supernet ${this.#lm ? 'valid loss' : 'acc'} ${this.#showFitness(best.fitness)}  ${shortArch(this.space, this.space.decode(best.key))}${best.benchmark !== null ? `  bench ${best.benchmark.toFixed(2)}%` : ''}  (${this.clock.seconds().toFixed(0)} s)`);
       s.generation++;

@@ -15,14 +15,15 @@ import type { SearchSpace } from '../nas/space.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/autograd.js';
 import { getRngState, setRngState } from '../tensor/random.js';
+import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { tidy } from '../tensor/scope.js';
 import type { ExactCost } from '../nas/cost.js';
 import type { Config } from './config.js';
 import type { Progress } from './progress.js';
-import type { RunDir } from './rundir.js';
+import type { Command, RunDir } from './rundir.js';
 
 export interface RunContext {
-  command: string;
+  command: Command;
   config: Config;
   run: RunDir;
   progress: Progress;
@@ -30,6 +31,11 @@ export interface RunContext {
   dataset?: RunDataset;
   /** True when continuing a run. */
   resume: boolean;
+}
+
+/** Sets libtorch's intra-op thread count to the config's (0 = leave it). */
+export function applyThreads(c: Pick<Config, 'threads'>): void {
+  if (c.threads > 0 && getNumThreads() !== c.threads) setNumThreads(c.threads);
 }
 
 export function makeWeightOptimizer(params: Tensor[], c: Config): Optimizer<Hyper> {

@@ -4,10 +4,11 @@ import type { Architecture } from '../nas/choice.js';
 import { createSpace } from '../spaces/index.js';
 import { generate, type GptSubnet } from '../spaces/gpt.js';
 import { manualSeed } from '../tensor/random.js';
-import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { listSpaces, taskOf } from '../nas/registry.js';
+import { applyThreads } from './common.js';
 import { isTextDataset, loadRunDataset, spaceOptionsFor, type RunDataset } from './data.js';
-import { openRunResult, readRun } from './pipeline.js';
+import { readRun } from './lifecycle.js';
+import { openRunResult } from './weights.js';
 
 export interface GenerateRunOptions {
   prompt?: string;
@@ -32,7 +33,7 @@ export async function generateFromRun(dir: string, o: GenerateRunOptions = {}): 
   const { run, config, info } = readRun(dir);
   const c = { ...config, ...(o.dataDir !== undefined ? { data_dir: o.dataDir } : {}) };
   if (taskOf(c.space) !== 'language-model') throw new Error(`run '${run.dir}' searched '${c.space}', which is not a language model; generate needs a run of ${listSpaces().filter((s) => s.task === 'language-model').map((s) => s.name).join(', ')}`);
-  if (c.threads > 0 && getNumThreads() !== c.threads) setNumThreads(c.threads);
+  applyThreads(c);
   const ds = o.dataset ?? (await loadRunDataset(c));
   if (!isTextDataset(ds)) throw new Error(`run '${run.dir}': the dataset is not a text corpus`);
   const space = createSpace(c.space, spaceOptionsFor(c, ds));

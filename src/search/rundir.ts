@@ -1,28 +1,14 @@
 // A run directory: the resolved config, metrics as JSON lines, a status file,
 // the checkpoints and the final results. Every whole-file write is atomic
-// (temporary file, fsync, rename), so a kill at any moment leaves either the
-// old or the new version. Metrics are appended line by line; a checkpoint
-// records the metrics file's length so a resume can cut off lines written
-// after it (no duplicates, no torn line).
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+// (nn/atomic.ts: temporary file, fsync, rename), so a kill at any moment
+// leaves either the old or the new version. Metrics are appended line by line;
+// a checkpoint records the metrics file's length so a resume can cut off lines
+// written after it (no duplicates, no torn line).
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { isAtomicTemp, writeFileAtomic } from '../nn/atomic.js';
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'wx');
-  let ok = false;
-  try {
-    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    fsyncSync(fd);
-    ok = true;
-  } finally {
-    closeSync(fd);
-    if (!ok) unlinkSync(tmp);
-  }
-  renameSync(tmp, path);
-}
+export { writeFileAtomic };
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
@@ -43,7 +29,20 @@ export function readJson<T = unknown>(path: string, what: string): T {
   }
 }
 
+export type Command = 'search' | 'two-stage' | 'black-box' | 'train' | 'finetune';
+export const COMMANDS: readonly Command[] = ['search', 'two-stage', 'black-box', 'train', 'finetune'];
+
+/** run.json: which command made the run, from which preset. */
+export interface RunInfo {
+  format: 'tanglenas.run/1';
+  command: Command;
+  preset: string;
+  created: string;
+}
+
 export type RunStatus = 'running' | 'done' | 'stopped' | 'failed';
+/** How a run (or one of its phases) ended: finished, or stopped by its budget (resumable). */
+export type EndStatus = Extract<RunStatus, 'done' | 'stopped'>;
 
 export interface StatusFile {
   command: string;
@@ -93,7 +92,7 @@ export class RunDir {
     mkdirSync(this.checkpointDir, { recursive: true });
     // Leftovers of writes interrupted by a kill.
     for (const d of [this.dir, this.checkpointDir]) {
-      for (const f of readdirSync(d)) if (/^\..*\.tmp$/.test(f)) unlinkSync(join(d, f));
+      for (const f of readdirSync(d)) if (isAtomicTemp(f)) unlinkSync(join(d, f));
     }
     if (!existsSync(this.metricsPath)) appendFileSync(this.metricsPath, '');
   }

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateRun, resumeRun, startRun, type RunOutcome } from './pipeline.js';
+import { evaluateRun, resumeRun, startRun, type BlackBoxRunResult, type RunOutcome } from './pipeline.js';
 import { Progress } from './progress.js';
 import { RunDir } from './rundir.js';
 import { tempDir, tinyConfig, writeFakeBenchmark } from './test-util.js';
@@ -156,7 +156,7 @@ test('black-box stage on a trained supernet: stopped by its budget anywhere, res
   const resumed = cut.status === 'stopped' ? await resumeRun(cut.dir, { budget_minutes: 0 }, { progress: quiet }) : cut;
   assert.equal(resumed.status, 'done');
   const pick = (x: RunOutcome) => {
-    const { time_s: _t, supernet: _s, stopped: _st, ...rest } = x.result as Record<string, unknown>;
+    const { time_s: _t, supernet: _s, stopped: _st, ...rest } = x.result as BlackBoxRunResult;
     return rest;
   };
   assert.deepEqual(pick(resumed), pick(full));
@@ -164,7 +164,7 @@ test('black-box stage on a trained supernet: stopped by its budget anywhere, res
   assert.deepEqual(gens(resumed.dir), gens(full.dir));
   // evaluate finds the supernet the black-box run searched.
   const ev = await evaluateRun(full.dir, { progress: quiet });
-  assert.equal(ev.acc, (full.result as Record<string, number>).inherited_test_acc);
+  assert.equal(ev.acc, (full.result as BlackBoxRunResult).inherited_test_acc);
 });
 
 test('train from scratch and fine-tune a found architecture; evaluate the runs', async () => {

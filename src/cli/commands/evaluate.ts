@@ -1,7 +1,7 @@
 // `tanglenas evaluate RUN_DIR`: test (or validation) accuracy of a run's result
 // in eval mode: a trained or fine-tuned network, or a search run's architecture
 // with the supernet's weights.
-import { metricOf } from '../../nas/registry.js';
+import { getSpace, hasSpace, metricOf } from '../../nas/registry.js';
 import { parseOverride, type PartialConfig } from '../../search/config.js';
 import { parse, prepareRunDir, str, UsageError } from '../args.js';
 
@@ -32,5 +32,6 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   console.log(`  ${split} accuracy ${(100 * r.acc).toFixed(2)}% (loss ${r.loss.toFixed(4)}, ${r.n} images, eval mode)`);
-  console.log(r.benchmark ? `  benchmark test accuracy ${r.benchmark.testAcc}% (rank ${r.benchmark.rank} of ${r.benchmark.size}; optimum ${r.benchmark.optimum}%)` : '  benchmark: table not available');
+  if (r.benchmark) console.log(`  benchmark test accuracy ${r.benchmark.testAcc}% (rank ${r.benchmark.rank} of ${r.benchmark.size}; optimum ${r.benchmark.optimum}%)`);
+  else if (hasSpace(r.space) && getSpace(r.space).benchmark) console.log('  benchmark: table not available');
 }

@@ -1,0 +1,186 @@
+// The life of a run directory (rundir.ts): start a run with a resolved config,
+// resume one after a kill or a budget stop, and in between keep status.json
+// true (running, then done, stopped or failed with the message). Both set up
+// the same way (threads, data, space, loaders, the newest checkpoint) and hand
+// over to the command (commands.ts). Also: reading a run back, and evaluating
+// its result.
+import { join } from 'node:path';
+import { createSpace, type SearchSpace } from '../spaces/index.js';
+import '../nas/samplers/index.js';
+import { getSpace } from '../nas/registry.js';
+import { manualSeed } from '../tensor/random.js';
+import { getNumThreads } from '../tensor/runtime.js';
+import { benchmarkFor, type Lookup } from './benchmark.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { runBlackBox, runSearch, runTraining, type RunParts } from './commands.js';
+import { applyThreads, archValues, Clock, type RunContext } from './common.js';
+import { checkFullConfig, checkMethodFor, checkResumeOverrides, type Config, type PartialConfig } from './config.js';
+import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
+import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
+import { Progress } from './progress.js';
+import { benchmarkEntry, type RunOutcome } from './results.js';
+import { COMMANDS, readJson, RunDir, writeJsonAtomic, type Command, type RunInfo } from './rundir.js';
+import { describeRun } from './summary.js';
+import { openRunResult } from './weights.js';
+
+export interface RunOptions {
+  progress?: Progress;
+  /** Use this dataset instead of loading config.dataset (library use, tests). */
+  dataset?: RunDataset;
+}
+
+function defaultRunDir(command: Command, preset: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
+  return join('runs', `${command}-${preset.replace(/\//g, '-')}-${stamp}`);
+}
+
+/** Starts a new run with a resolved config. */
+export async function startRun(command: Command, config: Config, preset: string, o: RunOptions = {}): Promise<RunOutcome> {
+  checkMethodFor(command, config);
+  const dir = config.run_dir ?? defaultRunDir(command, preset);
+  const run = new RunDir(dir);
+  run.create();
+  const resolved = { ...config, run_dir: run.dir };
+  writeJsonAtomic(run.configPath, resolved);
+  const info: RunInfo = { format: 'tanglenas.run/1', command, preset, created: new Date().toISOString() };
+  writeJsonAtomic(run.file('run.json'), info);
+  return execute({ command, config: resolved, run, progress: o.progress ?? new Progress(), dataset: o.dataset, resume: false }, info);
+}
+
+/** Reads a run directory's config and kind. */
+export function readRun(dir: string): { run: RunDir; config: Config; info: RunInfo } {
+  const run = new RunDir(dir);
+  run.open();
+  const info = readJson<RunInfo>(run.file('run.json'), 'run file');
+  if (!COMMANDS.includes(info?.command)) throw new Error(`'${run.file('run.json')}' names no known command (${JSON.stringify(info?.command)}); the run directory is damaged`);
+  const config = checkFullConfig(readJson(run.configPath, 'run config'), `in '${run.configPath}'`);
+  return { run, config, info };
+}
+
+/** Continues a run after a kill or a budget stop; only run-control keys may change. */
+export async function resumeRun(dir: string, overrides: PartialConfig = {}, o: RunOptions = {}): Promise<RunOutcome> {
+  checkResumeOverrides(overrides);
+  const { run, config, info } = readRun(dir);
+  const st = run.status();
+  if (st?.status === 'done') throw new Error(`run '${run.dir}' has finished (status done); nothing to resume. Evaluate it with 'tanglenas evaluate ${run.dir}'`);
+  const merged = { ...config, ...overrides } as Config;
+  writeJsonAtomic(run.configPath, merged);
+  return execute({ command: info.command, config: merged, run, progress: o.progress ?? new Progress(), dataset: o.dataset, resume: true }, info);
+}
+
+/**
+ * The space and loaders of a run. The space is built after the data (a
+ * language model's vocabulary comes from the corpus), right after seeding, so
+ * the same seed gives the same initial weights.
+ */
+function buildSpace(c: Config, ds: RunDataset): { space: SearchSpace; loaders: RunLoaders } {
+  manualSeed(c.seed);
+  const space = createSpace(c.space, spaceOptionsFor(c, ds));
+  try {
+    return { space, loaders: createRunLoaders(ds, c, space.inputShape[0]) };
+  } catch (e) {
+    space.supernet.dispose();
+    throw e;
+  }
+}
+
+async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
+  const { config: c, run, progress: p } = ctx;
+  applyThreads(c);
+  const clock = new Clock(0, c.budget_clock);
+  run.setStatus({ command: ctx.command, status: 'running', phase: 'setup' });
+  let loaders: RunLoaders | null = null;
+  let space: SearchSpace | null = null;
+  try {
+    const bench = benchmarkFor(c.space, c.benchmark_dir);
+    p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
+    p.log(`  run directory ${run.dir}`);
+    const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
+    ({ space, loaders } = buildSpace(c, ds));
+    // The option values of every choice, for readers of the metrics' alpha arrays (reports).
+    writeJsonAtomic(run.file('space.json'), { space: space.name, form: space.form, choices: Object.fromEntries(space.choices.map((ch) => [ch.name, ch.values])) });
+    p.log(`  data: ${loaders.describe}`);
+    if (!bench && getSpace(c.space).benchmark) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
+    const ck = ctx.resume ? loadCheckpoint(run.checkpointDir) : null;
+    if (ck) {
+      for (const s of ck.skipped) p.log(`  warning: skipped an unreadable checkpoint: ${s}`);
+      p.log(`  resuming from ${ck.file}`);
+    } else if (ctx.resume && ctx.command !== 'black-box') {
+      // (A black-box run keeps its state in checkpoints/black-box.json.)
+      run.truncateMetrics(0);
+      p.log('  no checkpoint yet: starting over with the same config');
+    }
+    let outcome: RunOutcome;
+    try {
+      outcome = dispatch({ ctx, space, loaders, bench, clock, ck });
+    } finally {
+      ck?.dispose();
+    }
+    run.setStatus({ command: ctx.command, status: outcome.status, phase: 'end' });
+    p.done();
+    return outcome;
+  } catch (e) {
+    p.done();
+    run.setStatus({ command: ctx.command, status: 'failed', phase: 'error', message: (e as Error).message });
+    throw e;
+  } finally {
+    loaders?.close();
+    space?.supernet.dispose();
+  }
+}
+
+function dispatch(parts: RunParts): RunOutcome {
+  const command = parts.ctx.command;
+  switch (command) {
+    case 'search':
+    case 'two-stage':
+      return runSearch(parts, command);
+    case 'black-box':
+      return runBlackBox(parts);
+    case 'train':
+    case 'finetune':
+      return runTraining(parts, command);
+  }
+}
+
+export interface Evaluation {
+  dir: string;
+  space: string;
+  kind: 'model' | 'supernet';
+  architecture: Record<string, string | number>;
+  benchmark_key: string;
+  benchmark: Lookup | null;
+  split: 'test' | 'valid';
+  acc: number;
+  loss: number;
+  n: number;
+}
+
+/** Accuracy of a finished (or stopped) run's result on the test or validation split. */
+export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; arch?: string; overrides?: PartialConfig; progress?: Progress; dataset?: RunDataset } = {}): Promise<Evaluation> {
+  checkResumeOverrides(o.overrides ?? {});
+  const { run, config, info } = readRun(dir);
+  const c = { ...config, ...(o.overrides ?? {}) } as Config;
+  const split = o.split ?? 'test';
+  applyThreads(c);
+  const ds = o.dataset ?? (await loadRunDataset(c));
+  const { space, loaders } = buildSpace(c, ds);
+  try {
+    const loader = split === 'test' ? loaders.test : loaders.validEval(0);
+    if (!loader) throw new Error(`run '${run.dir}' has no validation split (train_portion 1); evaluate on --split test`);
+    const bench = benchmarkFor(c.space, c.benchmark_dir);
+    const opened = openRunResult(run, info, c, space, o.arch);
+    const { arch } = opened;
+    let r;
+    try {
+      r = opened.model ? evaluateNetwork(space, opened.model, loader) : evaluateArchitecture(space, arch, loader, loaders.calibration());
+    } finally {
+      opened.model?.dispose();
+    }
+    const isModel = opened.model !== null;
+    return { dir: run.dir, space: c.space, kind: isModel ? 'model' : 'supernet', architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), benchmark: benchmarkEntry(bench, space, arch), split, ...r };
+  } finally {
+    loaders.close();
+    space.supernet.dispose();
+  }
+}

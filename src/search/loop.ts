@@ -1,0 +1,246 @@
+// The skeleton shared by the phases of a run: the supernet training of every
+// search (supernet.ts), the training of one network (train.ts) and the
+// black-box stage (blackbox.ts).
+// - PhaseLoop, all three: where the phase runs (run context, space, benchmark,
+//   run clock, budget), the budget check and its resume hint, the timer of
+//   checkpoint_minutes, metric records stamped with run time and peak memory.
+// - EpochLoop, the two trainers: epochs of steps with the weight optimizer and
+//   its per-epoch learning rate, a checkpoint at every epoch end, every
+//   checkpoint_minutes and every checkpoint_every_steps, a clean stop at the
+//   budget, resume (loop counters, loaders, clock, metrics length, RNG), step
+//   records every log_every, the status line, and budget_fit after epoch 0.
+// The phases supply their step, their records and what their checkpoints hold.
+import type { Module } from '../nn/module.js';
+import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
+import type { SearchSpace } from '../nas/space.js';
+import type { ToyBenchmark } from './benchmark.js';
+import { CheckpointBuilder, restoreRng, type LoadedCheckpoint } from './checkpoint.js';
+import { lrAt, makeWeightOptimizer, rssMb, type Clock, type RunContext } from './common.js';
+import type { Config } from './config.js';
+import type { RunLoaders } from './data.js';
+import type { Progress, ProgressState } from './progress.js';
+import type { EndStatus } from './rundir.js';
+
+/** Where a phase runs; the first constructor argument of every phase. */
+export interface PhaseEnv {
+  ctx: RunContext;
+  space: SearchSpace;
+  bench: ToyBenchmark | null;
+  /** The run clock (carries over resumes). */
+  clock: Clock;
+  /** Deadline of the phase on the run clock, in ms (Infinity = none). */
+  budgetMs: number;
+}
+
+/** Mean duration of the last `window` units of work (steps, generations), for the status line's ETA. */
+export class RateMeter {
+  readonly #ms: number[] = [];
+  constructor(readonly window = Infinity) {}
+
+  add(ms: number): void {
+    this.#ms.push(ms);
+    if (this.#ms.length > this.window) this.#ms.shift();
+  }
+
+  /** Seconds per unit; undefined before the first. */
+  secondsPer(): number | undefined {
+    return this.#ms.length ? this.#ms.reduce((a, b) => a + b, 0) / this.#ms.length / 1000 : undefined;
+  }
+}
+
+export abstract class PhaseLoop {
+  readonly ctx: RunContext;
+  readonly space: SearchSpace;
+  readonly bench: ToyBenchmark | null;
+  readonly clock: Clock;
+  readonly budgetMs: number;
+  #lastSave = Date.now();
+
+  constructor(env: PhaseEnv) {
+    this.ctx = env.ctx;
+    this.space = env.space;
+    this.bench = env.bench;
+    this.clock = env.clock;
+    this.budgetMs = env.budgetMs;
+  }
+
+  protected get config(): Config {
+    return this.ctx.config;
+  }
+
+  protected get progress(): Progress {
+    return this.ctx.progress;
+  }
+
+  /** True once the run clock has reached the phase's deadline. */
+  protected budgetSpent(): boolean {
+    return this.clock.ms() >= this.budgetMs;
+  }
+
+  /** Logs where the budget stopped the phase, and how to continue. */
+  protected logBudgetStop(where: string): void {
+    this.progress.log(`${where}; continue with --resume ${this.ctx.run.dir} --budget-minutes <more>`);
+  }
+
+  /** Whether checkpoint_minutes have passed since the last save. */
+  protected saveDue(): boolean {
+    const minutes = this.config.checkpoint_minutes;
+    return minutes > 0 && Date.now() - this.#lastSave >= minutes * 60_000;
+  }
+
+  protected markSaved(): void {
+    this.#lastSave = Date.now();
+  }
+
+  /** Appends a record to metrics.jsonl, stamped with the run time and the peak memory. */
+  protected record(fields: Record<string, unknown>): void {
+    this.ctx.run.metric({ ...fields, time_s: +this.clock.seconds().toFixed(3), rss_mb: rssMb() });
+  }
+}
+
+/** The loop counters of an EpochLoop (checkpointed as `loop`, with the phase's running sums). */
+export interface EpochState {
+  epoch: number;
+  /** Steps done in the current epoch. */
+  step: number;
+  globalStep: number;
+  /** Epochs this run will do (changes once with budget_fit). */
+  plannedEpochs: number;
+  finished: boolean;
+  /** Run clock (ms) when the loop began; budget_fit measures epoch 0 from here. */
+  startMs: number;
+}
+
+export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
+  readonly loaders: RunLoaders;
+  /** The weight optimizer (config optimizer, lr set per epoch). */
+  readonly optimizer: Optimizer<Hyper>;
+  readonly stepsPerEpoch: number;
+  abstract readonly state: S;
+  /** The phase of metric records and of the status line. */
+  abstract get phase(): string;
+  /** The `phase` a checkpoint of this loop carries; resume refuses any other. */
+  protected abstract readonly checkpointPhase: string;
+
+  constructor(env: PhaseEnv, loaders: RunLoaders, model: Module) {
+    super(env);
+    this.loaders = loaders;
+    this.optimizer = makeWeightOptimizer(model.parameters(), env.ctx.config);
+    this.stepsPerEpoch = env.ctx.config.steps_per_epoch || loaders.train.batchesPerEpoch;
+  }
+
+  /** Weights, buffers and optimizers of a checkpoint. */
+  protected abstract saveTensors(b: CheckpointBuilder): void;
+  /** The checkpoint's state after its phase: loop counters, sampler, loader positions. */
+  protected abstract saveState(b: CheckpointBuilder): void;
+  /** Everything saveTensors and saveState wrote but the loop counters. */
+  protected abstract restoreParts(ck: LoadedCheckpoint): void;
+  /** Schedules that depend only on the epoch (re-applied exactly after a resume); runs before the lr is set. */
+  protected beforeEpoch(): void {}
+  protected abstract resetEpochSums(): void;
+  /** One training step; throws when the loss is not finite (the last checkpoint holds finite weights). */
+  protected abstract trainStep(): R;
+  /** Adds a step to the running sums (the counters already count it). */
+  protected abstract accumulate(r: R): void;
+  /** The `step` record, every log_every steps. */
+  protected abstract logStep(r: R): void;
+  /** The status line's fields after a step. */
+  protected abstract status(r: R): Pick<ProgressState, 'fields' | 'genotype'>;
+  /** The `epoch` record and log line. */
+  protected abstract endOfEpoch(): void;
+  /** Run time budget_fit keeps free after the last epoch (the final test pass). */
+  protected finalPassMs(): number {
+    return 0;
+  }
+  /** Extra fields of the `plan` record. */
+  protected planFields(): Record<string, unknown> {
+    return {};
+  }
+  /** Called when the budget stops the loop, before its checkpoint. */
+  protected onBudgetStop(): void {}
+
+  checkpoint(): void {
+    const b = new CheckpointBuilder();
+    this.saveTensors(b);
+    b.rng().set('phase', this.checkpointPhase);
+    this.saveState(b);
+    b.set('elapsedMs', this.clock.ms()).set('metricsBytes', this.ctx.run.metricsBytes());
+    b.save(this.ctx.run.checkpointDir);
+    this.markSaved();
+  }
+
+  restore(ck: LoadedCheckpoint): void {
+    if (ck.state.phase !== this.checkpointPhase) throw new Error(`checkpoint '${ck.file}' is a '${String(ck.state.phase)}' checkpoint, not a '${this.checkpointPhase}' one; the run directory is inconsistent`);
+    this.restoreParts(ck);
+    Object.assign(this.state, ck.state.loop as S);
+    this.clock.base = Number(ck.state.elapsedMs) || 0;
+    this.ctx.run.truncateMetrics(Number(ck.state.metricsBytes) || 0);
+    restoreRng(ck);
+  }
+
+  /** Puts the data loaders where the checkpoint left them. */
+  protected restoreLoaders(ck: LoadedCheckpoint): void {
+    const saved = ck.state.loaders as { train: object; valid?: object | null };
+    try {
+      this.loaders.train.restore(saved.train);
+      if (saved.valid && this.loaders.valid) this.loaders.valid.restore(saved.valid);
+    } catch (e) {
+      throw new Error(`checkpoint '${ck.file}': the data loaders cannot continue (${(e as Error).message}); was the dataset, batch size or train_portion changed?`);
+    }
+  }
+
+  /** Runs (or continues) the loop until the planned epochs are done or the budget is spent. */
+  run(): EndStatus {
+    const c = this.config;
+    const s = this.state;
+    const p = this.progress;
+    if (s.globalStep === 0) s.startMs = this.clock.ms();
+    const rate = new RateMeter(20);
+    while (!s.finished && s.epoch < s.plannedEpochs) {
+      this.beforeEpoch();
+      this.optimizer.setLr(lrAt(c, s.epoch, s.plannedEpochs));
+      if (s.step === 0) this.resetEpochSums();
+      while (s.step < this.stepsPerEpoch) {
+        if (this.budgetSpent()) {
+          this.onBudgetStop();
+          this.checkpoint();
+          this.logBudgetStop(`budget of ${(this.budgetMs / 60000).toFixed(1)} min reached at epoch ${s.epoch + 1}, step ${s.step}`);
+          return 'stopped';
+        }
+        const t0 = Date.now();
+        const r = this.trainStep();
+        rate.add(Date.now() - t0);
+        s.step++;
+        s.globalStep++;
+        this.accumulate(r);
+        if (s.globalStep % c.log_every === 0) this.logStep(r);
+        p.update({ phase: `${this.phase} ${s.epoch + 1}/${s.plannedEpochs}`, done: s.epoch * this.stepsPerEpoch + s.step, total: s.plannedEpochs * this.stepsPerEpoch, rate: rate.secondsPer(), ...this.status(r) });
+        const bySteps = c.checkpoint_every_steps > 0 && s.globalStep % c.checkpoint_every_steps === 0;
+        if ((this.saveDue() || bySteps) && s.step < this.stepsPerEpoch) this.checkpoint();
+      }
+      this.endOfEpoch();
+      if (c.budget_fit && s.epoch === 0 && Number.isFinite(this.budgetMs)) this.#fitEpochs();
+      s.epoch++;
+      s.step = 0;
+      if (s.epoch >= s.plannedEpochs) s.finished = true;
+      this.checkpoint();
+    }
+    s.finished = true;
+    return 'done';
+  }
+
+  /**
+   * budget_fit: as many epochs as fit the budget (at most `epochs`), measured
+   * on epoch 0. Epoch 0's learning rate and schedules do not depend on the
+   * epoch count, so fixing it now changes nothing already done.
+   */
+  #fitEpochs(): void {
+    const s = this.state;
+    const now = this.clock.ms();
+    const epochMs = Math.max(1, now - s.startMs);
+    const fit = Math.max(1, Math.min(this.config.epochs, 1 + Math.floor((0.97 * this.budgetMs - now - this.finalPassMs()) / epochMs)));
+    s.plannedEpochs = fit;
+    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch_s: epochMs / 1000, planned_epochs: fit, ...this.planFields() });
+    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${fit} epoch${fit === 1 ? '' : 's'} in the budget`);
+  }
+}
