@@ -12,4 +12,7 @@ if [ ${#files[@]} -eq 0 ]; then echo "no test files found under dist/" >&2; exit
 export TANGLENAS_THREADS="${TANGLENAS_THREADS:-1}"
 concurrency=()
 node --help | grep -q -- '--test-concurrency' && concurrency=(--test-concurrency=2)
-exec node --test "${concurrency[@]}" "$@" "${files[@]}"
+# TAP on stdout (the full record), then the skips with their reasons and one
+# closing line "N passed, N failed, N skipped".
+exec node --test "${concurrency[@]}" --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout "$@" "${files[@]}"

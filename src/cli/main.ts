@@ -32,6 +32,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<CommandModule
   datasets: { help: 'list the registered datasets', load: () => import('./commands/datasets.js') },
   info: { help: 'libtorch build, threads and devices', load: () => import('./commands/info.js') },
   data: { help: 'fetch or find a dataset (cifar10, fashion-mnist) and verify its sha256', load: () => import('./commands/data.js') },
+  export: { help: 'the found or trained network as model.safetensors + model.json (docs/export.md)', load: () => import('./commands/export.js') },
   report: { help: 'tables, SVG plots and an HTML page from runs or a compare folder; --watch for a live view', load: () => import('./commands/report.js') },
 };
 
