@@ -22,7 +22,8 @@ Useful options: --budget-minutes M, --seed N, --threads N, --data-dir DIR,
 USAGE
   exit 0
 fi
-bash scripts/setup.sh
+# Debian's Fashion-MNIST too: the search reads it (no download needed).
+TANGLENAS_APT_EXTRA="dataset-fashion-mnist ${TANGLENAS_APT_EXTRA:-}" bash scripts/setup.sh
 run_dir="runs/main-$(date +%Y%m%d-%H%M%S)"
 for a in "$@"; do [ "$a" = "--run-dir" ] && run_dir=""; done
 if [ -n "$run_dir" ]; then set -- --run-dir "$run_dir" "$@"; fi
