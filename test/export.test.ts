@@ -41,6 +41,9 @@ test('export: a search run exports its sub-network (same logits as the supernet 
     const { tensors } = loadFile(join(dir, 'out', 'model.safetensors'));
     assert.deepEqual(card.tensors.map((t: { name: string }) => t.name).sort(), [...tensors.keys()].sort());
     assert.equal(card.params, [...tensors.values()].reduce((a, t) => a + t.numel, 0));
+    // model.onnx only with --onnx (test/onnx.test.ts)
+    assert.equal(card.onnx, undefined);
+    assert.ok(!existsSync(join(dir, 'out', 'model.onnx')));
 
     // The exported weights in a fresh sub-network == the supernet at the found architecture.
     manualSeed(0);

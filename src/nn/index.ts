@@ -11,3 +11,4 @@ export * from './sequential.js';
 export * as init from './init.js';
 export * as optim from './optim/index.js';
 export * as safetensors from './safetensors.js';
+export { toOnnx, OnnxExportError } from './onnx.js';

@@ -3,12 +3,14 @@
 // PyTorch would give the same modules) plus model.json, which says everything
 // needed to rebuild and feed it without tanglenas: space, architecture, every
 // module and tensor with its shape, the input and its normalisation, and the
-// classes or the vocabulary (docs/export.md).
+// classes or the vocabulary (docs/export.md). With `onnx`, model.onnx too: the
+// eval-mode network traced into an ONNX graph (src/nn/onnx.ts).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../nn/atomic.js';
 import type { Layer } from '../nn/layer.js';
+import { toOnnx, type OnnxModel } from '../nn/onnx.js';
 import { saveFile } from '../nn/safetensors.js';
 import { getSpace } from '../nas/registry.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -29,6 +31,19 @@ export interface ExportOptions {
   dataDir?: string;
   /** A dataset given by the caller (tests) instead of the run's. */
   dataset?: RunDataset;
+  /** Also write OUT/model.onnx (the eval-mode network as an ONNX opset-17 graph). */
+  onnx?: boolean;
+}
+
+/** model.onnx as model.json describes it. */
+export interface OnnxCard {
+  file: 'model.onnx';
+  opset: number;
+  /** `batch` marks the dynamic batch dim. */
+  input: { name: string; shape: (number | string)[]; dtype: 'float32' | 'int64' };
+  output: { name: string; shape: (number | string)[]; dtype: 'float32' };
+  /** ONNX node types and how often each occurs. */
+  ops: Record<string, number>;
 }
 
 export interface ModelCard {
@@ -45,6 +60,8 @@ export interface ModelCard {
   params: number;
   modules: { name: string; type: string }[];
   tensors: { name: string; shape: number[]; dtype: string }[];
+  /** With --onnx. */
+  onnx?: OnnxCard;
 }
 
 function version(): string {
@@ -75,7 +92,6 @@ export async function exportRun(dir: string, o: ExportOptions = {}): Promise<{ o
     const net = opened.model ?? withCalibratedBatchNorm(space, arch, loaders.calibration(), () => space.subnet(arch, { inherit: true }));
     net.eval();
     const out = resolve(o.out ?? join(run.dir, 'export'));
-    mkdirSync(out, { recursive: true });
     const state = net.stateDict();
     const entry = getSpace(c.space);
     const card: ModelCard = {
@@ -96,8 +112,32 @@ export async function exportRun(dir: string, o: ExportOptions = {}): Promise<{ o
       modules: net.namedModules().map(([name, m]) => ({ name: name || '<root>', type: m.constructor.name })),
       tensors: [...state].map(([name, t]) => ({ name, shape: [...t.shape], dtype: t.dtype })),
     };
+    // Traced first: a network ONNX cannot express fails before any file is written.
+    let onnxBytes: Uint8Array | null = null;
+    if (o.onnx) {
+      const example = (n: number) => {
+        const { x, y } = space.exampleBatch(n);
+        y.dispose();
+        return x;
+      };
+      const metadata = { format: card.format, space: c.space, architecture: JSON.stringify(card.architecture), benchmark_key: card.benchmark_key, input: JSON.stringify(card.input) };
+      let model: OnnxModel;
+      try {
+        model = toOnnx(net, { example, metadata, producerVersion: card.tanglenas_version, docString: `${c.space} ${card.benchmark_key}, exported by tanglenas from ${card.source.run}` });
+      } catch (e) {
+        net.dispose();
+        throw e;
+      }
+      card.onnx = { file: 'model.onnx', opset: model.opset, input: { name: 'input', shape: model.inputShape, dtype: card.input.dtype }, output: { name: 'logits', shape: model.outputShape, dtype: 'float32' }, ops: model.ops };
+      onnxBytes = model.bytes;
+    }
+    mkdirSync(out, { recursive: true });
     const files = [join(out, 'model.safetensors'), join(out, 'model.json')];
     noGrad(() => saveFile(files[0], state, { format: 'tanglenas.export/1', space: c.space, arch: space.encode(arch) }));
+    if (onnxBytes) {
+      files.push(join(out, 'model.onnx'));
+      writeFileAtomic(files[2], onnxBytes);
+    }
     writeFileAtomic(files[1], `${JSON.stringify(card, null, 2)}\n`);
     return { out, files, card, net };
   } finally {

@@ -55,6 +55,40 @@ export function configuredThreads(): number {
   return threads;
 }
 
+/** Intercepts one addon call: the op name, the addon's function and the arguments; returns the result. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NativeHook = (name: string, fn: (...args: any[]) => any, args: unknown[]) => unknown;
+
+/**
+ * Runs `body` with every call through `native` routed through `hook`, then puts
+ * the addon back: importers' live binding sees a proxy for the duration (the
+ * ONNX tracer, src/tensor/trace.ts). Synchronous bodies only; not nestable.
+ * @internal
+ */
+export function withNativeHook<T>(hook: NativeHook, body: () => T): T {
+  const base = load();
+  if (native !== base) throw new Error('withNativeHook: addon calls are already being intercepted (a trace inside a trace?)');
+  const wrapped = new Map<string, unknown>();
+  native = new Proxy(base, {
+    get: (_, key) => {
+      if (typeof key !== 'string') return undefined;
+      let f = wrapped.get(key);
+      if (f === undefined) {
+        const g = base[key];
+        if (typeof g !== 'function') return g;
+        f = (...args: unknown[]) => hook(key, g, args);
+        wrapped.set(key, f);
+      }
+      return f;
+    },
+  });
+  try {
+    return body();
+  } finally {
+    native = base;
+  }
+}
+
 // eslint-disable-next-line prefer-const
 export let native: Addon = new Proxy({} as Addon, {
   get: (_, key: string) => load()[key],
