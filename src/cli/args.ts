@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { joinNegativeValues } from './argv.js';
 import { parseOverride, suggest, type Config, type PartialConfig } from '../search/config.js';
 import { getPreset, listPresets } from '../search/presets.js';
 import { spaceNames } from '../nas/registry.js';
@@ -80,7 +81,7 @@ export type Values = Record<string, string | boolean | (string | boolean)[] | un
 
 export function parse(args: string[], options: ParseArgsConfig['options'], allowPositionals = false): { values: Values; positionals: string[] } {
   try {
-    const r = parseArgs({ args, options, strict: true, allowPositionals });
+    const r = parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals });
     return { values: r.values as Values, positionals: r.positionals };
   } catch (e) {
     const m = /Unknown option '(--?[^']+)'/.exec((e as Error).message);

@@ -134,7 +134,7 @@ test('cli data: finds Debian Fashion-MNIST offline and prints the verified files
     for (const l of lines) assert.ok(expected.has(l), `${l} is not in ${shared}`);
   }
   const bad = run('data', 'imagenet', '--offline');
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2, 'an unknown dataset is a usage error');
   assert.match(bad.stderr, /imagenet/);
   assert.equal(run('data').status, 2);
 });

@@ -61,7 +61,8 @@ async function main(args: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   const err = e as Error & { code?: string };
-  const usage = e instanceof UsageError || e instanceof ConfigError || e instanceof PluginError || err.code?.startsWith('ERR_PARSE_ARGS');
+  // `usage: true` marks the errors of lower layers that are the command line's fault (a run directory in use, a data folder without the data).
+  const usage = e instanceof UsageError || e instanceof ConfigError || e instanceof PluginError || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) || (e as { usage?: unknown }).usage === true;
   console.error(`tanglenas: ${err.message}`);
   if (process.env.TANGLENAS_DEBUG) console.error(err.stack);
   process.exitCode = usage ? 2 : 1;

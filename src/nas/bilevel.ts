@@ -1,5 +1,11 @@
 // One bi-level search step (paper Algorithm 1): alpha on a validation batch
 // (the architect), then the weights on a training batch under a fresh sample.
+// After each of the two, a finiteness check (NonFiniteError naming the first
+// bad value): the architecture loss and alpha; the training loss, the gradient
+// norm the clipping computed and the model's BatchNorm statistics, one fused
+// reduction per group of tensors.
+import { firstNonFinite, isBatchNormStatistic, NonFiniteError } from '../nn/finite.js';
+import type { Module } from '../nn/module.js';
 import type { Optimizer, Hyper } from '../nn/optim/optimizer.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import { tidy } from '../tensor/scope.js';
@@ -30,19 +36,40 @@ export function accuracy(logits: Tensor, y: Tensor): number {
   return tidy(() => logits.argmax(-1).eq(y).float().mean().item());
 }
 
-/** Weight step: forward under a new sample, cross-entropy, backward, clip, update. */
-export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, optimizer: Optimizer<H>, batch: Batch, clip = 5): { loss: number; acc: number } {
-  return withFrozenAlphas(space, () =>
+/**
+ * After a weight step: the loss, the gradient norm (null when not clipped)
+ * and the model's BatchNorm statistics must be finite; throws a
+ * NonFiniteError naming the first that is not.
+ */
+export function checkWeightStep(r: { loss: number; gradNorm: number | null }, model: Module): void {
+  if (!Number.isFinite(r.loss)) throw new NonFiniteError('weights', `the training loss is ${r.loss}`);
+  if (r.gradNorm !== null && !Number.isFinite(r.gradNorm)) throw new NonFiniteError('weights', `the gradient norm is ${r.gradNorm}`);
+  const bad = firstNonFinite(model.namedBuffers().filter(([name]) => isBatchNormStatistic(name)));
+  if (bad) throw new NonFiniteError('weights', `BatchNorm statistic '${bad.name}' holds ${bad.values}`);
+}
+
+/** After an architecture step: its loss and every alpha must be finite (NonFiniteError otherwise). */
+export function checkArchStep(space: SearchSpace, archLoss: number): void {
+  if (!Number.isFinite(archLoss)) throw new NonFiniteError('arch', `the architecture loss is ${archLoss}`);
+  const bad = firstNonFinite(space.choices.map((ch) => [ch.name, ch.alpha] as const));
+  if (bad) throw new NonFiniteError('arch', `alpha '${bad.name}' holds ${bad.values}`);
+}
+
+/** Weight step: forward under a new sample, cross-entropy, backward, clip, update, finiteness check. */
+export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, optimizer: Optimizer<H>, batch: Batch, clip = 5): { loss: number; acc: number; gradNorm: number | null } {
+  const r = withFrozenAlphas(space, () =>
     tidy(() => {
       const logits = space.supernet.forward(batch.x, sampler.sample(space.choices));
       const loss = space.loss(logits, batch.y);
       optimizer.zeroGrad();
       loss.backward();
-      if (clip > 0) clipGradNorm(space.supernet.parameters(), clip);
+      const gradNorm = clip > 0 ? clipGradNorm(space.supernet.parameters(), clip) : null;
       optimizer.step();
-      return { loss: loss.item(), acc: accuracy(logits, batch.y) };
+      return { loss: loss.item(), acc: accuracy(logits, batch.y), gradNorm };
     }),
   );
+  checkWeightStep(r, space.supernet);
+  return r;
 }
 
 export function bilevelStep<H extends Hyper>(
@@ -55,6 +82,7 @@ export function bilevelStep<H extends Hyper>(
   opts: { clip?: number; unroll?: Omit<UnrollContext, 'train'> } = {},
 ): StepResult {
   const archLoss = architect.step(val, opts.unroll ? { ...opts.unroll, train } : undefined);
+  if (architect.optimizer) checkArchStep(space, archLoss);
   const { loss, acc } = weightStep(space, sampler, optimizer, train, opts.clip ?? 5);
   return { archLoss, trainLoss: loss, trainAcc: acc };
 }

@@ -5,6 +5,7 @@
 // that calls registerSpace (plus its import in spaces/index.ts, or a plugin).
 // This module holds data only; creating a space is what loads libtorch.
 import type { SearchSpace, SpaceForm, SpaceOptions } from './space.js';
+import { conform, describeType, type OptionSpec } from './options.js';
 
 export type Task = 'classification' | 'language-model';
 /** What the search and the reports optimise and print: accuracy (higher is better) or loss (lower). */
@@ -13,14 +14,21 @@ export type Metric = 'accuracy' | 'loss';
 export type ConfigValues = Readonly<Record<string, unknown>>;
 
 export interface BenchmarkInfo {
-  /** The table's file name, looked for in benchmark_dir, $TANGLENAS_BENCH_DIR, then ../shared/data/toy-bench. */
+  /** The table's file name, looked for in benchmark_dir, $TANGLENAS_BENCH_DIR, then ../shared/data/<dir>. */
   file: string;
-  /** The `space` field the file declares (a table of another space is rejected). */
+  /** The `space` field the file declares (a table of another space is rejected; JSON tables only). */
   id: string;
   /** The metric the table holds per architecture. */
   metric: Metric;
-  /** Columns a lookup reports (the toy tables: test_acc, train_acc). */
+  /** Columns a lookup reports, the primary one first (rank, optimum, any-time curve): the toy tables' test_acc, train_acc. */
   columns: readonly string[];
+  /**
+   * json (default): the toy tables, {space, entries: [{key, test_acc, ...}], optimum}.
+   * csv: a header row, then one architecture per row, its key in column `arch` (NAS-Bench-201's CSV).
+   */
+  format?: 'json' | 'csv';
+  /** The folder under ../shared/data holding the file when no path is given (default toy-bench). */
+  dir?: string;
 }
 
 export interface SpaceRecipes {
@@ -56,20 +64,64 @@ export interface SpaceEntry {
   /** Options the invariant tests build the space with (a smaller vocabulary or context). */
   testOptions?: SpaceOptions;
   recipes: SpaceRecipes;
+  /**
+   * The space's own config keys (like a sampler's): option name -> its flat
+   * config key, type, default and help. They join the config schema; a run
+   * passes their values to `create` by option name (createSpace fills in the
+   * defaults and rejects unknown names and wrong types).
+   */
+  options?: Readonly<Record<string, OptionSpec>>;
+  /** Rules between its options, checked with the config (throw an Error naming the config keys). */
+  check?(opts: SpaceOptions): void;
   create(opts: SpaceOptions): SearchSpace;
 }
 
 /** An entry as the registry hands it out: defaults filled in, no factory. */
-export type SpaceInfo = Omit<Required<SpaceEntry>, 'create' | 'inputShape' | 'tokenizer' | 'benchmark'> & Pick<SpaceEntry, 'inputShape' | 'tokenizer' | 'benchmark'>;
+export type SpaceInfo = Omit<Required<SpaceEntry>, 'create' | 'check' | 'inputShape' | 'tokenizer' | 'benchmark'> & Pick<SpaceEntry, 'check' | 'inputShape' | 'tokenizer' | 'benchmark'>;
 
 const registry = new Map<string, { info: SpaceInfo; create: SpaceEntry['create'] }>();
+
+/** Options every space takes (from the data and the form); a space's own options come from its entry. */
+const COMMON_OPTIONS = new Set(['form', 'vocabSize', 'blockSize', 'numClasses']);
 
 export function registerSpace(entry: SpaceEntry): void {
   if (registry.has(entry.name)) throw new Error(`space '${entry.name}' is already registered; choose another name`);
   if (!entry.datasets.length) throw new Error(`space '${entry.name}': datasets must name at least its default dataset`);
+  for (const [opt, spec] of Object.entries(entry.options ?? {})) {
+    if (COMMON_OPTIONS.has(opt)) throw new Error(`space '${entry.name}': option '${opt}' is one every space takes; rename it`);
+    if (!conform(spec.type, spec.default).ok) throw new Error(`space '${entry.name}': the default of option '${opt}' (${JSON.stringify(spec.default)}) is not ${describeType(spec.type)}`);
+  }
   const { create, ...facts } = entry;
-  const info: SpaceInfo = Object.freeze({ ...facts, forms: Object.freeze([...(entry.forms ?? ['we', 'ws'])]), heavy: entry.heavy ?? false, testOptions: { ...entry.testOptions } });
+  const info: SpaceInfo = Object.freeze({ ...facts, forms: Object.freeze([...(entry.forms ?? ['we', 'ws'])]), heavy: entry.heavy ?? false, testOptions: { ...entry.testOptions }, options: Object.freeze({ ...entry.options }) });
   registry.set(entry.name, { info, create });
+}
+
+/**
+ * A space's options checked against its entry, with the defaults of those not
+ * given: unknown names and values of the wrong type fail with the config key.
+ */
+export function resolveSpaceOptions(name: string, opts: SpaceOptions = {}): SpaceOptions {
+  const info = getSpace(name);
+  const out: SpaceOptions = {};
+  for (const [opt, spec] of Object.entries(info.options)) out[opt] = spec.default;
+  for (const [opt, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    if (COMMON_OPTIONS.has(opt)) {
+      out[opt] = v;
+      continue;
+    }
+    const spec = info.options[opt];
+    if (!spec) throw new Error(`space '${name}': unknown option '${opt}' (its options: ${Object.keys(info.options).join(', ') || 'none'})`);
+    const r = conform(spec.type, v);
+    if (!r.ok) throw new Error(`space '${name}': option '${opt}' (config key ${spec.key}) must be ${describeType(spec.type)}, got ${JSON.stringify(v)}`);
+    out[opt] = r.value;
+  }
+  return out;
+}
+
+/** A space's options read from a flat config, by the config keys its entry declares. */
+export function spaceOptionsFrom(name: string, config: Readonly<Record<string, unknown>>): SpaceOptions {
+  return Object.fromEntries(Object.entries(getSpace(name).options).map(([opt, spec]) => [opt, config[spec.key]]));
 }
 
 export function hasSpace(name: string): boolean {
@@ -91,7 +143,9 @@ export function createSpace(name: string, opts: SpaceOptions = {}): SearchSpace 
   const info = getSpace(name);
   const f = opts.form;
   if ((f === 'we' || f === 'ws') && !info.forms.includes(f)) throw new Error(`space '${name}' has no '${f}' form (forms: ${info.forms.join(', ')})`);
-  return registry.get(name)!.create(opts);
+  const resolved = resolveSpaceOptions(name, opts);
+  info.check?.(resolved);
+  return registry.get(name)!.create(resolved);
 }
 
 export function listSpaces(): SpaceInfo[] {

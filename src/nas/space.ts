@@ -28,6 +28,14 @@ export interface SpaceOptions {
   vocabSize?: number;
   /** Sequence spaces only: context length (block size), overriding the preset's. */
   blockSize?: number;
+  /** Image spaces that follow their dataset (nb201): classes of the classifier (default 10). */
+  numClasses?: number;
+  /**
+   * The space's own options, by option name (its registry entry's `options`,
+   * e.g. darts' `evalLayers`): createSpace checks them and fills in defaults;
+   * a run passes the values of their config keys (search/data.ts).
+   */
+  [option: string]: unknown;
 }
 
 export abstract class SearchSpace {
@@ -72,6 +80,16 @@ export abstract class SearchSpace {
   }
 
   /**
+   * The architecture a search stands for now (its result, and the any-time
+   * record of every epoch): the argmax per choice by default; a space with a
+   * derivation rule of its own overrides it (DARTS: the top-2 incoming edges
+   * per node).
+   */
+  discretize(): Architecture {
+    return this.genotype();
+  }
+
+  /**
    * The choices that affect the output of an architecture: all of them, unless
    * a depth choice leaves some layers (and their choices) unused.
    */
@@ -109,6 +127,36 @@ export abstract class SearchSpace {
    * sliced weights (inherit: true) or freshly initialised (retraining).
    */
   abstract subnet(arch: Architecture, opts: { inherit: boolean }): Layer;
+
+  /**
+   * The network `tanglenas train` trains for an architecture (from scratch):
+   * its sub-network by default; a space may train a larger evaluation network
+   * (DARTS: 20 cells of 36 channels, an auxiliary head, drop-path).
+   */
+  evaluationNetwork(arch: Architecture): Layer {
+    return this.subnet(arch, { inherit: false });
+  }
+
+  /**
+   * The loss a standalone network (train, finetune) is trained on for one
+   * batch, with the logits it scored: the plain loss of the logits by default;
+   * a network with an auxiliary head adds its weighted loss here.
+   */
+  trainingLoss(net: Layer, x: Tensor, y: Tensor): { loss: Tensor; logits: Tensor } {
+    const logits = net.forward(x);
+    return { loss: this.loss(logits, y), logits };
+  }
+
+  /**
+   * Called before every epoch of a standalone network's training (0-based
+   * epoch of `epochs`), for schedules that depend on the epoch only (DARTS's
+   * drop-path probability); nothing by default. Re-applied after a resume.
+   */
+  beforeTrainingEpoch(net: Layer, epoch: number, epochs: number): void {
+    void net;
+    void epoch;
+    void epochs;
+  }
 
   /** Constant one-hot mixing weights for an architecture. */
   fixed(arch: Architecture, mode: 'superposition' | 'discrete' = 'discrete'): ArchSample {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { isAtomicTemp, writeFileAtomic } from './atomic.js';
 import { Conv2d } from './conv.js';
 import { Linear } from './linear.js';
 import { BatchNorm2d } from './norm.js';
-import { deserialize, loadFile, loadStateDictFile, saveFile, saveStateDict, serialize } from './safetensors.js';
+import { CHECKSUM_KEY, deserialize, loadFile, loadStateDictFile, saveFile, saveStateDict, serialize } from './safetensors.js';
 import { Sequential } from './sequential.js';
 import { runPython, skipWithoutTorch } from './test-util.js';
 
@@ -123,9 +124,40 @@ test('writeFileAtomic (safetensors and run directories): text, bytes or lazy chu
   };
   assert.throws(() => writeFileAtomic(path, failing()), /chunk failed/);
   assert.equal(readFileSync(path, 'utf8'), 'ab', 'the old file survives a failed write');
-  assert.throws(() => writeFileAtomic(join(dir, 'no-such-folder', 'x.txt'), 'x'), /ENOENT/);
+  assert.throws(() => writeFileAtomic(join(dir, 'no-such-folder', 'x.txt'), 'x'), (e: Error & { code?: string }) => /^cannot write '.*no-such-folder\/x\.txt': no such file or directory \(ENOENT\)$/.test(e.message) && e.code === 'ENOENT');
   assert.deepEqual(readdirSync(dir).filter(isAtomicTemp), []);
   assert.ok(isAtomicTemp('.last.safetensors.12.34.tmp') && !isAtomicTemp('last.safetensors') && !isAtomicTemp('notes.tmp'));
+});
+
+test('checksum: the whole-file sha256 in the metadata, computed while writing, verified by every load; without it the bytes are unchanged', () => {
+  const path = join(dir, 'sum.safetensors');
+  const tensors = sample();
+  const meta = { note: 'a "quoted" value', n: '1' };
+  saveFile(path, tensors, meta, { checksum: true });
+  const bytes = readFileSync(path);
+  const got = loadFile(path);
+  assertSameTensors(got.tensors, tensors);
+  assert.match(got.metadata[CHECKSUM_KEY], /^[0-9a-f]{64}$/);
+  assert.equal(got.metadata.note, meta.note);
+  // The digits are the sha256 of the file with them read as zeros.
+  const at = bytes.indexOf(got.metadata[CHECKSUM_KEY]);
+  const zeroed = Buffer.from(bytes);
+  zeroed.write('0'.repeat(64), at, 'latin1');
+  assert.equal(createHash('sha256').update(zeroed).digest('hex'), got.metadata[CHECKSUM_KEY]);
+  // Any changed byte, in the data or in the header, fails the load by name.
+  for (const pos of [bytes.length - 3, bytes.indexOf('"n":"1"') + 5, bytes.indexOf('"f32"') + 1, at + 10]) {
+    const bad = Buffer.from(bytes);
+    bad[pos] ^= 0x04;
+    writeFileSync(path, bad);
+    assert.throws(() => loadFile(path), (e: Error) => e.message.includes(path) && /checksum/.test(e.message), `byte ${pos}`);
+  }
+  const flipped = Buffer.from(bytes);
+  flipped[bytes.length - 3] ^= 0x01;
+  writeFileSync(path, flipped);
+  assert.throws(() => loadFile(path), /sum\.safetensors: checksum mismatch: the file's sha256 is [0-9a-f]{64}, it was written as [0-9a-f]{64}; its bytes changed after it was written/);
+  // Without the option: exactly serialize()'s bytes, as before.
+  saveFile(path, tensors, meta);
+  assert.ok(readFileSync(path).equals(serialize(tensors, meta)));
 });
 
 /** A raw file from a header object and data bytes. */

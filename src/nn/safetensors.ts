@@ -6,7 +6,11 @@
 // Written like the reference writer: tensors ordered by dtype alignment (widest
 // first) then name, so every tensor starts aligned to its element size.
 // Files are written atomically (atomic.ts: temporary name, fsync, rename), so a
-// crash never leaves a half-written checkpoint under the real name.
+// crash never leaves a half-written checkpoint under the real name. With the
+// `checksum` option the metadata carries the sha256 of the whole file (its own
+// 64 digits read as zeros), computed while the bytes stream out and verified
+// by every load, so a file damaged after it was written is refused.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { tensor, Tensor, type DType, type Device, type TypedArray } from '../tensor/tensor.js';
@@ -26,6 +30,16 @@ const ITEM_SIZE: Record<StDtype, number> = { F64: 8, I64: 8, F32: 4, I32: 4, F16
 const RANK: Record<StDtype, number> = { BOOL: 0, U8: 1, F16: 7, I32: 9, F32: 11, F64: 12, I64: 13 };
 /** Format dtypes the engine has no tensor type for. */
 const KNOWN_UNSUPPORTED = ['I8', 'I16', 'U16', 'U32', 'U64', 'BF16', 'F8_E4M3', 'F8_E5M2'];
+
+/** Metadata key of the whole-file checksum: sha256 of the file with these 64 hex digits read as '0'. */
+export const CHECKSUM_KEY = 'tanglenas.sha256';
+const ZEROS = '0'.repeat(64);
+/** Where the checksum digits begin in a header, or -1. */
+function checksumAt(header: Uint8Array, digits: string): number {
+  const prefix = `"${CHECKSUM_KEY}":"`;
+  const at = Buffer.from(header.buffer, header.byteOffset, header.byteLength).indexOf(`${prefix}${digits}"`, 0, 'utf8');
+  return at < 0 ? -1 : at + prefix.length;
+}
 
 /** The reference implementation's cap on the header size. */
 const MAX_HEADER = 100_000_000;
@@ -99,18 +113,35 @@ export function serialize(tensors: NamedTensors | Record<string, Tensor>, metada
   return Buffer.concat([lengthPrefix(header.length), header, ...items.map((it) => bytesOf(it.t))]);
 }
 
+export interface SaveOptions {
+  /** Add the whole-file sha256 to the metadata (CHECKSUM_KEY); loading verifies it. */
+  checksum?: boolean;
+}
+
 /**
  * Writes `tensors` (and optional string metadata) to `path` atomically: a
  * temporary file in the same folder, fsync, then rename over `path`.
  * Tensors on other devices are copied to the CPU one at a time.
  */
-export function saveFile(path: string, tensors: NamedTensors | Record<string, Tensor>, metadata?: Metadata): void {
-  const { header, items } = plan(toMap(tensors), metadata, `safetensors.saveFile(${path})`);
-  writeFileAtomic(path, (function* () {
+export function saveFile(path: string, tensors: NamedTensors | Record<string, Tensor>, metadata?: Metadata, opts: SaveOptions = {}): void {
+  const meta = opts.checksum ? { ...metadata, [CHECKSUM_KEY]: ZEROS } : metadata;
+  const { header, items } = plan(toMap(tensors), meta, `safetensors.saveFile(${path})`);
+  const chunks = function* () {
     yield lengthPrefix(header.length);
     yield header;
     for (const it of items) yield bytesOf(it.t);
-  })());
+  };
+  if (!opts.checksum) return writeFileAtomic(path, chunks());
+  const hash = createHash('sha256');
+  const hashed = function* () {
+    for (const c of chunks()) {
+      hash.update(c);
+      yield c;
+    }
+  };
+  // The digits are written over the placeholder once every byte has been hashed.
+  const position = 8 + checksumAt(header, ZEROS);
+  writeFileAtomic(path, hashed(), () => ({ position, bytes: Buffer.from(hash.digest('hex'), 'latin1') }));
 }
 
 export interface LoadOptions {
@@ -165,6 +196,8 @@ export function deserialize(buf: Uint8Array, opts: LoadOptions & { source?: stri
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('the header must be a JSON object');
   const data = bytes.subarray(8 + n);
+  const sum = (header as { __metadata__?: Record<string, unknown> }).__metadata__?.[CHECKSUM_KEY];
+  if (sum !== undefined) verifyChecksum(bytes, n, sum, fail);
 
   const metadata: Metadata = {};
   const entries: { name: string; dtype: StDtype; shape: number[]; begin: number; end: number }[] = [];
@@ -227,6 +260,16 @@ export function deserialize(buf: Uint8Array, opts: LoadOptions & { source?: stri
     throw err;
   }
   return { tensors, metadata };
+}
+
+/** Checks the whole-file sha256 of a file saved with `checksum`. */
+function verifyChecksum(bytes: Buffer, headerLength: number, sum: unknown, fail: (msg: string) => never): void {
+  if (typeof sum !== 'string' || !/^[0-9a-f]{64}$/.test(sum)) fail(`__metadata__.${CHECKSUM_KEY} must be 64 lowercase hex digits, got ${JSON.stringify(sum)}`);
+  const at = checksumAt(bytes.subarray(8, 8 + headerLength), sum as string);
+  if (at < 0) fail(`__metadata__.${CHECKSUM_KEY} is not where the writer puts it (the header was rewritten)`);
+  const pos = 8 + at;
+  const got = createHash('sha256').update(bytes.subarray(0, pos)).update(ZEROS, 'latin1').update(bytes.subarray(pos + 64)).digest('hex');
+  if (got !== sum) fail(`checksum mismatch: the file's sha256 is ${got}, it was written as ${sum as string}; its bytes changed after it was written (disk or copy error, or an edit)`);
 }
 
 /** A typed array over the bytes, copying only when they are misaligned for the type. */

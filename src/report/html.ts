@@ -71,6 +71,7 @@ function architectureHtml(r: RunSummary): string {
   const facts: [string, string][] = [];
   if (r.benchmarkKey) facts.push(['benchmark key', r.benchmarkKey]);
   if (b && typeof b.testAcc === 'number') facts.push(['benchmark test accuracy', `${b.testAcc}% (rank ${b.rank} of ${b.size}, better than ${b.percentile?.toFixed(1)}%; optimum ${b.optimum}%)`]);
+  for (const [k, v] of Object.entries(r.benchmarkColumns)) facts.push([`benchmark ${k}`, `${v}%`]);
   for (const [k, label] of [['inherited_test_acc', "test accuracy with the supernet's weights"], ['supernet_valid_acc', 'supernet validation accuracy'], ['test_acc', 'test accuracy (trained)']] as const) {
     if (typeof a?.[k] === 'number') facts.push([label, `${(100 * (a[k] as number)).toFixed(2)}%`]);
   }

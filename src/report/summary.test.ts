@@ -197,3 +197,36 @@ test('summary: image spaces get no loss column, even where results record a loss
     const header = toMarkdown(summaryTable(summarize(loadRuns(dir)))).split('\n')[0];
     assert.ok(!header.includes('Test loss'), header);
   }));
+
+test('summary table: a benchmark with other test accuracies (nb201: CIFAR-100, ImageNet16-120) gets a column for each; the toy train_acc does not', () =>
+  withTempDir(async (dir) => {
+    const columns = (c10: number, c100: number, in16: number) => ({ cifar10_test_200ep: c10, cifar100_test_200ep: c100, imagenet16_120_test_200ep: in16 });
+    const runs: [number, string, ReturnType<typeof columns>][] = [
+      [0, 'k0', columns(94.37, 73.25, 46.5)],
+      [1, 'k1', columns(93.5, 71.75, 45.5)],
+    ];
+    for (const [seed, key, cols] of runs) {
+      writeRun(dir, `tanglenas-seed${seed}`, {
+        config: { space: 'nb201', method: 'drnas', form: 'we', seed, budget_minutes: 4, budget_clock: 'wall', train_portion: 0.5 },
+        command: 'search',
+        preset: 'nb201/tanglenas',
+        status: { status: 'done' },
+        architecture: { command: 'search', architecture: { edge_1_0: 'nor_conv_3x3' }, benchmark_key: key, benchmark: { key, testAcc: cols.cifar10_test_200ep, trainAcc: null, columns: cols, rank: 1, size: 15625, optimum: 94.37, percentile: 99.9 }, epochs: 1, time_s: 60 },
+      });
+    }
+    writeRun(dir, 'toy', {
+      config: { space: 'toy-cell', method: 'drnas', form: 'ws', seed: 0, budget_minutes: 4, budget_clock: 'wall', train_portion: 0.5 },
+      command: 'search',
+      preset: 'toy-cell/drnas-ws',
+      status: { status: 'done' },
+      architecture: { command: 'search', architecture: { a: 'x' }, benchmark_key: 't', benchmark: { key: 't', testAcc: 90, trainAcc: 95, columns: { test_acc: 90, train_acc: 95 }, rank: 1, size: 4096, optimum: 91.63, percentile: 99 }, epochs: 1, time_s: 60 },
+    });
+    const s = summarize(loadRuns(dir));
+    const toy = s.runs.find((r) => r.run.name === 'toy')!;
+    assert.deepEqual(toy.benchmarkColumns, {});
+    const md = toMarkdown(summaryTable(s)).split('\n');
+    assert.match(md[0], /\| Test acc \(%\) \| per seed \| measured as \| cifar100_test_200ep \(%\) \| imagenet16_120_test_200ep \(%\) \| Search time/);
+    const row = md.find((l) => l.includes('TangleNAS'))!.split('|').map((c) => c.trim());
+    assert.deepEqual(row.slice(4, 9), ['**93.94 ± 0.62**', '94.37, 93.50', 'benchmark', '72.50 ± 1.06', '46.00 ± 0.71']);
+    assert.ok(md.some((l) => l.includes('cifar100_test_200ep, imagenet16_120_test_200ep: the benchmark')));
+  }));

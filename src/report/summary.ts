@@ -12,7 +12,7 @@ import { maxOf, num, obj, spread, type Spread } from './stats.js';
 export type AccSource = 'benchmark' | 'retrained' | 'inherited' | 'validation';
 
 export const ACC_SOURCE_TEXT: Record<AccSource, string> = {
-  benchmark: 'benchmark test accuracy of the architecture found (the toy benchmark table)',
+  benchmark: "benchmark test accuracy of the architecture found (the space's benchmark table; nb201: CIFAR-10)",
   retrained: 'test accuracy of the architecture trained by this run (result.json)',
   inherited: "test accuracy with the supernet's weights, no retraining (architecture.json inherited_test_acc)",
   validation: "validation accuracy with the supernet's weights (the last any-time record)",
@@ -45,6 +45,12 @@ export interface RunSummary {
   optimum: number | null;
   architecture: Record<string, unknown> | null;
   benchmarkKey: string | null;
+  /**
+   * The benchmark's other test accuracies of the architecture found (nb201:
+   * CIFAR-100, ImageNet16-120), by column name; the primary column (accuracy.benchmark)
+   * and the toy tables' train accuracy are left out.
+   */
+  benchmarkColumns: Record<string, number>;
 }
 
 export interface GroupSummary {
@@ -62,6 +68,8 @@ export interface GroupSummary {
   params: Spread | null;
   flops: Spread | null;
   epochs: number[];
+  /** The other benchmark columns over the seeds with a result, by column name. */
+  benchmarkColumns: Record<string, Spread | null>;
 }
 
 export interface Summary {
@@ -136,7 +144,17 @@ export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): R
     optimum: num(obj(final?.benchmark)?.optimum),
     architecture: obj(final?.architecture),
     benchmarkKey: typeof final?.benchmark_key === 'string' ? final.benchmark_key : null,
+    benchmarkColumns: otherColumns(obj(obj(final?.benchmark)?.columns)),
   };
+}
+
+/** A lookup's columns after the primary one (the first), without the toy tables' train_acc (the paper's tables show test accuracies). */
+function otherColumns(cols: Record<string, unknown> | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  Object.entries(cols ?? {}).slice(1).forEach(([k, v]) => {
+    if (k !== 'train_acc' && num(v) !== null) out[k] = v as number;
+  });
+  return out;
 }
 
 /**
@@ -162,6 +180,7 @@ export function summarizeGroup(method: MethodInfo, label: string, runs: RunSumma
     params: spread(withResult.map((r) => r.params)),
     flops: spread(withResult.map((r) => r.flops)),
     epochs: withResult.map((r) => r.epochs).filter((e): e is number => e !== null),
+    benchmarkColumns: Object.fromEntries([...new Set(withResult.flatMap((r) => Object.keys(r.benchmarkColumns)))].map((k) => [k, spread(withResult.map((r) => r.benchmarkColumns[k] ?? null))])),
   };
 }
 

@@ -93,6 +93,7 @@ export class BlackBoxSearch extends PhaseLoop {
   }
 
   save(): void {
+    this.checkLock();
     this.state.rng = this.rng.getState();
     this.state.elapsedMs = this.clock.ms();
     this.state.metricsBytes = this.ctx.run.metricsBytes();

@@ -2,16 +2,21 @@
 // output: the parts of a run that are not training.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Linear } from '../nn/linear.js';
 import { SGD } from '../nn/optim/sgd.js';
-import { manualSeed, noGrad, rand, tidy } from '../tensor/index.js';
+import { NonFiniteError } from '../nn/finite.js';
+import { manualSeed, noGrad, rand, tensor, tidy } from '../tensor/index.js';
 import { CheckpointBuilder, loadCheckpoint, restoreModule, restoreOptimizer, restoreRng } from './checkpoint.js';
 import { planCompare } from './compare.js';
 import { Progress } from './progress.js';
 import { RunDir, writeJsonAtomic } from './rundir.js';
-import { tempDir } from './test-util.js';
+import { tempDir, testFolder } from './test-util.js';
+
+const folder = testFolder('tanglenas-checkpoint-test-', []);
 
 function trainOnce(net: Linear, opt: SGD): void {
   tidy(() => {
@@ -65,33 +70,101 @@ test('checkpoints: one file restores weights, optimizer buffers and the RNG; a d
     assert.throws(() => restoreModule(other, 'model', net2), /does not fit this model .*weight.* has shape \[2, 5\] but the module expects \[2, 3\]/);
     assert.throws(() => restoreOptimizer(other, 'weights', opt2), /has no state for optimizer 'weights'/);
     other.dispose();
+    // A state with a NaN or an infinity is never written.
+    const before = readFileSync(join(t.dir, 'last.safetensors'));
+    tidy(() => assert.throws(() => new CheckpointBuilder().tensor('w', tensor([1, NaN])).save(t.dir), (e: unknown) => e instanceof NonFiniteError && e.stage === 'checkpoint' && e.message === "tensor 'w' holds 1 NaN value (of 2)"));
+    assert.ok(readFileSync(join(t.dir, 'last.safetensors')).equals(before));
+    // Buffers other than BatchNorm statistics (a mask) may hold -inf: saved and loaded.
+    class Masked extends Linear {
+      readonly mask = this.buffer('mask', tensor([0, -Infinity]));
+    }
+    const masked = new Masked(3, 2);
+    new CheckpointBuilder().module('model', masked).save(t.dir);
+    const withMask = loadCheckpoint(t.dir)!;
+    assert.deepEqual(withMask.tensors.get('model.mask')!.toArray(), [0, -Infinity]);
+    assert.deepEqual(withMask.skipped, []);
+    withMask.dispose();
+    masked.dispose();
     assert.equal(loadCheckpoint(join(t.dir, 'empty-dir-that-is-missing')), null);
   } finally {
     t.cleanup();
   }
 });
 
-test('run directories: never reused by a new run; leftovers of killed writes removed on resume; metrics cut back', () => {
+test('run directories: never reused by a new run; one writer at a time; leftovers of killed writes removed on resume; metrics cut back', () => {
   const t = tempDir();
   try {
     const run = new RunDir(join(t.dir, 'r'));
-    run.create();
+    assert.equal(run.create('search'), null);
     writeJsonAtomic(run.configPath, {});
+    // Locked by this process until unlock().
+    assert.throws(() => new RunDir(join(t.dir, 'r')).lock('search'), /run directory '.*r' is in use by pid \d+ on host .* \(this process\)/);
+    run.unlock();
+    assert.ok(!existsSync(run.lockPath));
     assert.throws(() => new RunDir(join(t.dir, 'r')).create(), /already holds a run; continue it with --resume/);
-    assert.throws(() => new RunDir(join(t.dir, 'nope')).open(), /does not exist; check the path given to --resume/);
+    assert.ok(!existsSync(run.lockPath), 'a refused create leaves no lock behind');
+    assert.throws(() => new RunDir(join(t.dir, 'nope')).open(), /run directory '.*nope' does not exist; check the path/);
     mkdirSync(join(t.dir, 'plain'));
     assert.throws(() => new RunDir(join(t.dir, 'plain')).open(), /is not a run directory \(no config.json\)/);
     run.metric({ a: 1 });
     const bytes = run.metricsBytes();
     run.metric({ a: 2 });
     writeFileSync(join(run.checkpointDir, '.last.safetensors.1.2.tmp'), 'partial');
-    run.open();
+    run.open(); // reading only
+    assert.ok(existsSync(join(run.checkpointDir, '.last.safetensors.1.2.tmp')));
+    run.lock('search');
+    run.prepare();
     assert.ok(!existsSync(join(run.checkpointDir, '.last.safetensors.1.2.tmp')));
     run.truncateMetrics(bytes);
     assert.deepEqual(run.readMetrics(), [{ a: 1 }]);
+    run.unlock();
   } finally {
     t.cleanup();
   }
+});
+
+test('run lock: a dead holder\'s lock is taken over with a note, a live or foreign one refused by pid and host; status tells interrupted from running', () => {
+  const run = new RunDir(join(folder.dir, 'locked'));
+  run.create('search');
+  writeJsonAtomic(run.configPath, {});
+  run.setStatus({ command: 'search', status: 'running', phase: 'search' });
+  assert.equal(run.status()!.host, hostname());
+  assert.equal(run.state(), 'running');
+  run.checkLock();
+  // Someone else's lock while this one runs: the writer stops before writing more.
+  const mine = readFileSync(run.lockPath, 'utf8');
+  writeFileSync(run.lockPath, JSON.stringify({ pid: 1, host: 'elsewhere', command: 'search', since: 'then' }));
+  assert.throws(() => run.checkLock(), /the lock '.*run\.lock' of this run was taken by pid 1 on host elsewhere/);
+  assert.throws(() => new RunDir(run.dir).lock('search'), /is locked by pid 1 on host elsewhere \('tanglenas search', since then\), another host \(this is .*\); if that process no longer runs, delete '.*run\.lock'/);
+  writeFileSync(run.lockPath, mine);
+  run.unlock();
+  assert.ok(!existsSync(run.lockPath));
+  // Killed: status says running, its lock names a process that is gone.
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  writeFileSync(run.lockPath, JSON.stringify({ pid: dead, host: hostname(), command: 'search', since: 'then' }));
+  assert.equal(run.state(), 'interrupted');
+  const other = new RunDir(run.dir);
+  assert.match(other.lock('search')!, new RegExp(`^took over the lock of pid ${dead} on host .*, which no longer runs$`));
+  assert.equal(run.state(), 'running');
+  assert.match(readFileSync(run.lockPath, 'utf8'), new RegExp(`"pid": ${process.pid}`));
+  other.unlock();
+  // A reused pid (alive, but started at another time) is no holder.
+  if (existsSync('/proc/self/stat')) {
+    writeFileSync(run.lockPath, JSON.stringify({ pid: process.pid, host: hostname(), command: 'search', since: 'then', start: '1' }));
+    assert.match(other.lock('search')!, /took over the lock of pid \d+/);
+    other.unlock();
+  }
+  // A damaged lock file: refused while it may be fresh, replaced when old.
+  writeFileSync(run.lockPath, 'garbage');
+  assert.throws(() => other.lock('search'), /has an unreadable lock file '.*run\.lock' written \d+ s ago; if no tanglenas process writes this run, delete the file/);
+  utimesSync(run.lockPath, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+  assert.match(other.lock('search')!, /replaced the unreadable lock file/);
+  other.unlock();
+  // Without a lock (a run of an older version): the pid in status.json.
+  writeJsonAtomic(run.statusPath, { command: 'search', status: 'running', phase: 'x', updated: 'then', pid: dead });
+  assert.equal(run.state(), 'interrupted');
+  writeJsonAtomic(run.statusPath, { command: 'search', status: 'stopped', phase: 'x', updated: 'then', pid: dead });
+  assert.equal(run.state(), 'stopped');
 });
 
 test('compare: plan starts, resumes or skips each method x seed (the table: report/compare.test.ts)', () => {

@@ -5,9 +5,14 @@
 // the weights and the state can never come from different moments.
 // Rotation: checkpoints/next -> (last -> prev) -> last; a kill between the two
 // renames leaves `next` and `prev`, and loading tries last, next, prev.
+// Integrity: a state with a NaN or an infinity is never saved (NonFiniteError
+// instead), every file carries the sha256 of its bytes (safetensors
+// `checksum`), and loading skips, with a warning naming it, a file whose
+// checksum fails or whose tensors are not finite, for the next older one.
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadFile, saveFile } from '../nn/safetensors.js';
+import { firstNonFinite, isBatchNormStatistic, NonFiniteError } from '../nn/finite.js';
+import { CHECKSUM_KEY, loadFile, saveFile } from '../nn/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { Hyper, Optimizer, OptimizerMeta } from '../nn/optim/optimizer.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -23,10 +28,13 @@ const FORMAT = 'tanglenas.checkpoint/1';
 export class CheckpointBuilder {
   readonly tensors = new Map<string, Tensor>();
   readonly #owned: Tensor[] = [];
+  /** Module buffers other than BatchNorm statistics (a mask may hold -inf): not checked for finiteness. */
+  readonly #unchecked: string[] = [];
   readonly state: Record<string, unknown> = {};
 
   module(prefix: string, m: Module): this {
     for (const [k, t] of m.stateDict()) this.tensors.set(`${prefix}.${k}`, t);
+    for (const [k] of m.namedBuffers()) if (!isBatchNormStatistic(k)) this.#unchecked.push(`${prefix}.${k}`);
     return this;
   }
 
@@ -56,13 +64,19 @@ export class CheckpointBuilder {
     return this;
   }
 
-  /** Writes checkpoints/last.safetensors (and a readable last.json copy of the state). */
+  /**
+   * Writes checkpoints/last.safetensors (and a readable last.json copy of the
+   * state); a tensor with a NaN or an infinity: NonFiniteError, nothing written.
+   */
   save(checkpointDir: string): string {
     try {
+      const unchecked = new Set(this.#unchecked);
+      const bad = firstNonFinite([...this.tensors].filter(([k]) => !unchecked.has(k)));
+      if (bad) throw new NonFiniteError('checkpoint', `tensor '${bad.name}' holds ${bad.values}`);
       const next = join(checkpointDir, 'next.safetensors');
       const last = join(checkpointDir, 'last.safetensors');
-      const state = { format: FORMAT, saved: new Date().toISOString(), ...this.state };
-      saveFile(next, this.tensors, { [META_KEY]: JSON.stringify(state) });
+      const state = { format: FORMAT, saved: new Date().toISOString(), ...this.state, ...(unchecked.size ? { unchecked: [...unchecked] } : {}) };
+      saveFile(next, this.tensors, { [META_KEY]: JSON.stringify(state) }, { checksum: true });
       if (existsSync(last)) renameSync(last, join(checkpointDir, 'prev.safetensors'));
       renameSync(next, last);
       // For people and scripts; loading only trusts the copy inside the safetensors file.
@@ -82,10 +96,33 @@ export interface LoadedCheckpoint {
   tensors: Map<string, Tensor>;
   /** Problems with newer files that were skipped (reported to the user). */
   skipped: string[];
+  /** False for a checkpoint of a version before checksums (loaded unverified). */
+  verified: boolean;
   dispose(): void;
 }
 
-/** The newest readable checkpoint of a run, or null when it has none. */
+/** A loaded file's state, after checking that it is a finite tanglenas checkpoint. */
+function checkpointState(metadata: Record<string, string>, tensors: Map<string, Tensor>): Record<string, unknown> {
+  const raw = metadata[META_KEY];
+  if (raw === undefined) throw new Error(`no '${META_KEY}' metadata (not a tanglenas checkpoint)`);
+  let state: Record<string, unknown>;
+  try {
+    state = JSON.parse(raw) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`its state metadata is not JSON (${(e as Error).message})`);
+  }
+  if (state.format !== FORMAT) throw new Error(`format '${String(state.format)}' is not ${FORMAT}`);
+  const unchecked = new Set(Array.isArray(state.unchecked) ? (state.unchecked as string[]) : []);
+  const bad = firstNonFinite([...tensors].filter(([k]) => !unchecked.has(k)));
+  if (bad) throw new Error(`tensor '${bad.name}' holds ${bad.values}; it was saved before checkpoints were checked`);
+  return state;
+}
+
+/**
+ * The newest good checkpoint of a run (last, else a complete next, else
+ * prev), or null when it has none. A file that cannot be read, fails its
+ * checksum or holds non-finite tensors is skipped (`skipped` says why).
+ */
 export function loadCheckpoint(checkpointDir: string): LoadedCheckpoint | null {
   const skipped: string[] = [];
   for (const name of ['last', 'next', 'prev']) {
@@ -96,16 +133,12 @@ export function loadCheckpoint(checkpointDir: string): LoadedCheckpoint | null {
         const l = loadFile(file);
         return { tensors: l.tensors, metadata: l.metadata };
       }) as { tensors: Map<string, Tensor>; metadata: Record<string, string> };
-      const raw = metadata[META_KEY];
-      if (raw === undefined) throw new Error(`no '${META_KEY}' metadata (not a tanglenas checkpoint)`);
-      let state: Record<string, unknown>;
       try {
-        state = JSON.parse(raw) as Record<string, unknown>;
+        return { file, state: checkpointState(metadata, tensors), tensors, skipped, verified: metadata[CHECKSUM_KEY] !== undefined, dispose: () => dispose([...tensors.values()]) };
       } catch (e) {
-        throw new Error(`its state metadata is not JSON (${(e as Error).message})`);
+        dispose([...tensors.values()]);
+        throw e;
       }
-      if (state.format !== FORMAT) throw new Error(`format '${String(state.format)}' is not ${FORMAT}`);
-      return { file, state, tensors, skipped, dispose: () => dispose([...tensors.values()]) };
     } catch (e) {
       skipped.push(`${file}: ${(e as Error).message}`);
     }

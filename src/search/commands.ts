@@ -56,7 +56,7 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
   const status = trainer.run();
   const done = { epochs: trainer.state.epoch, steps: trainer.state.globalStep };
   if (command === 'search') {
-    const arch = space.genotype();
+    const arch = space.discretize();
     saveSupernet(run.file('supernet.safetensors'), space, c);
     const test = evaluateArchitecture(space, arch, loaders.test, loaders.calibration());
     const result = searchResult({ ...searchHeader('search', c), ...done }, space, arch, bench, { status, test, clock });
@@ -117,7 +117,7 @@ export function runTraining(parts: RunParts, command: TrainCommand): RunOutcome 
   const arch = parseArchitecture(space, c.arch!);
   const inherit = command === 'finetune';
   if (inherit && !ck) loadSupernet(c.supernet!, space);
-  const net = space.subnet(arch, { inherit });
+  const net = inherit ? space.subnet(arch, { inherit }) : space.evaluationNetwork(arch);
   try {
     const trainer = new NetworkTrainer(phaseEnv(parts, budgetMs(c.budget_minutes)), arch, net, loaders);
     if (ck) trainer.restore(ck);

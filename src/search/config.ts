@@ -13,7 +13,7 @@ import '../spaces/index.js';
 import '../nas/samplers/index.js';
 import { datasetNames, getDataset } from '../data/registry.js';
 import { bool, betas, conform, describeType, enumValues, int, num, oneOf, path, paths, registered, type ValueType } from '../nas/options.js';
-import { getSpace, listSpaces, spaceNames } from '../nas/registry.js';
+import { getSpace, listSpaces, spaceNames, spaceOptionsFrom } from '../nas/registry.js';
 import { getSampler, listSamplers, samplerNames, samplerOptionsFrom } from '../nas/samplers/sampler.js';
 
 export interface Config {
@@ -49,6 +49,8 @@ export interface Config {
   synthetic_train: number;
   synthetic_test: number;
   augment: boolean;
+  /** Cutout on the weight-training batches: the side of the zeroed square (0 = off; DARTS retraining: 16). */
+  cutout_length: number;
   loader_workers: 0 | 1;
   batch_size: number;
   eval_batch_size: number;
@@ -128,6 +130,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   synthetic_train: { type: int(2), doc: 'training images of the synthetic dataset' },
   synthetic_test: { type: int(1), doc: 'test images of the synthetic dataset' },
   augment: { type: bool, doc: "use the dataset's training augmentation (CIFAR-10: crop + flip)" },
+  cutout_length: { type: int(0), doc: "cutout on the weight-training batches (DeVries & Taylor; DARTS's Cutout): per image a length x length square around a random pixel, clipped at the borders, is zeroed after normalisation (0 = off; DARTS retraining: 16)" },
   loader_workers: { type: oneOf(0, 1), doc: 'data loader worker threads (0 or 1; identical batches either way)', resumable: true },
   batch_size: { type: int(1), doc: 'training batch size' },
   eval_batch_size: { type: int(1), doc: 'batch size of evaluation passes', resumable: true },
@@ -172,20 +175,23 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   run_dir: { type: path, doc: 'run directory (default runs/<command>-<space>-<method>-<time>)' },
 };
 
-/** The schema now: the core keys and those of every registered sampler. */
+/** The schema now: the core keys and those of every registered sampler and space. */
 export function schema(): Readonly<Record<string, KeySpec>> {
   const out: Record<string, KeySpec> = { ...CORE };
-  for (const smp of listSamplers()) {
-    for (const o of Object.values(smp.options)) {
-      const had = out[o.key];
-      if (had && (CORE[o.key] || JSON.stringify(had.type) !== JSON.stringify(o.type))) throw new Error(`sampler '${smp.name}' declares config key '${o.key}', which ${CORE[o.key] ? 'is a core key' : 'another sampler declares with another type'}; rename its option's key`);
-      out[o.key] = { type: o.type, doc: `${o.doc} (sampler ${smp.name})` };
-    }
-  }
+  const owner: Record<string, string> = {};
+  const declare = (who: string, o: { key: string; type: ValueType; doc: string }) => {
+    const had = out[o.key];
+    if (had && (CORE[o.key] || JSON.stringify(had.type) !== JSON.stringify(o.type))) throw new Error(`${who} declares config key '${o.key}', which ${CORE[o.key] ? 'is a core key' : `${owner[o.key]} declares with another type`}; rename its option's key`);
+    // A key several spaces declare (same type) keeps the first doc and names every owner.
+    out[o.key] = had ? { ...had, doc: had.doc.replace(/\)$/, `, ${who})`) } : { type: o.type, doc: `${o.doc} (${who})` };
+    owner[o.key] ??= who;
+  };
+  for (const smp of listSamplers()) for (const o of Object.values(smp.options)) declare(`sampler ${smp.name}`, o);
+  for (const sp of listSpaces()) for (const o of Object.values(sp.options)) declare(`space ${sp.name}`, o);
   return out;
 }
 
-/** Every config key, for the registered samplers. */
+/** Every config key, for the registered samplers and spaces. */
 export function configKeys(): string[] {
   return Object.keys(schema());
 }
@@ -193,6 +199,17 @@ export function configKeys(): string[] {
 /** Default values of the registered samplers' keys (a layer under every preset). */
 export function samplerDefaults(): PartialConfig {
   return Object.fromEntries(listSamplers().flatMap((smp) => Object.values(smp.options).map((o) => [o.key, o.default])));
+}
+
+/**
+ * Default values of the registered spaces' keys (a layer under every preset):
+ * every config holds every key; where several spaces declare one, `space`'s
+ * own default wins.
+ */
+export function spaceDefaults(space?: string): PartialConfig {
+  const all = listSpaces();
+  const mine = all.filter((s) => s.name === space);
+  return Object.fromEntries([...all.filter((s) => s.name !== space), ...mine].flatMap((s) => Object.values(s.options).map((o) => [o.key, o.default])));
 }
 
 /** Layers without a value for every key (presets, files, overrides). */
@@ -314,6 +331,12 @@ export function checkConsistency(c: Config): void {
       fail((e as Error).message);
     }
   }
+  // A space's rules apply to the runs of that space.
+  try {
+    getSpace(c.space).check?.(spaceOptionsFrom(c.space, c as unknown as Record<string, unknown>));
+  } catch (e) {
+    fail((e as Error).message);
+  }
   if (c.darts_order === 2 && !sampler.secondOrder) fail(`darts_order 2 (second order) applies to method ${listSamplers().filter((x) => x.secondOrder).map((x) => `'${x.name}'`).join(' or ')} only, not '${c.method}'; set darts_order: 1`);
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
   const space = getSpace(c.space);
@@ -323,6 +346,7 @@ export function checkConsistency(c: Config): void {
   const fits = ds.kind === 'synthetic' || space.datasets.includes(c.dataset) || (lm ? ds.kind === 'text' : sameShape);
   if (!fits) fail(`space '${c.space}' takes ${lm ? 'a text corpus' : 'images'} (${space.datasets.join(' or ')}), but dataset is '${c.dataset}'; set dataset: ${space.datasets[0]} (or synthetic)`);
   if (!lm && c.block_size !== 0) fail(`block_size applies to the language-model spaces (${listSpaces().filter((x) => x.task === 'language-model').map((x) => x.name).join(', ')}), not '${c.space}'; remove it`);
+  if (lm && c.cutout_length !== 0) fail(`cutout_length applies to image datasets, not the language model '${c.space}'; set cutout_length: 0`);
   if (!lm && c.tokenizer !== 'auto') fail(`tokenizer applies to text datasets of the language-model spaces, not '${c.space}'; remove it`);
   if (!space.forms.includes(c.form)) fail(`space '${c.space}' has only the ${space.forms.map((f) => (f === 'we' ? 'weight-superposition' : 'weight-sharing')).join(' and ')} form; set form: ${space.forms[0]}`);
   if (c.lr_schedule === 'cosine' && c.lr_min > c.lr) fail(`lr_min (${c.lr_min}) is above lr (${c.lr}); the cosine schedule would raise the learning rate`);
@@ -343,10 +367,12 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [] };
+const LATER_KEYS: Partial<Config> = { budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
-  const c = checkLayer({ ...LATER_KEYS, ...(data as PartialConfig) }, where);
+  // The spaces' keys came later too: a run without them had their defaults.
+  const space = (data as PartialConfig | null)?.space;
+  const c = checkLayer({ ...LATER_KEYS, ...spaceDefaults(typeof space === 'string' ? space : undefined), ...(data as PartialConfig) }, where);
   const missing = configKeys().filter((k) => c[k as ConfigKey] === undefined);
   if (missing.length) throw new ConfigError(`the config ${where} misses keys ${missing.join(', ')}; it was written by another version, start a new run`);
   checkConsistency(c as unknown as Config);

@@ -10,7 +10,7 @@ import { TextLoader } from '../data/text-loader.js';
 import { CharTokenizer, Gpt2Tokenizer, splitTokens, type Tokenizer } from '../data/text.js';
 import type { SpaceOptions } from '../nas/space.js';
 import { createSearchLoaders } from '../data/prepare.js';
-import { getSpace } from '../nas/registry.js';
+import { getSpace, spaceOptionsFrom } from '../nas/registry.js';
 import { Rng } from '../data/rng.js';
 import type { Config } from './config.js';
 import type { Calibration } from './evaluate.js';
@@ -107,10 +107,15 @@ function loadTextRunDataset(c: Config, log?: (m: string) => void): TextRunDatase
   return { kind: 'text', name: c.dataset, path, tokenizer, train: cut(train, c.train_subset), test: cut(test, c.test_subset) };
 }
 
-/** Space options that depend on the data: a language model's vocabulary and context. */
+/**
+ * The options a run builds its space with: the form, what depends on the data
+ * (a language model's vocabulary and context, the classes of an image dataset)
+ * and the space's own config keys (its entry's `options`).
+ */
 export function spaceOptionsFor(c: Config, ds: RunDataset): SpaceOptions {
-  if (!isTextDataset(ds)) return { form: c.form };
-  return { form: c.form, vocabSize: ds.tokenizer.vocabSize, ...(c.block_size > 0 ? { blockSize: c.block_size } : {}) };
+  const own = spaceOptionsFrom(c.space, c as unknown as Record<string, unknown>);
+  if (!isTextDataset(ds)) return { form: c.form, numClasses: ds.numClasses, ...own };
+  return { form: c.form, vocabSize: ds.tokenizer.vocabSize, ...(c.block_size > 0 ? { blockSize: c.block_size } : {}), ...own };
 }
 
 export async function loadRunDataset(c: Config, log?: (m: string) => void): Promise<RunDataset> {
@@ -165,7 +170,7 @@ function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number): Ru
 
 export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0): RunLoaders {
   if (isTextDataset(ds)) return createTextLoaders(ds, c, blockSize);
-  const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, testBatchSize: c.eval_batch_size, workers: c.loader_workers });
+  const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, cutout: c.cutout_length, testBatchSize: c.eval_batch_size, workers: c.loader_workers });
   const evals: ImageLoader[] = [];
   let cal: Calibration | null = null;
   return {

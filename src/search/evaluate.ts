@@ -138,11 +138,15 @@ export function withCalibratedBatchNorm<T>(space: SearchSpace, arch: Architectur
 /**
  * The supernet's accuracy for one architecture (= the inherited sub-network's,
  * by the one-hot invariant), with BatchNorm statistics calibrated for it when
- * `cal` is given.
+ * `cal` is given (`timing` receives how long the calibration took).
  */
-export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: BatchLoader, cal: Calibration | null = null): EvalResult {
+export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: BatchLoader, cal: Calibration | null = null, timing?: { calibrationMs: number }): EvalResult {
   const sample = space.fixed(arch, 'discrete');
-  return withCalibratedBatchNorm(space, arch, cal, () => evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader));
+  const t0 = Date.now();
+  return withCalibratedBatchNorm(space, arch, cal, () => {
+    if (timing) timing.calibrationMs = Date.now() - t0;
+    return evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader);
+  });
 }
 
 export function evaluateNetwork(space: SearchSpace, net: Layer, loader: BatchLoader): EvalResult {

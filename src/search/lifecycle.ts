@@ -1,10 +1,13 @@
 // The life of a run directory (rundir.ts): start a run with a resolved config,
 // resume one after a kill or a budget stop, and in between keep status.json
-// true (running, then done, stopped or failed with the message). Both set up
-// the same way (threads, data, space, loaders, the newest checkpoint) and hand
-// over to the command (commands.ts). Also: reading a run back, and evaluating
-// its result.
+// true (running, then done, stopped or failed with the message). Both hold
+// the run's lock from before their first write to the end (a second writer is
+// refused), set up the same way (threads, data, space, loaders, the newest
+// good checkpoint) and hand over to the command (commands.ts). Also: reading
+// a run back, and evaluating its result.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { getDataset } from '../data/registry.js';
 import { createSpace, type SearchSpace } from '../spaces/index.js';
 import '../nas/samplers/index.js';
 import { getSpace } from '../nas/registry.js';
@@ -14,12 +17,12 @@ import { benchmarkFor, type Lookup } from './benchmark.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runBlackBox, runSearch, runTraining, type RunParts } from './commands.js';
 import { applyThreads, archValues, Clock, type RunContext } from './common.js';
-import { checkFullConfig, checkMethodFor, checkResumeOverrides, type Config, type PartialConfig } from './config.js';
+import { checkFullConfig, checkMethodFor, checkResumeOverrides, ConfigError, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
 import { Progress } from './progress.js';
 import { benchmarkEntry, type RunOutcome } from './results.js';
-import { COMMANDS, readJson, RunDir, writeJsonAtomic, type Command, type RunInfo } from './rundir.js';
+import { COMMANDS, readJson, RunDir, RunDirError, writeJsonAtomic, type Command, type RunInfo } from './rundir.js';
 import { describeRun } from './summary.js';
 import { openRunResult } from './weights.js';
 
@@ -27,6 +30,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Use this dataset instead of loading config.dataset (library use, tests). */
   dataset?: RunDataset;
+  /** resumeRun: the command the caller means to continue; a run of another kind is refused. */
+  command?: Command;
 }
 
 function defaultRunDir(command: Command, preset: string): string {
@@ -34,38 +39,70 @@ function defaultRunDir(command: Command, preset: string): string {
   return join('runs', `${command}-${preset.replace(/\//g, '-')}-${stamp}`);
 }
 
+/**
+ * A data_dir is used or refused, never ignored: it must exist, and a dataset
+ * generated in memory has no use for one.
+ */
+function checkDataDir(c: Config, datasetGiven: boolean): void {
+  if (c.data_dir === null || datasetGiven) return;
+  if (getDataset(c.dataset).kind === 'synthetic') throw new ConfigError(`data_dir '${c.data_dir}' has no use: dataset 'synthetic' is generated in memory; drop --data-dir, or name the dataset it holds with --dataset`);
+  if (!existsSync(c.data_dir)) throw new ConfigError(`data_dir '${c.data_dir}' does not exist; check the path given to --data-dir (--data)`);
+}
+
 /** Starts a new run with a resolved config. */
 export async function startRun(command: Command, config: Config, preset: string, o: RunOptions = {}): Promise<RunOutcome> {
   checkMethodFor(command, config);
+  checkDataDir(config, o.dataset !== undefined);
   const dir = config.run_dir ?? defaultRunDir(command, preset);
   const run = new RunDir(dir);
-  run.create();
-  const resolved = { ...config, run_dir: run.dir };
-  writeJsonAtomic(run.configPath, resolved);
-  const info: RunInfo = { format: 'tanglenas.run/1', command, preset, created: new Date().toISOString() };
-  writeJsonAtomic(run.file('run.json'), info);
-  return execute({ command, config: resolved, run, progress: o.progress ?? new Progress(), dataset: o.dataset, resume: false }, info);
+  const note = run.create(command);
+  try {
+    const resolved = { ...config, run_dir: run.dir };
+    writeJsonAtomic(run.configPath, resolved);
+    const info: RunInfo = { format: 'tanglenas.run/1', command, preset, created: new Date().toISOString() };
+    writeJsonAtomic(run.file('run.json'), info);
+    return await execute({ command, config: resolved, run, progress: o.progress ?? new Progress(), dataset: o.dataset, resume: false }, info, note);
+  } finally {
+    run.unlock();
+  }
 }
 
-/** Reads a run directory's config and kind. */
+/** Reads a run directory's config and kind (reading only: no lock, no writes). */
 export function readRun(dir: string): { run: RunDir; config: Config; info: RunInfo } {
   const run = new RunDir(dir);
   run.open();
+  return { run, ...readRunFiles(run) };
+}
+
+function readRunFiles(run: RunDir): { config: Config; info: RunInfo } {
   const info = readJson<RunInfo>(run.file('run.json'), 'run file');
   if (!COMMANDS.includes(info?.command)) throw new Error(`'${run.file('run.json')}' names no known command (${JSON.stringify(info?.command)}); the run directory is damaged`);
   const config = checkFullConfig(readJson(run.configPath, 'run config'), `in '${run.configPath}'`);
-  return { run, config, info };
+  return { config, info };
 }
 
 /** Continues a run after a kill or a budget stop; only run-control keys may change. */
 export async function resumeRun(dir: string, overrides: PartialConfig = {}, o: RunOptions = {}): Promise<RunOutcome> {
   checkResumeOverrides(overrides);
-  const { run, config, info } = readRun(dir);
-  const st = run.status();
-  if (st?.status === 'done') throw new Error(`run '${run.dir}' has finished (status done); nothing to resume. Evaluate it with 'tanglenas evaluate ${run.dir}'`);
-  const merged = { ...config, ...overrides } as Config;
-  writeJsonAtomic(run.configPath, merged);
-  return execute({ command: info.command, config: merged, run, progress: o.progress ?? new Progress(), dataset: o.dataset, resume: true }, info);
+  const run = new RunDir(dir);
+  run.open();
+  // The run's files are read under the lock: nobody else writes them meanwhile.
+  const note = run.lock(o.command ?? 'resume');
+  try {
+    const { config, info } = readRunFiles(run);
+    if (o.command !== undefined && o.command !== info.command) {
+      throw new RunDirError(`run '${run.dir}' is a '${info.command}' run, not a '${o.command}' one; continue it with 'tanglenas ${info.command} --resume ${run.dir}'`);
+    }
+    const st = run.status();
+    if (st?.status === 'done') throw new RunDirError(`run '${run.dir}' has finished (status done); nothing to resume. Evaluate it with 'tanglenas evaluate ${run.dir}'`);
+    const merged = { ...config, ...overrides } as Config;
+    checkDataDir(merged, o.dataset !== undefined);
+    run.prepare();
+    writeJsonAtomic(run.configPath, merged);
+    return await execute({ command: info.command, config: merged, run, progress: o.progress ?? new Progress(), dataset: o.dataset, resume: true }, info, note);
+  } finally {
+    run.unlock();
+  }
 }
 
 /**
@@ -84,7 +121,14 @@ function buildSpace(c: Config, ds: RunDataset): { space: SearchSpace; loaders: R
   }
 }
 
-async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
+/** A failure's message, with what to do when the disk is full (the last checkpoint is intact). */
+function failure(e: unknown, run: RunDir): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return Object.assign(new Error(`${(e as Error).message}; the run keeps its last checkpoint: free some space, then continue with --resume ${run.dir}`, { cause: e }), { code });
+}
+
+async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null): Promise<RunOutcome> {
   const { config: c, run, progress: p } = ctx;
   applyThreads(c);
   const clock = new Clock(0, c.budget_clock);
@@ -95,6 +139,7 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
     const bench = benchmarkFor(c.space, c.benchmark_dir);
     p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
     p.log(`  run directory ${run.dir}`);
+    if (lockNote) p.log(`  note: ${lockNote}`);
     const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
     ({ space, loaders } = buildSpace(c, ds));
     // The option values of every choice, for readers of the metrics' alpha arrays (reports).
@@ -103,8 +148,8 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
     if (!bench && getSpace(c.space).benchmark) p.log('  benchmark table not found (set --benchmark-dir or TANGLENAS_BENCH_DIR): no benchmark accuracies');
     const ck = ctx.resume ? loadCheckpoint(run.checkpointDir) : null;
     if (ck) {
-      for (const s of ck.skipped) p.log(`  warning: skipped an unreadable checkpoint: ${s}`);
-      p.log(`  resuming from ${ck.file}`);
+      for (const s of ck.skipped) p.warn(`skipped a damaged checkpoint: ${s}`);
+      p.log(`  resuming from ${ck.file}${ck.verified ? '' : ' (written before checkpoints carried a checksum: not verified)'}`);
     } else if (ctx.resume && ctx.command !== 'black-box') {
       // (A black-box run keeps its state in checkpoints/black-box.json.)
       run.truncateMetrics(0);
@@ -121,8 +166,13 @@ async function execute(ctx: RunContext, info: RunInfo): Promise<RunOutcome> {
     return outcome;
   } catch (e) {
     p.done();
-    run.setStatus({ command: ctx.command, status: 'failed', phase: 'error', message: (e as Error).message });
-    throw e;
+    const err = failure(e, run);
+    try {
+      run.setStatus({ command: ctx.command, status: 'failed', phase: 'error', message: (err as Error).message });
+    } catch {
+      // (a full disk): the status stays 'running', which a reader tells from a live run by the lock
+    }
+    throw err;
   } finally {
     loaders?.close();
     space?.supernet.dispose();
@@ -161,6 +211,7 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
   checkResumeOverrides(o.overrides ?? {});
   const { run, config, info } = readRun(dir);
   const c = { ...config, ...(o.overrides ?? {}) } as Config;
+  checkDataDir(c, o.dataset !== undefined);
   const split = o.split ?? 'test';
   applyThreads(c);
   const ds = o.dataset ?? (await loadRunDataset(c));

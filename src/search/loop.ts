@@ -8,8 +8,12 @@
 //   its per-epoch learning rate, a checkpoint at every epoch end, every
 //   checkpoint_minutes and every checkpoint_every_steps, a clean stop at the
 //   budget, resume (loop counters, loaders, clock, metrics length, RNG), step
-//   records every log_every, the status line, and budget_fit after epoch 0.
+//   records every log_every, the status line, and budget_fit after epoch 0;
+//   a step that leaves a NaN or an infinity behind (NonFiniteError from the
+//   step's checks or the checkpoint's) stops the run with the step named,
+//   before that state is saved.
 // The phases supply their step, their records and what their checkpoints hold.
+import { NonFiniteError } from '../nn/finite.js';
 import type { Module } from '../nn/module.js';
 import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
 import type { SearchSpace } from '../nas/space.js';
@@ -82,6 +86,11 @@ export abstract class PhaseLoop {
     this.progress.log(`${where}; continue with --resume ${this.ctx.run.dir} --budget-minutes <more>`);
   }
 
+  /** Before a save: throws when another process took the run's lock. */
+  protected checkLock(): void {
+    this.ctx.run.checkLock();
+  }
+
   /** Whether checkpoint_minutes have passed since the last save. */
   protected saveDue(): boolean {
     const minutes = this.config.checkpoint_minutes;
@@ -138,7 +147,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
   /** Schedules that depend only on the epoch (re-applied exactly after a resume); runs before the lr is set. */
   protected beforeEpoch(): void {}
   protected abstract resetEpochSums(): void;
-  /** One training step; throws when the loss is not finite (the last checkpoint holds finite weights). */
+  /** One training step; throws NonFiniteError when its checks find a NaN or an infinity (the last checkpoint holds finite weights). */
   protected abstract trainStep(): R;
   /** Adds a step to the running sums (the counters already count it). */
   protected abstract accumulate(r: R): void;
@@ -159,20 +168,42 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
   /** Called when the budget stops the loop, before its checkpoint. */
   protected onBudgetStop(): void {}
 
+  /** Global step of the newest checkpoint (null: none yet), for the message of a stopped run. */
+  #savedStep: number | null = null;
+
   checkpoint(): void {
+    this.checkLock();
     const b = new CheckpointBuilder();
     this.saveTensors(b);
     b.rng().set('phase', this.checkpointPhase);
     this.saveState(b);
     b.set('elapsedMs', this.clock.ms()).set('metricsBytes', this.ctx.run.metricsBytes());
-    b.save(this.ctx.run.checkpointDir);
+    try {
+      b.save(this.ctx.run.checkpointDir);
+    } catch (e) {
+      throw e instanceof NonFiniteError ? this.#nonFinite(e, false) : e;
+    }
+    this.#savedStep = this.state.globalStep;
     this.markSaved();
+  }
+
+  /** The error that stops a run at a non-finite value: what, where, what was (not) saved, what to change. */
+  #nonFinite(e: NonFiniteError, inStep: boolean): Error {
+    const s = this.state;
+    const c = this.config;
+    const when = inStep
+      ? `after the ${e.stage === 'arch' ? 'architecture' : 'weight'} step of epoch ${s.epoch + 1}, step ${s.step + 1} (global step ${s.globalStep + 1})`
+      : `in the checkpoint after global step ${s.globalStep}`;
+    const saved = this.#savedStep === null ? 'the run has no checkpoint yet' : `its newest checkpoint is of global step ${this.#savedStep}`;
+    const lower = e.stage === 'arch' ? `arch_lr (now ${c.arch_lr})` : `lr (now ${this.optimizer.lr})${c.grad_clip > 0 ? '' : ' or set grad_clip'}`;
+    return new Error(`${e.what} ${when}; the run stopped without saving this state (${saved}). Lower ${lower} and start a new run`, { cause: e });
   }
 
   restore(ck: LoadedCheckpoint): void {
     if (ck.state.phase !== this.checkpointPhase) throw new Error(`checkpoint '${ck.file}' is a '${String(ck.state.phase)}' checkpoint, not a '${this.checkpointPhase}' one; the run directory is inconsistent`);
     this.restoreParts(ck);
     Object.assign(this.state, ck.state.loop as S);
+    this.#savedStep = this.state.globalStep;
     this.clock.base = Number(ck.state.elapsedMs) || 0;
     this.ctx.run.truncateMetrics(Number(ck.state.metricsBytes) || 0);
     restoreRng(ck);
@@ -208,7 +239,12 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
           return 'stopped';
         }
         const t0 = Date.now();
-        const r = this.trainStep();
+        let r: R;
+        try {
+          r = this.trainStep();
+        } catch (e) {
+          throw e instanceof NonFiniteError ? this.#nonFinite(e, true) : e;
+        }
         rate.add(Date.now() - t0);
         s.step++;
         s.globalStep++;

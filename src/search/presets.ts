@@ -1,14 +1,15 @@
 // Presets: complete flat configs named <space>/<layer>, derived from the
 // registries. Each is built in layers, later wins: the library defaults (BASE),
-// the samplers' option defaults, the space's recipe base, the preset layer (a
-// sampler's, e.g. 'tanglenas' = drnas + we, or a command's: retrain, finetune),
-// then the space's values for that layer. The reference's hyperparameters
+// the samplers' and the spaces' option defaults (the space's own last), the
+// space's recipe base, the preset layer (a sampler's, e.g. 'tanglenas' = drnas
+// + we, or a command's: retrain, finetune), then the space's values for that
+// layer. The reference's hyperparameters
 // (reference-facts 5, 6, 7; paper Tables 21-22) live in the space entries; where
 // the paper's tables and the reference's config files disagree we follow the
 // config files (docs/search.md).
 import { listSpaces, type SpaceInfo } from '../nas/registry.js';
 import { listSamplers } from '../nas/samplers/sampler.js';
-import { checkConsistency, checkLayer, ConfigError, configKeys, readConfigFile, samplerDefaults, suggest, type Config, type PartialConfig } from './config.js';
+import { checkConsistency, checkLayer, ConfigError, configKeys, readConfigFile, samplerDefaults, spaceDefaults, suggest, type Config, type PartialConfig } from './config.js';
 
 export interface Preset {
   name: string;
@@ -30,6 +31,7 @@ const BASE: PartialConfig = {
   synthetic_train: 512,
   synthetic_test: 128,
   augment: true,
+  cutout_length: 0,
   loader_workers: 1,
   batch_size: 64,
   eval_batch_size: 256,
@@ -86,7 +88,7 @@ type Layer = { name: string; command: Preset['command']; description: string; va
 
 /** The presets of one space: every sampler layer for the forms it implements, the command layers, its extras. */
 function spacePresets(space: SpaceInfo): Preset[] {
-  const start = { ...BASE, ...samplerDefaults(), space: space.name, dataset: space.datasets[0], ...space.recipes.base } as PartialConfig;
+  const start = { ...BASE, ...samplerDefaults(), ...spaceDefaults(space.name), space: space.name, dataset: space.datasets[0], ...space.recipes.base } as PartialConfig;
   const layers: Layer[] = [...listSamplers().flatMap((smp) => smp.presets.map((l) => ({ ...l, values: { method: smp.name, ...l.values } }))), ...COMMAND_LAYERS];
   const out = new Map<string, Preset>();
   for (const l of layers) {

@@ -9,6 +9,8 @@ export interface ProgressOptions {
   /** Where lines go (default stdout / stderr); tests capture them. */
   write?: (s: string) => void;
   writeStatus?: (s: string) => void;
+  /** Where warnings go with quiet (default stderr). */
+  writeWarning?: (s: string) => void;
 }
 
 export interface ProgressState {
@@ -33,6 +35,7 @@ export class Progress {
   readonly tty: boolean;
   readonly #write: (s: string) => void;
   readonly #status: (s: string) => void;
+  readonly #warning: (s: string) => void;
   #shown = false;
   #last = 0;
 
@@ -41,6 +44,13 @@ export class Progress {
     this.tty = o.tty ?? Boolean(process.stderr.isTTY);
     this.#write = o.write ?? ((s) => process.stdout.write(s));
     this.#status = o.writeStatus ?? ((s) => process.stderr.write(s));
+    this.#warning = o.writeWarning ?? ((s) => process.stderr.write(s));
+  }
+
+  /** A warning: a log line, or with quiet a line on stderr (something the user must know, e.g. a damaged file skipped). */
+  warn(line: string): void {
+    if (this.quiet) this.#warning(`tanglenas: warning: ${line}\n`);
+    else this.log(`  warning: ${line}`);
   }
 
   /** A log line (above the status line on a terminal). */

@@ -139,7 +139,8 @@ test('two-stage SPOS + random search: rs_iters draws, repeats not re-evaluated',
 test('two-stage: a supernet phase cut short by its share of the budget still hands over to the black-box stage', async () => {
   // 200 planned epochs cannot fit 1.2 s of supernet training (80% of 1.5 s): the
   // supernet phase stops early, the black-box stage scores at least one architecture.
-  const r = await search('spos-short', 'toy-cell/spos-rs', { epochs: 200, budget_minutes: 1.5 / 60, budget_clock: 'wall' }, 'two-stage');
+  // CPU time, not wall time: a loaded machine must not change what fits.
+  const r = await search('spos-short', 'toy-cell/spos-rs', { epochs: 200, budget_minutes: 1.5 / 60, budget_clock: 'cpu' }, 'two-stage');
   const a = r.result as Record<string, any>;
   assert.equal(a.supernet_stopped_by_budget, true);
   assert.ok(a.epochs < 200);

@@ -1,7 +1,8 @@
 // Helpers for the search tests: tiny configs on the synthetic dataset and a
 // complete stand-in benchmark table (every architecture of the space, made-up
 // accuracies), so the tests do not depend on the shared data folder.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSpace } from '../spaces/index.js';
@@ -13,6 +14,28 @@ import { resolveConfig } from './presets.js';
 export function tempDir(prefix = 'tanglenas-search-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temporary folder for a test file, made before its tests (with stand-in
+ * benchmark tables of `spaces` in `bench`) and removed after them.
+ */
+export function testFolder(prefix: string, spaces: string[] = ['toy-cell']): { readonly dir: string; readonly bench: string } {
+  let t: { dir: string; cleanup: () => void } | null = null;
+  before(() => {
+    t = tempDir(prefix);
+    mkdirSync(join(t.dir, 'bench'));
+    for (const s of spaces) writeFakeBenchmark(s, join(t.dir, 'bench'));
+  });
+  after(() => t?.cleanup());
+  return {
+    get dir() {
+      return t!.dir;
+    },
+    get bench() {
+      return join(t!.dir, 'bench');
+    },
+  };
 }
 
 /** Writes a full table for `space` into `dir`; accuracy = 80 + a hash of the key in [0, 10). */

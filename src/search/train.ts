@@ -1,9 +1,11 @@
 // Training a found architecture as a standalone network: from scratch
-// (`tanglenas train`, the benchmarks' recipe in the retrain presets) or from
-// the supernet's weights (`tanglenas finetune`). Checkpointed and resumable
+// (`tanglenas train`, the benchmarks' recipe in the retrain presets; the
+// space's evaluation network) or from the supernet's weights (`tanglenas
+// finetune`, the sub-network). The space supplies the training loss (an
+// auxiliary head) and the per-epoch schedules (drop-path). Checkpointed and resumable
 // like the searches (the loop is EpochLoop's, loop.ts). Test accuracy in eval
 // mode after every epoch.
-import { accuracy } from '../nas/bilevel.js';
+import { accuracy, checkWeightStep } from '../nas/bilevel.js';
 import type { Architecture } from '../nas/choice.js';
 import { metricOf } from '../nas/registry.js';
 import type { Layer } from '../nn/layer.js';
@@ -61,6 +63,11 @@ export class NetworkTrainer extends EpochLoop<TrainState, StepResult> {
     this.restoreLoaders(ck);
   }
 
+  /** The space's per-epoch schedules of the network (DARTS's drop-path), from the epoch alone. */
+  protected override beforeEpoch(): void {
+    this.space.beforeTrainingEpoch(this.net, this.state.epoch, this.state.plannedEpochs);
+  }
+
   protected resetEpochSums(): void {
     this.state.sums = { loss: 0, acc: 0, n: 0 };
   }
@@ -69,15 +76,15 @@ export class NetworkTrainer extends EpochLoop<TrainState, StepResult> {
     const c = this.config;
     const r = tidy(() => {
       const b = this.loaders.train.next();
-      const logits = this.net.forward(b.x);
-      const l = this.space.loss(logits, b.y);
+      // The space's training loss (an auxiliary head adds its loss there).
+      const { loss: l, logits } = this.space.trainingLoss(this.net, b.x, b.y);
       this.optimizer.zeroGrad();
       l.backward();
-      if (c.grad_clip > 0) clipGradNorm(this.net.parameters(), c.grad_clip);
+      const gradNorm = c.grad_clip > 0 ? clipGradNorm(this.net.parameters(), c.grad_clip) : null;
       this.optimizer.step();
-      return { loss: l.item(), acc: accuracy(logits, b.y) };
+      return { loss: l.item(), acc: accuracy(logits, b.y), gradNorm };
     });
-    if (!Number.isFinite(r.loss)) throw new Error(`the training loss became ${r.loss} at epoch ${this.state.epoch + 1}; lower lr (now ${this.optimizer.lr}) and start a new run`);
+    checkWeightStep(r, this.net); // loss, gradient norm, BatchNorm statistics (NonFiniteError; EpochLoop names the step)
     return r;
   }
 

@@ -90,7 +90,7 @@ export function openRunResult(run: RunDir, info: RunInfo, c: Config, space: Sear
     if (!existsSync(file)) throw new Error(`run '${run.dir}' has no model.safetensors yet; resume it to the end first`);
     if (archSpec) throw new Error(`--arch applies to search runs; run '${run.dir}' trained one fixed architecture`);
     const arch = parseArchitecture(space, c.arch!);
-    const model = space.subnet(arch, { inherit: false });
+    const model = info.command === 'train' ? space.evaluationNetwork(arch) : space.subnet(arch, { inherit: false });
     try {
       loadModel(file, model);
     } catch (e) {
@@ -102,5 +102,5 @@ export function openRunResult(run: RunDir, info: RunInfo, c: Config, space: Sear
   // A black-box run searched someone else's supernet.
   loadSupernet(info.command === 'black-box' && c.supernet ? c.supernet : run.dir, space);
   const spec = archSpec ?? (existsSync(run.file('architecture.json')) ? run.file('architecture.json') : null);
-  return { arch: spec ? parseArchitecture(space, spec) : space.genotype(), model: null };
+  return { arch: spec ? parseArchitecture(space, spec) : space.discretize(), model: null };
 }

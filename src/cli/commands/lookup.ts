@@ -1,14 +1,23 @@
 // `tanglenas lookup`: the benchmark accuracy of an architecture (--arch, or a
-// run's with --run) in the toy benchmark tables, or the table's top N.
+// run's with --run) in the space's tabular benchmark (the toy tables,
+// NAS-Bench-201), or the table's top N.
 import { join } from 'node:path';
 import { getSpace } from '../../nas/registry.js';
+import type { Lookup } from '../../search/benchmark.js';
 import { checkSpaceFlag, loadRunPlugins, parse, runConfigOf, str, UsageError } from '../args.js';
 
 const LOOKUP_USAGE = `usage: tanglenas lookup (--arch ARCH | --run RUN_DIR | --top N) [--space S] [--benchmark-dir DIR] [--json]
 
-Benchmark accuracy of an architecture in the toy benchmark tables. ARCH: JSON
-{"choice": value}, the benchmark key, or an architecture.json. The table comes from
---benchmark-dir, $TANGLENAS_BENCH_DIR or ../shared/data/toy-bench.`;
+Benchmark accuracy of an architecture in the space's tabular benchmark (the toy
+tables; NAS-Bench-201's CSV for nb201: CIFAR-10, CIFAR-100 and ImageNet16-120).
+ARCH: JSON {"choice": value}, the benchmark key (nb201: the NB201 string
+'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'), or an architecture.json. The table
+comes from --benchmark-dir, $TANGLENAS_BENCH_DIR or ../shared/data/<its folder>.`;
+
+/** The columns of a hit: 'cifar10_test_200ep 94.37%  cifar100_test_200ep 73.51%  ...'. */
+function columnsText(hit: Lookup): string {
+  return Object.entries(hit.columns).map(([c, v]) => `${c} ${v.toFixed(2)}%`).join('  ');
+}
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parse(args, { space: { type: 'string' }, arch: { type: 'string' }, run: { type: 'string' }, top: { type: 'string' }, 'benchmark-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
@@ -33,18 +42,22 @@ export async function run(args: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
     const top = bench.top(n);
     if (values.json) return void console.log(JSON.stringify(top, null, 2));
-    top.forEach((e, i) => console.log(`${String(i + 1).padStart(4)}  ${e.test_acc.toFixed(2)}%  ${e.key}`));
+    top.forEach((e, i) => console.log(`${String(i + 1).padStart(4)}  ${columnsText(e)}  ${e.key}`));
     return;
   }
   const { createSpace } = await import('../../spaces/index.js');
   const { parseArchitecture } = await import('../../search/common.js');
   const sp = createSpace(space);
-  const arch = parseArchitecture(sp, runDir !== undefined ? join(runDir, 'architecture.json') : str(values.arch)!);
+  let arch;
+  try {
+    arch = parseArchitecture(sp, runDir !== undefined ? join(runDir, 'architecture.json') : str(values.arch)!);
+  } finally {
+    sp.supernet.dispose();
+  }
   const key = sp.benchmarkKey(arch);
   const hit = bench.lookup(key);
-  sp.supernet.dispose();
   if (values.json) return void console.log(JSON.stringify({ space, architecture: JSON.parse(sp.encode(arch)), ...hit, key }, null, 2));
   console.log(key);
   if (!hit) throw new Error(`'${key}' is not in ${bench.file}; the table is incomplete or damaged`);
-  console.log(`test accuracy ${hit.testAcc}%  train accuracy ${hit.trainAcc}%  rank ${hit.rank} of ${hit.size} (better than ${hit.percentile.toFixed(1)}%)  optimum ${hit.optimum}%`);
+  console.log(`${columnsText(hit)}  rank ${hit.rank} of ${hit.size} by ${bench.primary} (better than ${hit.percentile.toFixed(1)}%)  optimum ${hit.optimum.toFixed(2)}%`);
 }

@@ -4,6 +4,7 @@
 // for params and FLOPs that older runs did not record.
 import { parseArgs } from 'node:util';
 import { ReportInputError } from '../../report/runs.js';
+import { joinNegativeValues } from '../argv.js';
 
 export const REPORT_USAGE = `usage: tanglenas report RUN_OR_COMPARE_DIR [--out DIR] [--title TEXT] [--watch [--interval S]] [--costs] [--quiet]
 
@@ -45,7 +46,7 @@ function usage(message: string): Error {
 
 function parse(args: string[]) {
   try {
-    return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
+    return parseArgs({ args: joinNegativeValues(args, OPTIONS), options: OPTIONS, strict: true, allowPositionals: true });
   } catch (e) {
     const m = /Unknown option '(--?[^']+)'/.exec((e as Error).message);
     const known = Object.keys(OPTIONS).map((k) => `--${k}`).join(', ');

@@ -2,8 +2,11 @@
 // config (preset < --config file < flags, plus what --from or --supernet bring
 // from another run), then start the run; or --resume one. The config is
 // resolved before libtorch loads, so `threads` can still set TANGLENAS_THREADS.
-import { existsSync } from 'node:fs';
+// An architecture given as a file (--arch FILE, --from RUN_DIR) is copied into
+// the config, so the run never depends on that file staying where it is.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { getSpace } from '../../nas/registry.js';
 import { checkMethodFor, pluginsInConfigFile, type PartialConfig } from '../../search/config.js';
 import { listPresets, resolveConfig } from '../../search/presets.js';
 import { loadPlugins, pluginsOf } from '../../search/plugins.js';
@@ -38,6 +41,30 @@ Fine-tunes an architecture starting from a supernet's weights (default preset
 supernet.safetensors); --supernet/--arch set the two separately.`,
 };
 
+/**
+ * The architecture itself when `spec` is a file or a run directory holding
+ * one (a run's architecture.json: its `architecture`); else `spec` unchanged,
+ * for the run's parse to report what is wrong with it.
+ */
+export function inlineArchitecture(spec: string, space: string): string {
+  if (!existsSync(spec)) {
+    if (/\.json$/i.test(spec.trim())) throw new UsageError(`--arch '${spec}' names a file that does not exist; give an existing file, a run directory, or the architecture itself`);
+    return spec;
+  }
+  const file = statSync(spec).isDirectory() ? join(spec, 'architecture.json') : spec;
+  if (!existsSync(file) || !statSync(file).isFile()) return spec;
+  const text = readFileSync(file, 'utf8').trim();
+  if (!text.startsWith('{')) return text; // a benchmark key
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return spec;
+  }
+  if (obj.architecture && typeof obj.architecture === 'object') return obj.space === undefined || obj.space === space ? JSON.stringify(obj.architecture) : spec;
+  return typeof obj.command === 'string' ? spec : JSON.stringify(obj);
+}
+
 function help(command: RunCommand): string {
   const methods = [...new Set(listPresets().filter((p) => (command === 'search' ? p.command === 'search' : command === 'two-stage' || command === 'black-box' ? p.command === 'two-stage' : p.command === command)).map((p) => p.name.split('/')[1]))];
   return `${RUN_USAGE[command]}\n\n${CONFIG_OPTIONS.replace('{PRESET_METHODS}', methods.join(', '))}${command === 'train' || command === 'finetune' ? '\n  --arch ARCH          the architecture (JSON, benchmark key or file)\n  --from RUN_DIR       a search run: its architecture (and supernet, for finetune)' : ''}${command === 'black-box' || command === 'finetune' ? '\n  --supernet RUN_DIR   the trained supernet (a run directory or supernet.safetensors)' : ''}`;
@@ -58,7 +85,7 @@ export async function run(args: string[], name: string): Promise<void> {
     await prepareRunDir(resume, overrides.threads as number | undefined);
     const { resumeRun } = await import('../../search/pipeline.js');
     const { Progress } = await import('../../search/progress.js');
-    const outcome = await resumeRun(resume, overrides, { progress: new Progress({ quiet }) });
+    const outcome = await resumeRun(resume, overrides, { progress: new Progress({ quiet }), command });
     if (outcome.status === 'stopped') process.exitCode = 3;
     return;
   }
@@ -78,6 +105,8 @@ export async function run(args: string[], name: string): Promise<void> {
     if (command === 'finetune') {
       if (overrides.supernet === undefined) fromCfg.supernet = from;
       fromCfg.form = rc.config.form;
+      // The supernet's shape: the search run's values of its space's own keys (darts: search_layers, ...).
+      for (const o of Object.values(getSpace(String(rc.config.space)).options)) if (rc.config[o.key] !== undefined && !(o.key in overrides)) fromCfg[o.key as keyof PartialConfig] = rc.config[o.key];
     }
     for (const k of ['data_dir', 'dataset', 'synthetic_train', 'synthetic_test', 'train_subset', 'test_subset'] as const) if (rc.config[k] !== undefined && !(k in overrides)) fromCfg[k] = rc.config[k];
     // A synthetic search keeps its seeded images.
@@ -100,7 +129,9 @@ export async function run(args: string[], name: string): Promise<void> {
   const file = str(values.config) ?? null;
   const filePlugins = file ? await loadPlugins(pluginsInConfigFile(file)) : [];
   const plugins = [...new Set([...pluginsOf(supernetBase), ...pluginsOf(fromCfg), ...filePlugins, ...cliPlugins])];
-  const { config, preset } = resolveConfig({ preset: presetName, file, overrides: { ...supernetBase, ...fromCfg, ...overrides, ...(plugins.length ? { plugins } : {}) }, defaultPreset: base! });
+  const resolved = resolveConfig({ preset: presetName, file, overrides: { ...supernetBase, ...fromCfg, ...overrides, ...(plugins.length ? { plugins } : {}) }, defaultPreset: base! });
+  const { preset } = resolved;
+  const config = resolved.config.arch === null ? resolved.config : { ...resolved.config, arch: inlineArchitecture(resolved.config.arch, resolved.config.space) };
   checkMethodFor(command, config);
   applyThreads(config.threads);
   const { startRun } = await import('../../search/pipeline.js');

@@ -132,7 +132,8 @@ test('step(), zeroGrad() and clipGradNorm() leave no tensors behind', () => {
     const sd = opt.stateDict();
     opt.loadStateDict(sd);
     for (const t of sd.tensors.values()) t.dispose();
-    assert.equal(liveTensorCount(), before, `${name} leaked tensors`);
+    // Only a growth is a leak: the garbage collector may free earlier tests' undisposed tensors meanwhile.
+    assert.ok(liveTensorCount() <= before, `${name} leaked tensors: ${liveTensorCount()} live, ${before} before`);
     opt.dispose();
   }
 });
