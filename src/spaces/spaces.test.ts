@@ -22,6 +22,7 @@ const SHARED = join(process.cwd(), '..', 'shared', 'data', 'toy-bench');
 const KNOWN: Record<string, { we: number; ws: number; bench?: string }> = {
   'toy-conv-macro': { we: 7_725_450, ws: 7_725_450, bench: 'conv_macro_bench.json' },
   'toy-cell': { we: 239_146, ws: 304_810, bench: 'toy_cell_bench.json' },
+  nb201: { we: 1_528_186, ws: 1_692_826 },
 };
 
 function maxDiff(a: Tensor, b: Tensor): number {
