@@ -45,7 +45,12 @@ export function searchSummary(r: SearchResult | BlackBoxRunResult, dir: string):
     if (typeof bb?.supernet_valid_loss === 'number') lines.push(`  supernet validation loss: ${bb.supernet_valid_loss.toFixed(4)}`);
     const loss = r.inherited_test_loss;
     lines.push(`  test loss with the supernet's weights (no retraining): ${loss.toFixed(4)} (perplexity ${Math.exp(loss).toFixed(2)}); retrain: tanglenas train --preset ${r.space}/retrain --from ${dir}`);
-  } else if (hit) lines.push(`  benchmark test accuracy: ${hit.testAcc}% (rank ${hit.rank} of ${hit.size}, better than ${hit.percentile.toFixed(1)}%; optimum ${hit.optimum}%)`);
+  } else if (hit) {
+    lines.push(`  benchmark test accuracy: ${hit.testAcc}% (rank ${hit.rank} of ${hit.size}, better than ${hit.percentile.toFixed(1)}%; optimum ${hit.optimum}%)`);
+    // Tables with more columns (NB201: CIFAR-100, ImageNet16-120) show each.
+    const extra = Object.entries(hit.columns ?? {}).slice(1).filter(([k]) => k !== 'train_acc');
+    if (extra.length) lines.push(`  benchmark, other columns: ${extra.map(([k, v]) => `${k} ${Number(v).toFixed(2)}%`).join(', ')}`);
+  }
   else if (hasSpace(r.space) && getSpace(r.space).benchmark) lines.push(`  benchmark test accuracy: table not available (--benchmark-dir or TANGLENAS_BENCH_DIR)`);
   if (metricOf(r.space) !== 'loss') {
     if (typeof bb?.supernet_valid_acc === 'number') lines.push(`  supernet validation accuracy: ${(100 * bb.supernet_valid_acc).toFixed(2)}%`);
