@@ -5,3 +5,4 @@ export { ToyCellSpace, TOY_CELL_PRIMITIVES } from './toy-cell.js';
 export { ToyConvMacroSpace } from './toy-conv-macro.js';
 export { GptSpace, GptSupernet, GptSubnet, GPT_PRESETS, createGptSpace, generate, type GptConfig, type GptArchConfig, type GptNetConfig, type GptPresetName, type GenerateOptions } from './gpt.js';
 export { Nb201Space, NB201_OPS } from './nb201.js';
+export { DartsSpace, DartsSupernet, DartsNetwork, DARTS_PRIMITIVES } from './darts.js';
