@@ -34,7 +34,7 @@ const seeded = (seed: number) => {
 };
 const maxDiff = (a: Tensor, b: Tensor) => tidy(() => a.sub(b).abs().max().item());
 const SMALL = { searchLayers: 5, searchChannels: 4 };
-const SLOW = process.env.TANGLENAS_TEST_SLOW ? false : 'set TANGLENAS_TEST_SLOW=1 for the full-size (8 cells, C = 16) checks (about a minute)';
+const SLOW = process.env.TANGLENAS_TEST_SLOW ? false : 'set TANGLENAS_TEST_SLOW=1 for gradients and costs at full size (8 cells, C = 16: seconds on an idle machine, minutes on a busy one)';
 
 /** DARTS's published DARTS_V2 genotype (genotypes.py), concat written as a list. */
 const DARTS_V2 =
@@ -529,7 +529,7 @@ test("darts: the evaluation network equals DARTS's NetworkCIFAR in PyTorch (same
 
 // ---------------------------------------------------------------- full size and the CLI
 
-test('darts (full size, 8 cells, C = 16): one-hot superposition == discrete == sub-network in eval mode', { skip: SLOW, timeout: 600_000 }, () => {
+test('darts (full size, 8 cells, C = 16): one-hot superposition == discrete == sub-network in eval mode', () => {
   for (const form of ['we', 'ws'] as const) {
     manualSeed(17);
     const space = createSpace('darts', { form }) as DartsSpace;
@@ -541,6 +541,36 @@ test('darts (full size, 8 cells, C = 16): one-hot superposition == discrete == s
         const { sup, disc, sub } = oneHotOutputs(space, arch, x);
         const scale = Math.max(1, sup.abs().max().item());
         assert.ok(maxDiff(sup, disc) <= 1e-5 * scale && maxDiff(sup, sub) <= 1e-5 * scale, `${form}: ${maxDiff(sup, disc)} / ${maxDiff(sup, sub)}`);
+      });
+    }
+    space.supernet.dispose();
+  }
+});
+
+test('darts (full size): DrNAS and GDAS gradients reach exactly the active choices; expected cost == exact cost', { skip: SLOW, timeout: 900_000 }, () => {
+  for (const form of ['we', 'ws'] as const) {
+    manualSeed(18);
+    const space = createSpace('darts', { form }) as DartsSpace;
+    for (const name of ['drnas', 'gdas']) {
+      const sampler = createSampler(name);
+      const used = tidy(() => {
+        const { x, y } = space.exampleBatch(2);
+        const sample = sampler.sample(space.choices);
+        space.loss(space.supernet.forward(x, sample), y).backward();
+        return sample.mode === 'discrete' ? space.activeChoices(sample.architecture()) : [...space.choices];
+      });
+      const withGrad = space.choices.filter((c) => tidy(() => (c.alpha.grad?.abs().sum().item() ?? 0) > 0));
+      assert.deepEqual(withGrad.map((c) => c.name), used.map((c) => c.name), `${form} ${name}`);
+      for (const c of space.choices) c.alpha.grad = null;
+      space.supernet.zeroGrad();
+    }
+    for (const arch of [space.randomArchitecture(seeded(9)), oddArchitectures(space)[0]]) {
+      tidy(() => {
+        const net = space.subnet(arch, { inherit: false }).eval();
+        const exact = space.measureSubnetCost(net, space.exampleBatch(1).x);
+        net.dispose();
+        const c = space.expectedCost(space.fixed(arch, 'superposition'));
+        assert.deepEqual([Math.round(c.params.item()), Math.round(c.flops.item())], [exact.params, exact.flops], form);
       });
     }
     space.supernet.dispose();
