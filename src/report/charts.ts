@@ -79,11 +79,11 @@ export interface BarDatum {
   hi: number;
 }
 
-/** Mean per method as a bar, ± sample std as an error bar, each seed as a dot. */
+/** Mean per method as a bar, ± standard error as an error bar, each seed as a dot. */
 export function barSpec(bars: BarDatum[], seeds: { group: string; value: number }[], o: { title: string; unit: string; groups: string[] }): ChartSpec {
   const x = { field: 'group', type: 'nominal' as const, title: null, sort: o.groups, axis: { labelAngle: 0 } };
   return {
-    title: { text: o.title, subtitle: 'bar: mean over seeds; whisker: ± sample std; dots: seeds' },
+    title: { text: o.title, subtitle: 'bar: mean over seeds; whisker: ± standard error; dots: seeds' },
     width: { step: 90 },
     height: 220,
     layer: [

@@ -13,7 +13,7 @@ function mkRun(root: string, name: string, files: Record<string, unknown>): void
   for (const [f, v] of Object.entries(files)) writeFileSync(join(d, f), JSON.stringify(v));
 }
 
-test('compare table: per method the benchmark accuracy over the seeds with a result, mean ± sample std; results.md and results.json', () =>
+test('compare table: per method the benchmark accuracy over the seeds with a result, mean ± standard error; results.md and results.json', () =>
   withTempDir((out) => {
     const mk = (name: string, status: string, acc: number | null, budget = 1) =>
       mkRun(out, name, { 'config.json': { budget_minutes: budget }, 'status.json': { status }, ...(acc === null ? {} : { 'architecture.json': { architecture: { a: 1 }, benchmark: { testAcc: acc }, inherited_test_acc: 0.5, time_s: 60, epochs: 3 } }) });
@@ -25,7 +25,7 @@ test('compare table: per method the benchmark accuracy over the seeds with a res
     mkdirSync(join(out, 'plots'));
     const s = summarizeCompare(out, 'toy-cell', 1);
     assert.match(s.markdown, /^Space toy-cell, budget 1 min per run; benchmark test accuracy/);
-    assert.match(s.markdown, /\| tanglenas \| 2\/2 \| 90.50 ± 0.71 \| 91.00, 90.00 \| 50.00 ± 0.00 \| 3, 3 \| 1.0 \|/);
+    assert.match(s.markdown, /\| tanglenas \| 2\/2 \| 90.50 ± 0.50 \| 91.00, 90.00 \| 50.00 ± 0.00 \| 3, 3 \| 1.0 \|/);
     assert.match(s.markdown, /\| spos-es \| 1\/3 \| 89.50 ± 0.00 \| 89.50 \| 50.00 ± 0.00 \| 3 \| 1.0 \|/);
     assert.ok(s.markdown.indexOf('| spos-es |') < s.markdown.indexOf('| tanglenas |'), 'methods in folder order');
     assert.equal(readFileSync(join(out, 'results.md'), 'utf8'), s.markdown);
@@ -53,7 +53,7 @@ test('compare table, language models: test loss after the retraining, perplexity
     mkRun(out, 'tanglenas-seed1-retrain', { 'config.json': { space: 'lm-tiny' }, 'status.json': { status: 'running' } });
     const s = summarizeCompare(out, 'lm-tiny', 4);
     assert.match(s.markdown, /^Space lm-tiny, search budget 4 min per run; test loss \(nats per token\)/);
-    assert.match(s.markdown, /\| tanglenas \| 2\/2 \(1 retrained\) \| 2.0000 ± 0.0000 \| 2.0000 \| 7.39 ± 0.00 \| 1.500 ± 0.000 \| 2.5000 ± 0.7071 \| 2, 2 \|/);
+    assert.match(s.markdown, /\| tanglenas \| 2\/2 \(1 retrained\) \| 2.0000 ± 0.0000 \| 2.0000 \| 7.39 ± 0.00 \| 1.500 ± 0.000 \| 2.5000 ± 0.5000 \| 2, 2 \|/);
     assert.match(s.markdown, /Architectures found:\n\n- tanglenas seed 0: `\{"layers":1\}`\n- tanglenas seed 1: `\{"layers":2\}`\n$/);
     assert.deepEqual(s.runs[0].retrain, { testLoss: 2, testAcc: 0.25, params: 1500000, epochs: 4, timeS: 12 });
     assert.equal(s.runs[1].retrain, null);

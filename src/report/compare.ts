@@ -1,7 +1,7 @@
 // The results table of 'tanglenas compare' (OUT/results.md and results.json):
 // one row per method of the grid (the runs' folder names,
 // <method>[-tp<P>]-seed<N>), from the runs as every report reads and
-// summarizes them (runs.ts, summary.ts): mean ± sample std over the seeds with
+// summarizes them (runs.ts, summary.ts): mean ± standard error over the seeds with
 // a result. Language models: the test loss of the architecture found after the
 // retraining compare did (<run>-retrain), compared at the same budget.
 import '../spaces/index.js'; // the built-in spaces' facts (metric)
@@ -82,9 +82,9 @@ function compareRun(g: GridRun): CompareRun {
   };
 }
 
-/** 'mean ± std' (one seed: ± 0), '-' for none. */
+/** 'mean ± standard error' (one seed: ± 0), '-' for none. */
 function pm(s: Spread | null, digits = 2): string {
-  return s ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : '-';
+  return s ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : '-';
 }
 
 function list(v: number[], digits: number): string {
@@ -110,7 +110,7 @@ function accuracyTable(space: string, budgetMinutes: number | null, runs: GridRu
     return [g.label, `${g.withResult.length}/${g.runs.length}`, pm(spread(acc)), list(acc, 2), pm(spread(g.withResult.map((r) => r.accuracy.inherited))), g.epochs.length ? g.epochs.join(', ') : '-', g.time ? (g.time.mean / 60).toFixed(1) : '-'];
   });
   return [
-    `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± sample std over seeds).`,
+    `Space ${space}${budgetMinutes ? `, budget ${budgetMinutes} min per run` : ''}; benchmark test accuracy of the architecture found (mean ± standard error over seeds).`,
     '',
     toMarkdown(table(['method', 'runs with a result', 'benchmark test acc (%)', 'per seed', 'inherited-weight test acc (%)', 'epochs', 'search time per run (min; CPU time with budget_clock=cpu)'], rows)).trimEnd(),
   ];
@@ -135,7 +135,7 @@ function lossTable(space: string, budgetMinutes: number | null, runs: GridRun[])
     ];
   });
   return [
-    `Space ${space}${budgetMinutes ? `, search budget ${budgetMinutes} min per run` : ''}; test loss (nats per token) and perplexity of the architecture found after retraining it from scratch with the same budget (mean ± sample std over seeds).`,
+    `Space ${space}${budgetMinutes ? `, search budget ${budgetMinutes} min per run` : ''}; test loss (nats per token) and perplexity of the architecture found after retraining it from scratch with the same budget (mean ± standard error over seeds).`,
     '',
     toMarkdown(table(['method', 'runs with a result', 'retrained test loss', 'per seed', 'perplexity', 'params (M)', 'test loss, supernet weights', 'search epochs'], rows)).trimEnd(),
     ...archLines,

@@ -29,7 +29,7 @@ function methodFields(m: MethodInfo): Value[] {
 }
 
 export function summaryCsv(s: Summary): string {
-  const header = [...METHOD_HEADER, 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_per_seed', 'test_loss_mean', 'test_loss_std', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
+  const header = [...METHOD_HEADER, 'runs', 'runs_with_result', 'acc_source', 'acc_n', 'acc_mean', 'acc_std', 'acc_se', 'acc_per_seed', 'test_loss_mean', 'test_loss_std', 'time_s_mean', 'time_s_std', 'peak_rss_mb_mean', 'peak_rss_mb_std', 'params_mean', 'params_std', 'flops_mean', 'flops_std', 'epochs'];
   const rows = s.groups.map((g) => [
     ...methodFields(g.method),
     g.runs.length,
@@ -37,6 +37,7 @@ export function summaryCsv(s: Summary): string {
     g.source,
     g.accuracy?.n ?? 0,
     ...stats(g.accuracy),
+    g.accuracy && g.accuracy.n > 1 ? g.accuracy.se : null,
     g.perSeed.map((p) => p.value).join(';'),
     ...stats(g.loss),
     ...stats(g.time),

@@ -80,7 +80,7 @@ function bars(s: Summary, pick: (g: GroupSummary) => Spread | null, value: (r: R
   for (const g of s.groups) {
     const sp = pick(g);
     if (!sp) continue;
-    b.push({ group: g.label, mean: sp.mean * scale, lo: (sp.mean - sp.std) * scale, hi: (sp.mean + sp.std) * scale });
+    b.push({ group: g.label, mean: sp.mean * scale, lo: (sp.mean - sp.se) * scale, hi: (sp.mean + sp.se) * scale });
     for (const r of g.withResult) {
       const v = value(r);
       if (v !== null) seeds.push({ group: g.label, value: v * scale });

@@ -19,7 +19,7 @@ test('writeReport: report.html, report.md, report.csv, runs.csv and plots/*.svg 
     assert.deepEqual(readdirSync(join(dir, 'out', 'plots')).sort(), ['alpha-drnas-ws.svg', 'alpha-tanglenas-we.svg', 'anytime-benchmark-epoch.svg', 'anytime-benchmark-time.svg', 'anytime-validation-epoch.svg', 'anytime-validation-time.svg', 'memory.svg', 'time.svg']);
     const md = readFileSync(r.files.markdown, 'utf8');
     assert.match(md, /^# tanglenas report: compare$/m);
-    assert.match(md, /\| {2}\| TangleNAS \| WE \| \*\*91\.00 ± 0\.50\*\* \|/);
+    assert.match(md, /\| {2}\| TangleNAS \| WE \| \*\*91\.00 ± 0\.29\*\* \|/);
     assert.match(md, /!\[Any-time benchmark accuracy vs search time\]\(plots\/anytime-benchmark-time\.svg\)/);
     const html = readFileSync(r.files.html, 'utf8');
     assert.equal((html.match(/<svg /g) ?? []).length, 8);
@@ -104,7 +104,7 @@ test('tanglenas report: help, errors that name the bad path or flag and the fix,
     assert.match(cli([join(dir, 'c'), '--out', join(dir, 'file')]).stderr, /output '.*file' is a file; pass a folder to --out/);
     const ok = cli([join(dir, 'c')]);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /\| Two-Stage \| SPOS\+ES \| WE \| 90\.50 ± 0\.71 \|/);
+    assert.match(ok.stdout, /\| Two-Stage \| SPOS\+ES \| WE \| 90\.50 ± 0\.50 \|/);
     assert.match(ok.stdout, /files: .*report\.html, .*report\.md, .*report\.csv, .*runs\.csv, 8 plots in /);
   }));
 

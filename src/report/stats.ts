@@ -1,6 +1,7 @@
-// Statistics over seeds, as the paper reports them: mean ± sample standard
-// deviation (n - 1 in the denominator; 0 for a single seed, as the paper's
-// "± 0.000" rows show).
+// Statistics over seeds: mean, sample standard deviation (n - 1 in the
+// denominator; 0 for a single seed, as the paper's "± 0.000" rows show) and the
+// standard error of the mean (std / sqrt(n)), which the tables print: with 3
+// seeds the question a reader asks is how well the mean is known.
 
 export function mean(v: readonly number[]): number {
   if (v.length === 0) throw new Error('mean of no values');
@@ -37,13 +38,16 @@ export interface Spread {
   n: number;
   mean: number;
   std: number;
+  /** Standard error of the mean: std / sqrt(n) (0 for one seed). */
+  se: number;
   min: number;
   max: number;
 }
 
-/** Mean, sample std, min and max of the numbers in `v` (nulls left out); null when none. */
+/** Mean, sample std, standard error, min and max of the numbers in `v` (nulls left out); null when none. */
 export function spread(v: readonly (number | null | undefined)[]): Spread | null {
   const x = v.filter((e): e is number => typeof e === 'number' && Number.isFinite(e));
   if (x.length === 0) return null;
-  return { n: x.length, mean: mean(x), std: sampleStd(x), min: Math.min(...x), max: Math.max(...x) };
+  const std = sampleStd(x);
+  return { n: x.length, mean: mean(x), std, se: std / Math.sqrt(x.length), min: Math.min(...x), max: Math.max(...x) };
 }

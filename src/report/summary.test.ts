@@ -10,11 +10,11 @@ import { summarize } from './summary.js';
 import { runsTable, summaryTable, toMarkdown } from './tables.js';
 import { withTempDir, writeCompareFixture, writeRun } from './test-util.js';
 
-test('stats: mean and sample std (n - 1), spread skips nulls', () => {
+test('stats: mean, sample std (n - 1) and standard error, spread skips nulls', () => {
   assert.equal(mean([1, 2, 3, 6]), 3);
   assert.equal(sampleStd([2, 4, 6]), 2);
   assert.equal(sampleStd([5]), 0);
-  assert.deepEqual(spread([null, 1, undefined, 3]), { n: 2, mean: 2, std: Math.SQRT2, min: 1, max: 3 });
+  assert.deepEqual(spread([null, 1, undefined, 3]), { n: 2, mean: 2, std: Math.SQRT2, se: 1, min: 1, max: 3 });
   assert.equal(spread([null]), null);
 });
 
@@ -48,7 +48,7 @@ test('findRunDirs: a run directory, a compare folder, and clear errors for bad p
     assert.throws(() => findRunDirs(join(dir, 'tanglenas-seed0', 'checkpoints')), /holds no run directories/);
   }));
 
-test('summary: mean ± sample std per method over seeds with a result; running and killed runs are listed, not counted', () =>
+test('summary: mean ± standard error per method over seeds with a result; running and killed runs are listed, not counted', () =>
   withTempDir(async (dir) => {
     writeCompareFixture(dir);
     const s = summarize(loadRuns(dir));
@@ -62,13 +62,13 @@ test('summary: mean ± sample std per method over seeds with a result; running a
     );
     const [ws, tangle, spos] = s.groups;
     assert.equal(ws.accuracy, null);
-    assert.deepEqual(tangle.accuracy, { n: 3, mean: 91, std: 0.5, min: 90.5, max: 91.5 });
+    assert.deepEqual(tangle.accuracy, { n: 3, mean: 91, std: 0.5, se: 0.5 / Math.sqrt(3), min: 90.5, max: 91.5 });
     assert.equal(tangle.source, 'benchmark');
-    assert.deepEqual(tangle.time, { n: 3, mean: 240, std: 120, min: 120, max: 360 });
-    assert.deepEqual(tangle.rss, { n: 3, mean: 640, std: 128, min: 512, max: 768 });
+    assert.deepEqual(tangle.time, { n: 3, mean: 240, std: 120, se: 120 / Math.sqrt(3), min: 120, max: 360 });
+    assert.deepEqual(tangle.rss, { n: 3, mean: 640, std: 128, se: 128 / Math.sqrt(3), min: 512, max: 768 });
     assert.equal(tangle.params, null);
     assert.equal(tangle.flops, null);
-    assert.deepEqual(spos.accuracy, { n: 2, mean: 90.5, std: Math.SQRT1_2, min: 90, max: 91 });
+    assert.deepEqual(spos.accuracy, { n: 2, mean: 90.5, std: Math.SQRT1_2, se: Math.SQRT1_2 / Math.SQRT2, min: 90, max: 91 });
     assert.equal(s.optimum, 91.63);
     const byName = new Map(s.runs.map((r) => [r.run.name, r]));
     assert.equal(byName.get('drnas-ws-seed0')!.status, 'running');
@@ -85,16 +85,16 @@ test('tables: Markdown in the layout of the paper (type once per block, best in 
     const md = toMarkdown(summaryTable(s)).split('\n');
     assert.equal(md[0], '| Search type | Optimizer | Supernet | Test acc (%) | per seed | measured as | Search time (min) | Peak memory (MB) | Params | FLOPs | Epochs | Runs with a result |');
     assert.equal(md[2], '| Single-Stage | DrNAS | WS | — | — | — | — | — | — | — | — | 0/2 |');
-    assert.equal(md[3], '|  | TangleNAS | WE | **91.00 ± 0.50** | 90.50, 91.00, 91.50 | benchmark | 4.0 ± 2.0 | 640 ± 128 | — | — | 3, 3, 3 | 3/3 |');
-    assert.equal(md[4], '| Two-Stage | SPOS+ES | WE | 90.50 ± 0.71 | 90.00, 91.00 | benchmark | 3.3 ± 0.0 | 420 ± 0 | — | — | 1, 1 | 2/2 |');
+    assert.equal(md[3], '|  | TangleNAS | WE | **91.00 ± 0.29** | 90.50, 91.00, 91.50 | benchmark | 4.0 ± 1.2 | 640 ± 74 | — | — | 3, 3, 3 | 3/3 |');
+    assert.equal(md[4], '| Two-Stage | SPOS+ES | WE | 90.50 ± 0.50 | 90.00, 91.00 | benchmark | 3.3 ± 0.0 | 420 ± 0 | — | — | 1, 1 | 2/2 |');
     assert.equal(md[5], '| Optimum | - | - | 91.63 |  | benchmark | - | - | - | - | - |  |');
     const runs = toMarkdown(runsTable(s));
     assert.match(runs, /\| drnas-ws-seed0 \| DrNAS \(WS\) \| 0 \| running \| 88\.00 \(so far\) \| benchmark, any-time \|/);
     assert.match(runs, /\| drnas-ws-seed1 \| DrNAS \(WS\) \| 1 \| interrupted \| 86\.00 \(so far\) \|/);
     const csv = summaryCsv(s).split('\n');
-    assert.equal(csv[0], 'search_type,optimizer,supernet,train_portion,runs,runs_with_result,acc_source,acc_n,acc_mean,acc_std,acc_per_seed,test_loss_mean,test_loss_std,time_s_mean,time_s_std,peak_rss_mb_mean,peak_rss_mb_std,params_mean,params_std,flops_mean,flops_std,epochs');
-    assert.equal(csv[2], 'Single-Stage,TangleNAS,WE,0.5,3,3,benchmark,3,91,0.5,90.5;91;91.5,,,240,120,640,128,,,,,3;3;3');
-    assert.equal(csv[4], 'Optimum,,,,,,benchmark,,91.63,,,,,,,,,,,,,');
+    assert.equal(csv[0], 'search_type,optimizer,supernet,train_portion,runs,runs_with_result,acc_source,acc_n,acc_mean,acc_std,acc_se,acc_per_seed,test_loss_mean,test_loss_std,time_s_mean,time_s_std,peak_rss_mb_mean,peak_rss_mb_std,params_mean,params_std,flops_mean,flops_std,epochs');
+    assert.equal(csv[2], 'Single-Stage,TangleNAS,WE,0.5,3,3,benchmark,3,91,0.5,0.2886751345948129,90.5;91;91.5,,,240,120,640,128,,,,,3;3;3');
+    assert.equal(csv[4], 'Optimum,,,,,,benchmark,,91.63,,,,,,,,,,,,,,');
     assert.match(runsCsv(s), /^tanglenas-seed1,Single-Stage,TangleNAS,WE,0\.5,1,done,1,91,,25,/m);
   }));
 
@@ -183,7 +183,7 @@ test('summary: retrain runs of a compare grid are rows of their own, named after
     );
     const md = toMarkdown(summaryTable(s)).split('\n');
     assert.equal(md[0].split(' | ')[6], 'Test loss');
-    assert.equal(md[3], '| Retrain | TangleNAS | WE | 50.00 ± 0.00 | 50.00, 50.00 | retrained | 1.7500 ± 0.3536 | 0.5 ± 0.0 | 100 ± 0 | — | — | 1, 1 | 2/2 |');
+    assert.equal(md[3], '| Retrain | TangleNAS | WE | 50.00 ± 0.00 | 50.00, 50.00 | retrained | 1.7500 ± 0.2500 | 0.5 ± 0.0 | 100 ± 0 | — | — | 1, 1 | 2/2 |');
   }));
 
 test('summary: image spaces get no loss column, even where results record a loss', () =>
@@ -227,6 +227,6 @@ test('summary table: a benchmark with other test accuracies (nb201: CIFAR-100, I
     const md = toMarkdown(summaryTable(s)).split('\n');
     assert.match(md[0], /\| Test acc \(%\) \| per seed \| measured as \| cifar100_test_200ep \(%\) \| imagenet16_120_test_200ep \(%\) \| Search time/);
     const row = md.find((l) => l.includes('TangleNAS'))!.split('|').map((c) => c.trim());
-    assert.deepEqual(row.slice(4, 9), ['**93.94 ± 0.62**', '94.37, 93.50', 'benchmark', '72.50 ± 1.06', '46.00 ± 0.71']);
+    assert.deepEqual(row.slice(4, 9), ['**93.94 ± 0.44**', '94.37, 93.50', 'benchmark', '72.50 ± 0.75', '46.00 ± 0.50']);
     assert.ok(md.some((l) => l.includes('cifar100_test_200ep, imagenet16_120_test_200ep: the benchmark')));
   }));

@@ -21,16 +21,16 @@ export interface Table {
 
 export const DASH = '—';
 
-/** 'mean ± std'; one seed has no sample std, so just its value. */
+/** 'mean ± standard error'; one seed has none, so just its value. */
 export function fmtSpread(s: Spread | null, digits: number, scale = 1): string {
   if (!s) return DASH;
   const m = (s.mean * scale).toFixed(digits);
-  return s.n < 2 ? m : `${m} ± ${(s.std * scale).toFixed(digits)}`;
+  return s.n < 2 ? m : `${m} ± ${(s.se * scale).toFixed(digits)}`;
 }
 
 function fmtCount(s: Spread | null): string {
   if (!s) return DASH;
-  return s.n < 2 ? Math.round(s.mean).toLocaleString('en') : `${Math.round(s.mean).toLocaleString('en')} ± ${Math.round(s.std).toLocaleString('en')}`;
+  return s.n < 2 ? Math.round(s.mean).toLocaleString('en') : `${Math.round(s.mean).toLocaleString('en')} ± ${Math.round(s.se).toLocaleString('en')}`;
 }
 
 function fmtPortion(p: number | null): string {
@@ -45,7 +45,7 @@ function sourceNotes(sources: (AccSource | null)[]): string[] {
   return [...new Set(sources.filter((s): s is AccSource => s !== null))].map((s) => `${s}: ${ACC_SOURCE_TEXT[s]}.`);
 }
 
-/** Per method, mean ± sample std over the seeds with a result; the best accuracy in bold. */
+/** Per method, mean ± standard error over the seeds with a result; the best accuracy in bold. */
 export function summaryTable(s: Summary): Table {
   const withPortion = new Set(s.groups.map((g) => g.method.trainPortion)).size > 1;
   // Language models: their loss is the result to compare.
@@ -85,7 +85,7 @@ export function summaryTable(s: Summary): Table {
     rows.push([c('Optimum'), c('-'), c('-'), ...(withPortion ? [c('-')] : []), c(s.optimum.toFixed(2)), c(''), c('benchmark'), ...others.map(() => c('-')), ...(withLoss ? [c('-')] : []), c('-'), c('-'), c('-'), c('-'), c('-'), c('')]);
   }
   const notes = [
-    'Mean ± sample standard deviation over the seeds with a result (finished, or stopped by the budget with an architecture); a single seed shows its value alone. Runs still running or failed are left out of these rows.',
+    'Mean ± standard error of the mean (sample standard deviation / √n) over the seeds with a result (finished, or stopped by the budget with an architecture); a single seed shows its value alone. Runs still running or failed are left out of these rows.',
     ...sourceNotes(s.groups.map((g) => g.source)),
     ...(others.length ? [`${others.join(', ')}: the benchmark's other test accuracies of the architecture found (the same runs as the benchmark test accuracy).`] : []),
     ...(withLoss ? ["Test loss: cross-entropy per token on the test split, after training for retrained rows, else with the supernet's weights."] : []),
