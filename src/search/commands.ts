@@ -7,7 +7,7 @@ import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import type { LoadedCheckpoint } from './checkpoint.js';
-import { parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
+import { networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork, inferenceMsPer } from './evaluate.js';
 import type { PhaseEnv } from './loop.js';
@@ -127,7 +127,7 @@ export function runTraining(parts: RunParts, command: TrainCommand): RunOutcome 
     saveModel(run.file('model.safetensors'), net, space, arch, c);
     const test = trainer.state.lastTest ?? evaluateNetwork(space, net, loaders.test);
     const inferenceMs = taskOf(c.space) === 'language-model' ? () => inferenceMsPer(net, loaders.test) : undefined;
-    const result = trainResult({ command, space: c.space }, space, arch, bench, { status, epochs: trainer.state.epoch, test, inferenceMsPer: inferenceMs, clock });
+    const result = trainResult({ command, space: c.space }, space, arch, bench, { status, epochs: trainer.state.epoch, test, cost: networkCost(space, net), inferenceMsPer: inferenceMs, clock });
     writeTrainResult(run, result);
     logSummary(p, trainSummary(result, run.dir));
     return { dir: run.dir, status, result };

@@ -13,6 +13,7 @@ import { createSampler, samplerOptionsFrom, type Sampler } from '../nas/samplers
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Layer } from '../nn/layer.js';
 import { noGrad } from '../tensor/autograd.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
@@ -103,10 +104,25 @@ export function architectureCost(space: SearchSpace, arch: Architecture): ExactC
   const rng = getRngState();
   const net = space.subnet(arch, { inherit: false });
   try {
-    return tidy(() => noGrad(() => space.measureSubnetCost(net, space.exampleBatch(1).x)));
+    return networkCost(space, net);
   } finally {
     net.dispose();
     setRngState(rng);
+  }
+}
+
+/**
+ * Exact params and FLOPs of a network as it is (what `train` trained: DARTS's
+ * evaluation network is bigger than the searched sub-network), measured in
+ * eval mode so BatchNorm's running statistics stay as trained.
+ */
+export function networkCost(space: SearchSpace, net: Layer): ExactCost {
+  const training = net.training;
+  net.eval();
+  try {
+    return tidy(() => noGrad(() => space.measureSubnetCost(net, space.exampleBatch(1).x)));
+  } finally {
+    net.train(training);
   }
 }
 

@@ -132,8 +132,14 @@ export function benchmarkEntry(bench: ToyBenchmark | null, space: SearchSpace, a
   return bench?.lookup(space.benchmarkKey(arch)) ?? null;
 }
 
+/** The architecture, its benchmark key and entry. */
+function architectureNames(space: SearchSpace, arch: Architecture, bench: ToyBenchmark | null): Omit<ArchitectureFacts, keyof ExactCost> {
+  return { architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), benchmark: benchmarkEntry(bench, space, arch) };
+}
+
+/** The names plus the exact cost of the architecture's standalone sub-network. */
 export function architectureFacts(space: SearchSpace, arch: Architecture, bench: ToyBenchmark | null): ArchitectureFacts {
-  return { architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), benchmark: benchmarkEntry(bench, space, arch), ...architectureCost(space, arch) };
+  return { ...architectureNames(space, arch, bench), ...architectureCost(space, arch) };
 }
 
 function inherited(test: EvalResult): Inherited {
@@ -175,9 +181,14 @@ export function blackBoxRunResult(head: BlackBoxHeader & { command: 'two-stage' 
   };
 }
 
-/** `inferenceMsPer`: measures the trained network's speed (language models), after the cost. */
-export function trainResult(head: { command: TrainCommand; space: string }, space: SearchSpace, arch: Architecture, bench: ToyBenchmark | null, o: { status: EndStatus; epochs: number; test: EvalResult; inferenceMsPer?: () => number; clock: Clock }): TrainResult {
-  const { params, flops, ...named } = architectureFacts(space, arch, bench);
+/**
+ * `cost`: the trained network's own params and FLOPs (DARTS trains a 20-cell
+ * evaluation network, not the 8-cell searched one); `inferenceMsPer`: measures
+ * its speed (language models), after the cost.
+ */
+export function trainResult(head: { command: TrainCommand; space: string }, space: SearchSpace, arch: Architecture, bench: ToyBenchmark | null, o: { status: EndStatus; epochs: number; test: EvalResult; cost: ExactCost; inferenceMsPer?: () => number; clock: Clock }): TrainResult {
+  const { params, flops } = o.cost;
+  const named = architectureNames(space, arch, bench);
   return {
     command: head.command,
     space: head.space,

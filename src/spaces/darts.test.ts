@@ -604,6 +604,15 @@ test('darts CLI: a short search writes a Genotype; train --from it trains the ev
     const res = JSON.parse(readFileSync(join(t, 'result.json'), 'utf8'));
     assert.equal(res.benchmark_key, a.benchmark_key);
     assert.ok(res.test_acc >= 0 && res.test_acc <= 1 && res.epochs === 2);
+    // The cost is the trained evaluation network's (2 cells of 8 channels here), auxiliary head left out.
+    const evalSpace = createSpace('darts', { searchLayers: 2, searchChannels: 2, evalLayers: 2, evalChannels: 8, auxiliaryWeight: 0.4 }) as DartsSpace;
+    const evalNet = evalSpace.evaluationNetwork(evalSpace.fromBenchmarkKey(a.benchmark_key));
+    assert.ok(evalNet.auxHead !== null);
+    assert.equal(res.params, evalNet.numParametersWithoutAux());
+    assert.notEqual(res.params, a.params, 'not the searched sub-network (4 cells of 4 channels)');
+    assert.ok(res.flops > 0);
+    evalNet.dispose();
+    evalSpace.supernet.dispose();
     assert.ok(existsSync(join(t, 'model.safetensors')));
     const ev = cli('evaluate', t, '--json');
     assert.equal(ev.status, 0, ev.stderr);

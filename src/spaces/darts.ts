@@ -38,6 +38,7 @@ import { EntangledBatchNorm2d } from '../nas/entangled/batchnorm.js';
 import { EntangledConv2d } from '../nas/entangled/conv2d.js';
 import { EntangledLinear } from '../nas/entangled/linear.js';
 import { int, num } from '../nas/options.js';
+import type { ExactCost } from '../nas/cost.js';
 import { registerSpace } from '../nas/registry.js';
 import { SearchSpace, Supernet, type SpaceOptions } from '../nas/space.js';
 import { CELL_PRIMITIVES, CellEdge, cellOp, FactorizedReduce, FactorizedReduceWE, IdentityOp, inheritOp, inheritPart, inheritReduce, inheritReluConvBn, ReLUConvBN, ReLUConvBNWE, type CellPrimitive } from './cell-ops.js';
@@ -602,6 +603,12 @@ export class DartsSpace extends SearchSpace {
       const { logits, aux } = net.forwardWithAux(x);
       return { logits, loss: this.loss(logits, y).add(this.loss(aux!, y).mul(net.auxiliaryWeight)) };
     });
+  }
+
+  /** Params without the auxiliary head, as DARTS reports them (it only trains, never serves). */
+  override measureSubnetCost(net: Layer, x: Tensor): ExactCost {
+    const cost = super.measureSubnetCost(net, x);
+    return net instanceof DartsNetwork ? { ...cost, params: net.numParametersWithoutAux() } : cost;
   }
 
   /** DARTS's schedule: drop_path_prob x epoch / epochs at the start of each epoch. */
