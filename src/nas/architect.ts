@@ -2,10 +2,13 @@
 // Adam(3e-4, betas (0.5, 0.999), weight decay 1e-3), first order (DARTS v1,
 // DrNAS, GDAS) or second order (DARTS v2: unrolled weights, finite-difference
 // Hessian-vector product). Weights are updated separately, on a training batch.
+// With cost constraints, the architecture loss gains their penalty (its
+// multipliers step after every alpha update; constraint.ts).
 import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { ConstraintPenalty } from './constraint.js';
 import type { Sampler } from './samplers/sampler.js';
 import type { SearchSpace } from './space.js';
 
@@ -20,6 +23,8 @@ export interface ArchitectOptions {
   /** Adam weight decay on alpha; the sampler may override it (DrNAS's regulariser). */
   weightDecay?: number;
   order?: 1 | 2;
+  /** Cost constraints on the discretised architecture (none: unconstrained). */
+  penalty?: ConstraintPenalty | null;
 }
 
 /** What the second-order step needs from the weight optimizer (reference-facts 4). */
@@ -36,9 +41,11 @@ export interface UnrollContext {
 export class Architect {
   readonly optimizer: Adam | null;
   readonly order: 1 | 2;
+  readonly penalty: ConstraintPenalty | null;
 
   constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
     this.order = opts.order ?? 1;
+    this.penalty = opts.penalty ?? null;
     if (this.order !== 1 && this.order !== 2) throw new Error(`architect: order must be 1 or 2, got ${opts.order}`);
     // SPOS never trains alpha.
     this.optimizer = sampler.trainsAlpha
@@ -48,9 +55,12 @@ export class Architect {
 
   #loss(b: Batch): Tensor {
     const { supernet, choices } = this.space;
-    let loss = this.space.loss(supernet.forward(b.x, this.sampler.sample(choices)), b.y);
+    const sample = this.sampler.sample(choices);
+    let loss = this.space.loss(supernet.forward(b.x, sample), b.y);
     const reg = this.sampler.regularizer(choices);
     if (reg) loss = loss.add(reg);
+    const pen = this.penalty?.loss(this.space, sample);
+    if (pen) loss = loss.add(pen);
     return loss;
   }
 
@@ -68,6 +78,7 @@ export class Architect {
       alphas.forEach((a, i) => (a.grad = grads[i]));
       this.optimizer!.step();
       for (const a of alphas) a.grad = null;
+      this.penalty?.update(this.space, this.space.discretize());
       return loss;
     });
   }

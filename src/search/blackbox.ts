@@ -9,6 +9,9 @@
 // gene from one of two top-k parents, 50/50); fill up to `population` with
 // random architectures. Candidates are unique among all visited ones; each
 // mutation / crossover phase makes at most 10x its target attempts.
+// With cost constraints, only architectures within every bound are candidates:
+// mutants and children over a bound count as failed attempts, and a random
+// architecture is redrawn (100 draws at most, then the last one is repaired).
 // RS: `population` uniform architectures per generation up to rs_iters draws;
 // repeats are drawn and counted but not re-evaluated.
 // Every evaluation is deterministic (eval mode, fixed data order), and the
@@ -22,7 +25,9 @@ import type { BatchLoader } from '../data/loader.js';
 import { Rng, type RngState } from '../data/rng.js';
 import type { Architecture } from '../nas/choice.js';
 import { metricOf } from '../nas/registry.js';
+import { architectureCostOf, checkConstraints, repairArchitecture, type Constraint } from '../nas/constraint.js';
 import { archValues, shortArch } from './common.js';
+import { constraintsOf } from './constraints.js';
 import { evaluateArchitecture, type Calibration } from './evaluate.js';
 import { PhaseLoop, RateMeter, type PhaseEnv } from './loop.js';
 import { readJson, writeJsonAtomic, type EndStatus } from './rundir.js';
@@ -64,6 +69,7 @@ export class BlackBoxSearch extends PhaseLoop {
   readonly state: BlackBoxState;
   readonly rng: Rng;
   readonly statePath: string;
+  readonly constraints: Constraint[];
 
   constructor(
     env: PhaseEnv,
@@ -74,6 +80,7 @@ export class BlackBoxSearch extends PhaseLoop {
     const c = env.ctx.config;
     this.statePath = join(env.ctx.run.checkpointDir, 'black-box.json');
     this.rng = new Rng(c.seed, STREAM);
+    this.constraints = constraintsOf(c);
     this.state = { format: 'tanglenas.black-box/1', method: c.black_box, generation: 0, draws: 0, visited: {}, topk: [], population: null, rng: this.rng.getState(), elapsedMs: 0, metricsBytes: 0, finished: false };
   }
 
@@ -102,7 +109,14 @@ export class BlackBoxSearch extends PhaseLoop {
   }
 
   #random(): Architecture {
-    return this.space.randomArchitecture(() => this.rng.float());
+    let a = this.space.randomArchitecture(() => this.rng.float());
+    if (!this.constraints.length) return a;
+    for (let i = 0; i < 100 && !this.#feasible(a); i++) a = this.space.randomArchitecture(() => this.rng.float());
+    return this.#feasible(a) ? a : (repairArchitecture(this.space, a, this.constraints) ?? a);
+  }
+
+  #feasible(a: Architecture): boolean {
+    return !this.constraints.length || checkConstraints(architectureCostOf(this.space, a), this.constraints).every((k) => k.met);
   }
 
   #evaluate(key: string): Candidate {
@@ -141,7 +155,7 @@ export class BlackBoxSearch extends PhaseLoop {
     const out: string[] = [];
     const add = (a: Architecture): boolean => {
       const k = this.space.encode(a);
-      if (seen.has(k)) return false;
+      if (seen.has(k) || !this.#feasible(a)) return false;
       seen.add(k);
       out.push(k);
       return true;

@@ -7,6 +7,7 @@ import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import type { LoadedCheckpoint } from './checkpoint.js';
+import { checkRunConstraints, constrainedResult, constraintsOf } from './constraints.js';
 import { networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork, inferenceMsPer } from './evaluate.js';
@@ -49,6 +50,8 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
   const c = ctx.config;
   const { run, progress: p } = ctx;
   const total = budgetMs(c.budget_minutes);
+  const constraints = constraintsOf(c);
+  checkRunConstraints(space, constraints); // before any training: a bound nothing meets is refused
   const trainer = new SupernetTrainer(phaseEnv(parts, command === 'two-stage' ? total * (1 - c.black_box_budget_share) : total), loaders);
   if (ck) trainer.restore(ck);
   p.log(supernetPlan(c, { weights: space.supernet.numParameters(), architectures: space.size(), stepsPerEpoch: trainer.stepsPerEpoch, epochs: trainer.state.plannedEpochs }));
@@ -56,10 +59,10 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
   const status = trainer.run();
   const done = { epochs: trainer.state.epoch, steps: trainer.state.globalStep };
   if (command === 'search') {
-    const arch = space.discretize();
+    const { arch, record } = constrainedResult(space, space.discretize(), constraints, { useAlpha: true });
     saveSupernet(run.file('supernet.safetensors'), space, c);
     const test = evaluateArchitecture(space, arch, loaders.test, loaders.calibration());
-    const result = searchResult({ ...searchHeader('search', c), ...done }, space, arch, bench, { status, test, clock });
+    const result = { ...searchResult({ ...searchHeader('search', c), ...done }, space, arch, bench, { status, test, clock }), ...record };
     writeArchitectureFile(run, result);
     logSummary(p, searchSummary(result, run.dir));
     return { dir: run.dir, status, result };
@@ -87,6 +90,7 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
 export function runBlackBox(parts: RunParts): RunOutcome {
   const c = parts.ctx.config;
   loadSupernet(c.supernet!, parts.space);
+  checkRunConstraints(parts.space, constraintsOf(c));
   parts.ctx.progress.log(`  supernet loaded from ${supernetFile(c.supernet!)}`);
   return blackBoxStage(parts, budgetMs(c.budget_minutes), { ...searchHeader('black-box', c), supernet: supernetFile(c.supernet!) });
 }
@@ -103,7 +107,8 @@ function blackBoxStage(parts: RunParts, deadline: number, head: BlackBoxHeader &
   run.setStatus({ command: head.command, status: 'running', phase: 'black-box' });
   const r = bb.run();
   const test = evaluateArchitecture(space, r.arch, loaders.test, loaders.calibration());
-  const result = blackBoxRunResult(head, space, bench, r, { test, lossMetric: metricOf(c.space) === 'loss', clock });
+  const { record } = constrainedResult(space, r.arch, constraintsOf(c), { useAlpha: false });
+  const result = { ...blackBoxRunResult(head, space, bench, r, { test, lossMetric: metricOf(c.space) === 'loss', clock }), ...record };
   writeArchitectureFile(run, result);
   logSummary(p, searchSummary(result, run.dir));
   return { dir: run.dir, status: r.status, result };

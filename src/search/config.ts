@@ -13,6 +13,7 @@ import '../spaces/index.js';
 import '../nas/samplers/index.js';
 import { datasetNames, getDataset } from '../data/registry.js';
 import { bool, betas, conform, describeType, enumValues, int, num, oneOf, path, paths, registered, type ValueType } from '../nas/options.js';
+import { parseConstraint } from '../nas/constraint.js';
 import { getSpace, listSpaces, spaceNames, spaceOptionsFrom } from '../nas/registry.js';
 import { getSampler, listSamplers, samplerNames, samplerOptionsFrom } from '../nas/samplers/sampler.js';
 
@@ -71,6 +72,8 @@ export interface Config {
   arch_lr: number;
   arch_betas: [number, number];
   arch_weight_decay: number;
+  constraints: string[];
+  constraint_lr: number;
   // --- second stage (black-box search on a trained supernet)
   black_box: 'es' | 'rs';
   population: number;
@@ -149,6 +152,8 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   arch_lr: { type: num(0, undefined, { minOpen: true }), doc: 'Adam learning rate of alpha' },
   arch_betas: { type: betas, doc: 'Adam betas of alpha' },
   arch_weight_decay: { type: num(0), doc: 'Adam weight decay of alpha (DrNAS l2 uses drnas_reg_scale instead)' },
+  constraints: { type: paths, doc: "upper bounds on the architecture found, e.g. 'params <= 200k' or 'flops <= 5M' (several: comma-separated on --set, a list in a config file): single-stage searches add a penalty with dual-ascent multipliers to the arch loss, two-stage searches reject candidates over a bound; the result records each bound and whether it holds" },
+  constraint_lr: { type: num(0, undefined, { minOpen: true }), doc: 'dual-ascent step of the constraint multipliers per arch step (their penalty is lambda x expected cost / bound)' },
   black_box: { type: oneOf('es', 'rs'), doc: 'second stage: es (evolutionary) or rs (random search)' },
   population: { type: int(1), doc: 'ES population size (RS: architectures per generation)' },
   select: { type: int(1), doc: 'ES top-k kept across generations' },
@@ -338,6 +343,13 @@ export function checkConsistency(c: Config): void {
     fail((e as Error).message);
   }
   if (c.darts_order === 2 && !sampler.secondOrder) fail(`darts_order 2 (second order) applies to method ${listSamplers().filter((x) => x.secondOrder).map((x) => `'${x.name}'`).join(' or ')} only, not '${c.method}'; set darts_order: 1`);
+  for (const k of c.constraints) {
+    try {
+      parseConstraint(k);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
   const space = getSpace(c.space);
   const lm = space.task === 'language-model';
@@ -367,7 +379,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { constraints: [], constraint_lr: 0.1, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

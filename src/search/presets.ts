@@ -50,6 +50,8 @@ const BASE: PartialConfig = {
   arch_lr: 3e-4,
   arch_betas: [0.5, 0.999],
   arch_weight_decay: 1e-3,
+  constraints: [],
+  constraint_lr: 0.1,
   black_box: 'es',
   population: 5,
   select: 10,

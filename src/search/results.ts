@@ -5,6 +5,7 @@
 // builders fill a record from a finished phase, in the files' key order.
 import type { Architecture } from '../nas/choice.js';
 import type { ExactCost } from '../nas/cost.js';
+import type { ConstraintRecord } from './constraints.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { Lookup, ToyBenchmark } from './benchmark.js';
 import type { BlackBoxResult } from './blackbox.js';
@@ -36,7 +37,7 @@ export interface SupernetProgress {
 }
 
 /** An architecture, its benchmark entry and its exact cost (params, FLOPs per sample or token). */
-export interface ArchitectureFacts extends ExactCost {
+export interface ArchitectureFacts extends ExactCost, Partial<ConstraintRecord> {
   architecture: ArchValues;
   benchmark_key: string;
   /** The toy benchmark's entry; null without the table. */

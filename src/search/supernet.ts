@@ -12,6 +12,7 @@
 // on, so the continuation is bit-identical.
 import type { BatchLoader } from '../data/loader.js';
 import { Architect } from '../nas/architect.js';
+import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
 import { bilevelStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
@@ -20,6 +21,7 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { restoreModule, restoreOptimizer, restoreTensor, type CheckpointBuilder, type LoadedCheckpoint } from './checkpoint.js';
 import { makeSampler, shortArch } from './common.js';
+import { constraintsOf } from './constraints.js';
 import type { RunLoaders } from './data.js';
 import { alphaSoftmax, evaluateArchitecture } from './evaluate.js';
 import { EpochLoop, type EpochState, type PhaseEnv } from './loop.js';
@@ -65,7 +67,9 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     super(env, loaders, env.space.supernet);
     const c = env.ctx.config;
     this.sampler = makeSampler(c);
-    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order });
+    const constraints = constraintsOf(c);
+    const penalty = constraints.length && this.sampler.trainsAlpha ? new ConstraintPenalty(constraints, c.constraint_lr) : null;
+    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty });
     if (this.sampler.trainsAlpha && loaders.valid === null) {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
     }
@@ -86,6 +90,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
   protected saveState(b: CheckpointBuilder): void {
     b.set('loop', this.state)
       .set('sampler', this.sampler.state())
+      .set('constraint', this.architect.penalty?.state() ?? null)
       .set('loaders', { train: this.loaders.train.state(), valid: this.loaders.valid?.state() ?? null });
   }
 
@@ -95,6 +100,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     restoreOptimizer(ck, 'weights', this.optimizer);
     if (this.architect.optimizer) restoreOptimizer(ck, 'arch', this.architect.optimizer);
     this.sampler.loadState((ck.state.sampler ?? {}) as Record<string, number>);
+    this.architect.penalty?.loadState(ck.state.constraint as PenaltyState | undefined);
     this.restoreLoaders(ck);
   }
 
@@ -186,6 +192,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     const w = this.state.epochSums;
     const extra: Record<string, unknown> = { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? w.archLoss / w.n : null };
     Object.assign(extra, this.sampler.state()); // schedule state, e.g. GDAS's tau
+    if (this.architect.penalty) extra.constraint_multipliers = this.architect.penalty.state().multipliers;
     let line = `epoch ${this.state.epoch + 1}/${this.state.plannedEpochs}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%`;
     if (this.sampler.trainsAlpha) {
       // The any-time record: the current argmax architecture, its accuracy with

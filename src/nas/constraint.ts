@@ -1,0 +1,223 @@
+// Cost constraints on the architecture a search returns ("params <= 200k",
+// "flops <= 5M"), for every sampler and space:
+// - parseConstraint: the one accepted form, with errors that name the fix;
+// - smallestArchitecture / checkFeasible: before a search, the cheapest
+//   architecture per metric (coordinate descent on the exact cost), so a bound
+//   nothing can meet is refused with the smallest achievable cost;
+// - ConstraintPenalty: the architecture loss gains sum_i lambda_i E[cost_i] / bound_i
+//   (E under the sampler's mixing weights, differentiable w.r.t. alpha), and each
+//   multiplier follows dual ascent on the discretised architecture's exact cost:
+//   lambda_i <- max(0, lambda_i + lr (cost_i / bound_i - (1 - margin))). While the
+//   architecture the search would return is over its bound, the pressure grows;
+//   once under, it relaxes, so the search settles at the bound, not far below;
+// - repairArchitecture: if the final architecture is still over a bound (a short
+//   budget), the smallest change that meets it, preferring the options alpha
+//   ranks highest. Results say whether that happened.
+// Costs are the exact ones of the standalone sub-network (params; FLOPs =
+// multiply-accumulates per sample, per token for language models): the
+// expected cost at one-hot weights, which the shared invariant tests check
+// against the measured sub-network for every space.
+import { noGrad } from '../tensor/autograd.js';
+import { getRngState, setRngState } from '../tensor/random.js';
+import { tidy } from '../tensor/scope.js';
+import { full, type Tensor } from '../tensor/tensor.js';
+import { ArchSample } from './arch.js';
+import type { Architecture } from './choice.js';
+import type { SearchSpace } from './space.js';
+
+export const CONSTRAINT_METRICS = ['params', 'flops'] as const;
+export type ConstraintMetric = (typeof CONSTRAINT_METRICS)[number];
+
+export interface Constraint {
+  metric: ConstraintMetric;
+  bound: number;
+  /** As the user wrote it (results and logs quote it). */
+  text: string;
+}
+
+const SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, g: 1e9, G: 1e9 };
+const FORM = "'<metric> <= <value>', e.g. 'params <= 200k' or 'flops <= 5.5M' (metrics: params, flops; suffixes k, M, G)";
+
+/** "<metric> <= <value>" with an optional k / M / G suffix. */
+export function parseConstraint(text: string): Constraint {
+  const s = String(text).trim();
+  const m = /^([A-Za-z_]+)\s*(<=|<|>=|>|==|=)\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kKmMgG]?)$/.exec(s);
+  if (!m) throw new Error(`constraint '${s}' is malformed; write it as ${FORM}`);
+  const [, metric, op, value, suffix] = m;
+  if (metric === 'latency_ms') throw new Error(`constraint '${s}': latency_ms is not available yet (no per-machine latency table); bound params or flops instead`);
+  if (!(CONSTRAINT_METRICS as readonly string[]).includes(metric)) throw new Error(`constraint '${s}': unknown metric '${metric}'; the metrics are ${CONSTRAINT_METRICS.join(', ')}`);
+  if (op !== '<=') throw new Error(`constraint '${s}': only upper bounds ('<=') are supported; write it as ${FORM}`);
+  const bound = Number(value) * SUFFIX[suffix];
+  if (!Number.isFinite(bound) || bound <= 0) throw new Error(`constraint '${s}': the bound must be a positive number`);
+  return { metric: metric as ConstraintMetric, bound, text: `${metric} <= ${value}${suffix}` };
+}
+
+export type ArchCost = Record<ConstraintMetric, number>;
+
+/**
+ * Runs one small forward so the ops know their input sizes (expectedCost needs
+ * it), in eval mode and with the random state put back: a run's BatchNorm
+ * statistics and random stream are the same with or without constraints.
+ */
+function primeCosts(space: SearchSpace): void {
+  const rng = getRngState();
+  const training = space.supernet.training;
+  space.supernet.eval();
+  try {
+    // Uniform weights: every candidate runs (a weight of exactly 0 is skipped).
+    noGrad(() =>
+      tidy(() => {
+        const uniform = new ArchSample('superposition', new Map(space.choices.map((c) => [c, full([c.size], 1 / c.size)] as const)));
+        space.supernet.forward(space.exampleBatch(1).x, uniform);
+      }),
+    );
+  } finally {
+    space.supernet.train(training);
+    setRngState(rng);
+  }
+}
+
+/** Exact params and FLOPs of an architecture's sub-network (the expected cost at one-hot weights). */
+export function architectureCostOf(space: SearchSpace, arch: Architecture): ArchCost {
+  return tidy(() =>
+    noGrad(() => {
+      const c = space.expectedCost(space.fixed(arch, 'superposition'));
+      return { params: c.params.item(), flops: c.flops.item() };
+    }),
+  );
+}
+
+/** Coordinate descent on one metric's exact cost (3 sweeps): the smallest architecture and its cost. */
+export function smallestArchitecture(space: SearchSpace, metric: ConstraintMetric, start?: Architecture): { arch: Architecture; cost: ArchCost } {
+  const arch: Architecture = start ? { ...start } : Object.fromEntries(space.choices.map((c) => [c.name, 0]));
+  primeCosts(space);
+  let cost = architectureCostOf(space, arch);
+  for (let sweep = 0; sweep < 3; sweep++) {
+    let changed = false;
+    for (const c of space.choices) {
+      for (let i = 0; i < c.size; i++) {
+        if (i === arch[c.name]) continue;
+        const trial = { ...arch, [c.name]: i };
+        const t = architectureCostOf(space, trial);
+        if (t[metric] < cost[metric]) {
+          arch[c.name] = i;
+          cost = t;
+          changed = true;
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  return { arch, cost };
+}
+
+const fmt = (v: number) => Math.round(v).toLocaleString('en');
+
+/** Throws, before a search, when a bound is below the smallest architecture's cost (naming that cost). */
+export function checkFeasible(space: SearchSpace, constraints: readonly Constraint[]): void {
+  for (const k of constraints) {
+    const { cost } = smallestArchitecture(space, k.metric);
+    if (cost[k.metric] > k.bound) {
+      throw new Error(`constraint '${k.text}' cannot be met in space '${space.name}': its smallest architecture has ${fmt(cost[k.metric])} ${k.metric}; raise the bound to at least that`);
+    }
+  }
+}
+
+export interface ConstraintCheck {
+  constraint: string;
+  metric: ConstraintMetric;
+  bound: number;
+  value: number;
+  met: boolean;
+}
+
+export function checkConstraints(cost: ArchCost, constraints: readonly Constraint[]): ConstraintCheck[] {
+  return constraints.map((k) => ({ constraint: k.text, metric: k.metric, bound: k.bound, value: cost[k.metric], met: cost[k.metric] <= k.bound }));
+}
+
+/** Total relative excess over the bounds (0 when every bound holds). */
+function excess(cost: ArchCost, constraints: readonly Constraint[]): number {
+  return constraints.reduce((a, k) => a + Math.max(0, cost[k.metric] / k.bound - 1), 0);
+}
+
+/**
+ * The architecture itself when it meets every bound; else greedy single-choice
+ * moves, each the one that removes the most relative excess per unit of
+ * log-preference lost (`logPref(choice, i)`: alpha's log-probability; uniform
+ * when absent), until every bound holds. Null when no move helps any more.
+ */
+export function repairArchitecture(space: SearchSpace, arch: Architecture, constraints: readonly Constraint[], logPref?: (choice: string, i: number) => number): Architecture | null {
+  const pref = logPref ?? (() => 0);
+  const a = { ...arch };
+  primeCosts(space);
+  let cost = architectureCostOf(space, a);
+  for (let guard = 0; excess(cost, constraints) > 0; guard++) {
+    if (guard > 10 * space.choices.length) return null;
+    const e0 = excess(cost, constraints);
+    let best: { name: string; i: number; cost: ArchCost; score: number } | null = null;
+    for (const c of space.choices) {
+      for (let i = 0; i < c.size; i++) {
+        if (i === a[c.name]) continue;
+        const t = architectureCostOf(space, { ...a, [c.name]: i });
+        const gain = e0 - excess(t, constraints);
+        if (gain <= 0) continue;
+        const loss = Math.max(0, pref(c.name, a[c.name]) - pref(c.name, i));
+        const score = gain / (loss + 1e-3);
+        if (!best || score > best.score) best = { name: c.name, i, cost: t, score };
+      }
+    }
+    if (!best) return null;
+    a[best.name] = best.i;
+    cost = best.cost;
+  }
+  return a;
+}
+
+export interface PenaltyState {
+  multipliers: number[];
+}
+
+/** The constraint term of the architecture loss and its dual-ascent multipliers. */
+export class ConstraintPenalty {
+  multipliers: number[];
+
+  constructor(
+    readonly constraints: readonly Constraint[],
+    readonly lr: number,
+    readonly margin = 0.02,
+  ) {
+    this.multipliers = constraints.map(() => 0);
+  }
+
+  /** sum_i lambda_i E[cost_i] / bound_i under the sample's weights; null while every multiplier is 0. */
+  loss(space: SearchSpace, sample: ArchSample): Tensor | null {
+    if (this.multipliers.every((m) => m === 0)) return null;
+    const cost = space.expectedCost(sample);
+    let out: Tensor | null = null;
+    this.constraints.forEach((k, i) => {
+      if (this.multipliers[i] === 0) return;
+      const term = cost[k.metric].mul(this.multipliers[i] / k.bound);
+      out = out === null ? term : out.add(term);
+    });
+    return out;
+  }
+
+  /** One dual-ascent step on the discretised architecture's exact cost; returns that cost. */
+  update(space: SearchSpace, arch: Architecture): ArchCost {
+    const cost = architectureCostOf(space, arch);
+    this.constraints.forEach((k, i) => {
+      this.multipliers[i] = Math.max(0, this.multipliers[i] + this.lr * (cost[k.metric] / k.bound - (1 - this.margin)));
+    });
+    return cost;
+  }
+
+  state(): PenaltyState {
+    return { multipliers: [...this.multipliers] };
+  }
+
+  loadState(s: Partial<PenaltyState> | undefined): void {
+    if (!s?.multipliers) return;
+    if (s.multipliers.length !== this.constraints.length) throw new Error(`the checkpoint has ${s.multipliers.length} constraint multipliers, but the run has ${this.constraints.length} constraints`);
+    this.multipliers = [...s.multipliers];
+  }
+}
