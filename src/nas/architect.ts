@@ -6,8 +6,8 @@
 // multipliers step after every alpha update; constraint.ts).
 import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
-import { tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { keep, tidy } from '../tensor/scope.js';
+import { zeros, type Tensor } from '../tensor/tensor.js';
 import type { ConstraintPenalty } from './constraint.js';
 import type { Sampler } from './samplers/sampler.js';
 import type { SearchSpace } from './space.js';
@@ -25,6 +25,16 @@ export interface ArchitectOptions {
   order?: 1 | 2;
   /** Cost constraints on the discretised architecture (none: unconstrained). */
   penalty?: ConstraintPenalty | null;
+  /** Preference-conditioned alpha for a Pareto front (pareto.ts); none: plain alpha. */
+  preference?: PreferenceOptions | null;
+}
+
+export interface PreferenceOptions {
+  metric: 'params' | 'flops';
+  /** Weight of the cost term at t = 1. */
+  strength: number;
+  /** The cost the term is divided by (the largest architecture's). */
+  reference: number;
 }
 
 /** What the second-order step needs from the weight optimizer (reference-facts 4). */
@@ -42,14 +52,26 @@ export class Architect {
   readonly optimizer: Adam | null;
   readonly order: 1 | 2;
   readonly penalty: ConstraintPenalty | null;
+  readonly preference: PreferenceOptions | null;
+  /** Preference mode: alpha(t) = base + t slope; these are what the optimizer trains. */
+  readonly base: Tensor[] = [];
+  readonly slope: Tensor[] = [];
+  #t = 0;
 
   constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
     this.order = opts.order ?? 1;
     this.penalty = opts.penalty ?? null;
     if (this.order !== 1 && this.order !== 2) throw new Error(`architect: order must be 1 or 2, got ${opts.order}`);
+    this.preference = sampler.trainsAlpha ? (opts.preference ?? null) : null;
+    if (this.preference) {
+      for (const a of space.alphas()) {
+        this.base.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
+        this.slope.push(keep(zeros(a.shape)).requiresGrad_(true));
+      }
+    }
     // SPOS never trains alpha.
     this.optimizer = sampler.trainsAlpha
-      ? new Adam(space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
+      ? new Adam(this.preference ? [...this.base, ...this.slope] : space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
       : null;
   }
 
@@ -61,6 +83,10 @@ export class Architect {
     if (reg) loss = loss.add(reg);
     const pen = this.penalty?.loss(this.space, sample);
     if (pen) loss = loss.add(pen);
+    if (this.preference && this.#t > 0) {
+      const { metric, strength, reference } = this.preference;
+      loss = loss.add(this.space.expectedCost(sample)[metric].mul((this.#t * strength) / reference));
+    }
     return loss;
   }
 
@@ -75,12 +101,28 @@ export class Architect {
     const alphas = this.space.alphas();
     return tidy(() => {
       const { loss, grads } = this.order === 1 ? this.#firstOrder(val, alphas) : this.#secondOrder(val, alphas, unroll!);
-      alphas.forEach((a, i) => (a.grad = grads[i]));
-      this.optimizer!.step();
-      for (const a of alphas) a.grad = null;
+      if (this.preference) {
+        // d alpha(t) / d base = 1, d alpha(t) / d slope = t.
+        this.base.forEach((b, i) => (b.grad = grads[i]));
+        this.slope.forEach((s, i) => (s.grad = grads[i].mul(this.#t)));
+        this.optimizer!.step();
+        for (const p of [...this.base, ...this.slope]) p.grad = null;
+        this.setPreference(this.#t);
+      } else {
+        alphas.forEach((a, i) => (a.grad = grads[i]));
+        this.optimizer!.step();
+        for (const a of alphas) a.grad = null;
+      }
       this.penalty?.update(this.space, this.space.discretize());
       return loss;
     });
+  }
+
+  /** Preference mode: alpha <- base + t slope (the sampler reads alpha). */
+  setPreference(t: number): void {
+    if (!this.preference) throw new Error('architect: setPreference needs the preference mode (pareto: true)');
+    this.#t = t;
+    noGrad(() => this.space.alphas().forEach((a, i) => a.copy_(tidy(() => this.base[i].add(this.slope[i].mul(t))))));
   }
 
   #firstOrder(val: Batch, alphas: Tensor[]): { loss: number; grads: Tensor[] } {

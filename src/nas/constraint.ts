@@ -88,8 +88,14 @@ export function architectureCostOf(space: SearchSpace, arch: Architecture): Arch
 }
 
 /** Coordinate descent on one metric's exact cost (3 sweeps): the smallest architecture and its cost. */
-export function smallestArchitecture(space: SearchSpace, metric: ConstraintMetric, start?: Architecture): { arch: Architecture; cost: ArchCost } {
-  const arch: Architecture = start ? { ...start } : Object.fromEntries(space.choices.map((c) => [c.name, 0]));
+export function smallestArchitecture(space: SearchSpace, metric: ConstraintMetric): { arch: Architecture; cost: ArchCost } {
+  return extremeArchitecture(space, metric, 'min');
+}
+
+/** Coordinate descent (min) or ascent (max) on one metric's exact cost, 3 sweeps at most. */
+export function extremeArchitecture(space: SearchSpace, metric: ConstraintMetric, goal: 'min' | 'max'): { arch: Architecture; cost: ArchCost } {
+  const better = (a: number, b: number) => (goal === 'min' ? a < b : a > b);
+  const arch: Architecture = Object.fromEntries(space.choices.map((c) => [c.name, 0]));
   primeCosts(space);
   let cost = architectureCostOf(space, arch);
   for (let sweep = 0; sweep < 3; sweep++) {
@@ -99,7 +105,7 @@ export function smallestArchitecture(space: SearchSpace, metric: ConstraintMetri
         if (i === arch[c.name]) continue;
         const trial = { ...arch, [c.name]: i };
         const t = architectureCostOf(space, trial);
-        if (t[metric] < cost[metric]) {
+        if (better(t[metric], cost[metric])) {
           arch[c.name] = i;
           cost = t;
           changed = true;

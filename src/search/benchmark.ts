@@ -69,6 +69,11 @@ export class Benchmark {
     return { key, testAcc: v, trainAcc: r.train_acc ?? null, columns, rank, size: this.size, optimum: this.optimum, percentile: (100 * below) / this.size };
   }
 
+  /** Every architecture key of the table. */
+  keys(): string[] {
+    return [...this.#rows.keys()];
+  }
+
   /** The n best entries by the primary column. */
   top(n: number): Lookup[] {
     return [...this.#rows.entries()].sort((a, b) => b[1][this.primary] - a[1][this.primary]).slice(0, n).map(([k]) => this.lookup(k)!);

@@ -7,6 +7,7 @@ import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import type { LoadedCheckpoint } from './checkpoint.js';
+import { paretoSummary, paretoSweep, writeParetoFile, type ParetoFile } from './pareto.js';
 import { checkRunConstraints, constrainedResult, constraintsOf } from './constraints.js';
 import { networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
@@ -59,10 +60,15 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
   const status = trainer.run();
   const done = { epochs: trainer.state.epoch, steps: trainer.state.globalStep };
   if (command === 'search') {
+    let pareto: ParetoFile | null = null;
+    if (c.pareto) {
+      pareto = paretoSweep(space, trainer.architect, loaders, { metric: c.pareto_metric, points: c.pareto_points, evalSamples: c.eval_samples, bench });
+      writeParetoFile(run, pareto);
+    }
     const { arch, record } = constrainedResult(space, space.discretize(), constraints, { useAlpha: true });
     saveSupernet(run.file('supernet.safetensors'), space, c);
     const test = evaluateArchitecture(space, arch, loaders.test, loaders.calibration());
-    const result = { ...searchResult({ ...searchHeader('search', c), ...done }, space, arch, bench, { status, test, clock }), ...record };
+    const result = { ...searchResult({ ...searchHeader('search', c), ...done }, space, arch, bench, { status, test, clock }), ...record, ...(pareto ? { pareto: paretoSummary(pareto) } : {}) };
     writeArchitectureFile(run, result);
     logSummary(p, searchSummary(result, run.dir));
     return { dir: run.dir, status, result };

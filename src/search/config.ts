@@ -74,6 +74,10 @@ export interface Config {
   arch_weight_decay: number;
   constraints: string[];
   constraint_lr: number;
+  pareto: boolean;
+  pareto_metric: 'params' | 'flops';
+  pareto_strength: number;
+  pareto_points: number;
   // --- second stage (black-box search on a trained supernet)
   black_box: 'es' | 'rs';
   population: number;
@@ -154,6 +158,10 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   arch_weight_decay: { type: num(0), doc: 'Adam weight decay of alpha (DrNAS l2 uses drnas_reg_scale instead)' },
   constraints: { type: paths, doc: "upper bounds on the architecture found, e.g. 'params <= 200k' or 'flops <= 5M' (several: comma-separated on --set, a list in a config file): single-stage searches add a penalty with dual-ascent multipliers to the arch loss, two-stage searches reject candidates over a bound; the result records each bound and whether it holds" },
   constraint_lr: { type: num(0, undefined, { minOpen: true }), doc: 'dual-ascent step of the constraint multipliers per arch step (their penalty is lambda x expected cost / bound)' },
+  pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t in [0, 1] (alpha = base + t slope, a fresh t each step) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
+  pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
+  pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "weight of the cost term at t = 1 (its cost is divided by the largest architecture's)" },
+  pareto_points: { type: int(2), doc: 'preferences t swept after a Pareto search (evenly from 0 to 1)' },
   black_box: { type: oneOf('es', 'rs'), doc: 'second stage: es (evolutionary) or rs (random search)' },
   population: { type: int(1), doc: 'ES population size (RS: architectures per generation)' },
   select: { type: int(1), doc: 'ES top-k kept across generations' },
@@ -350,6 +358,8 @@ export function checkConsistency(c: Config): void {
       fail((e as Error).message);
     }
   }
+  if (c.pareto && sampler.stage !== 'single-stage') fail(`pareto: true needs a single-stage method (it conditions alpha on a preference), not '${c.method}'; a two-stage search can run one constrained black-box stage per bound instead`);
+  if (c.pareto && c.constraints.length) fail('pareto: true and constraints do not combine (a front spans every cost); remove one of them');
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
   const space = getSpace(c.space);
   const lm = space.task === 'language-model';
@@ -379,7 +389,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { constraints: [], constraint_lr: 0.1, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 1, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

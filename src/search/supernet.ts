@@ -12,7 +12,8 @@
 // on, so the continuation is bit-identical.
 import type { BatchLoader } from '../data/loader.js';
 import { Architect } from '../nas/architect.js';
-import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
+import { ConstraintPenalty, extremeArchitecture, type PenaltyState } from '../nas/constraint.js';
+import { preferenceAt } from '../nas/pareto.js';
 import { bilevelStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
@@ -69,7 +70,9 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     this.sampler = makeSampler(c);
     const constraints = constraintsOf(c);
     const penalty = constraints.length && this.sampler.trainsAlpha ? new ConstraintPenalty(constraints, c.constraint_lr) : null;
-    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty });
+    // Pareto: the cost term is relative to the largest architecture's cost.
+    const preference = c.pareto ? { metric: c.pareto_metric, strength: c.pareto_strength, reference: extremeArchitecture(env.space, c.pareto_metric, 'max').cost[c.pareto_metric] } : null;
+    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference });
     if (this.sampler.trainsAlpha && loaders.valid === null) {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
     }
@@ -85,6 +88,11 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     for (const ch of this.space.choices) b.tensor(`alpha.${ch.name}`, ch.alpha);
     b.optimizer('weights', this.optimizer);
     if (this.architect.optimizer) b.optimizer('arch', this.architect.optimizer);
+    this.space.choices.forEach((ch, i) => {
+      if (!this.architect.preference) return;
+      b.tensor(`pareto.base.${ch.name}`, this.architect.base[i]);
+      b.tensor(`pareto.slope.${ch.name}`, this.architect.slope[i]);
+    });
   }
 
   protected saveState(b: CheckpointBuilder): void {
@@ -99,6 +107,11 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     for (const ch of this.space.choices) restoreTensor(ck, `alpha.${ch.name}`, ch.alpha);
     restoreOptimizer(ck, 'weights', this.optimizer);
     if (this.architect.optimizer) restoreOptimizer(ck, 'arch', this.architect.optimizer);
+    this.space.choices.forEach((ch, i) => {
+      if (!this.architect.preference) return;
+      restoreTensor(ck, `pareto.base.${ch.name}`, this.architect.base[i]);
+      restoreTensor(ck, `pareto.slope.${ch.name}`, this.architect.slope[i]);
+    });
     this.sampler.loadState((ck.state.sampler ?? {}) as Record<string, number>);
     this.architect.penalty?.loadState(ck.state.constraint as PenaltyState | undefined);
     this.restoreLoaders(ck);
@@ -143,6 +156,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
       }
       const val = this.loaders.valid!.next();
+      if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
       const unroll = this.#unroll();
       return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll });
     });
@@ -196,7 +210,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     let line = `epoch ${this.state.epoch + 1}/${this.state.plannedEpochs}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%`;
     if (this.sampler.trainsAlpha) {
       // The any-time record: the current argmax architecture, its accuracy with
-      // the supernet's weights (eval mode) and its benchmark accuracy.
+      // the supernet's weights (eval mode) and its benchmark accuracy (Pareto: at t = 0, no cost term).
+      if (this.architect.preference) this.architect.setPreference(0);
       const arch = this.space.discretize();
       extra.genotype = JSON.parse(this.space.encode(arch));
       extra.benchmark_key = this.space.benchmarkKey(arch);

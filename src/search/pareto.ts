@@ -1,0 +1,105 @@
+// The end of a Pareto search (pareto: true; nas/pareto.ts): sweep the
+// preference t over pareto_points values from 0 to 1, take each t's
+// architecture, score every distinct one (exact cost; accuracy with the
+// supernet's weights on the validation images, as the search knows it; the
+// benchmark where there is one), keep the non-dominated ones and write
+// pareto.json. With a benchmark table, the table's true front and the
+// hypervolume ratio (found front, scored by the table, over the true front;
+// reference point: the table's largest cost and lowest accuracy) go in too.
+import type { Architect } from '../nas/architect.js';
+import { architectureCostOf } from '../nas/constraint.js';
+import { hypervolume, paretoFront, type FrontPoint } from '../nas/pareto.js';
+import type { SearchSpace } from '../nas/space.js';
+import type { Benchmark } from './benchmark.js';
+import { archValues } from './common.js';
+import type { RunLoaders } from './data.js';
+import { evaluateArchitecture } from './evaluate.js';
+import type { RunDir } from './rundir.js';
+import { writeJsonAtomic } from './rundir.js';
+
+export interface ParetoPoint {
+  /** The preferences t that gave this architecture. */
+  t: number[];
+  architecture: Record<string, string | number>;
+  benchmark_key: string;
+  params: number;
+  flops: number;
+  /** Accuracy with the supernet's weights on the validation images (what the front is chosen by). */
+  valid_acc: number;
+  benchmark_test_acc: number | null;
+  /** On the front by (cost, valid_acc). */
+  front: boolean;
+}
+
+export interface ParetoFile {
+  format: 'tanglenas.pareto/1';
+  space: string;
+  metric: 'params' | 'flops';
+  points: ParetoPoint[];
+  /** With a benchmark: the table's own front and the hypervolume of the found front (scored by the table) relative to it. */
+  true_front?: FrontPoint[];
+  reference_point?: FrontPoint;
+  hypervolume?: number;
+  true_hypervolume?: number;
+  hypervolume_ratio?: number;
+}
+
+function costOf(p: ParetoPoint, metric: 'params' | 'flops'): number {
+  return metric === 'params' ? p.params : p.flops;
+}
+
+/** Sweeps t, scores the distinct architectures, marks the front; alpha is left at t = 0. */
+export function paretoSweep(space: SearchSpace, architect: Architect, loaders: RunLoaders, o: { metric: 'params' | 'flops'; points: number; evalSamples: number; bench: Benchmark | null }): ParetoFile {
+  const byKey = new Map<string, ParetoPoint>();
+  const valid = loaders.validEval(o.evalSamples) ?? loaders.test;
+  for (let i = 0; i < o.points; i++) {
+    const t = i / (o.points - 1);
+    architect.setPreference(t);
+    const arch = space.discretize();
+    const key = space.encode(arch);
+    const seen = byKey.get(key);
+    if (seen) {
+      seen.t.push(t);
+      continue;
+    }
+    const cost = architectureCostOf(space, arch);
+    const bkey = space.benchmarkKey(arch);
+    byKey.set(key, {
+      t: [t],
+      architecture: archValues(space, arch),
+      benchmark_key: bkey,
+      params: cost.params,
+      flops: cost.flops,
+      valid_acc: evaluateArchitecture(space, arch, valid, loaders.calibration()).acc,
+      benchmark_test_acc: o.bench?.lookup(bkey)?.testAcc ?? null,
+      front: false,
+    });
+  }
+  architect.setPreference(0);
+  const points = [...byKey.values()];
+  const front = new Set(paretoFront(points.map((p) => ({ cost: costOf(p, o.metric), acc: p.valid_acc, p }))).map((x) => x.p));
+  for (const p of points) p.front = front.has(p);
+  const file: ParetoFile = { format: 'tanglenas.pareto/1', space: space.name, metric: o.metric, points };
+  if (o.bench) Object.assign(file, frontQuality(space, o.bench, o.metric, points.filter((p) => p.front)));
+  return file;
+}
+
+/** The table's true front, the reference point and the hypervolumes (found front scored by the table). */
+export function frontQuality(space: SearchSpace, bench: Benchmark, metric: 'params' | 'flops', found: ParetoPoint[]): Pick<ParetoFile, 'true_front' | 'reference_point' | 'hypervolume' | 'true_hypervolume' | 'hypervolume_ratio'> {
+  const all: FrontPoint[] = bench.keys().map((k) => ({ cost: architectureCostOf(space, space.fromBenchmarkKey(k))[metric], acc: bench.lookup(k)!.testAcc }));
+  const ref: FrontPoint = { cost: Math.max(...all.map((p) => p.cost)), acc: Math.min(...all.map((p) => p.acc)) };
+  const trueFront = paretoFront(all);
+  const scored = found.filter((p) => p.benchmark_test_acc !== null).map((p) => ({ cost: costOf(p, metric), acc: p.benchmark_test_acc! }));
+  const hv = hypervolume(scored, ref);
+  const trueHv = hypervolume(trueFront, ref);
+  return { true_front: trueFront, reference_point: ref, hypervolume: hv, true_hypervolume: trueHv, hypervolume_ratio: trueHv > 0 ? hv / trueHv : 0 };
+}
+
+/** What architecture.json says about the front (pareto.json has the rest). */
+export function paretoSummary(f: ParetoFile): { file: 'pareto.json'; architectures: number; front: number; hypervolume_ratio: number | null } {
+  return { file: 'pareto.json', architectures: f.points.length, front: f.points.filter((p) => p.front).length, hypervolume_ratio: f.hypervolume_ratio ?? null };
+}
+
+export function writeParetoFile(run: RunDir, f: ParetoFile): void {
+  writeJsonAtomic(run.file('pareto.json'), f);
+}
