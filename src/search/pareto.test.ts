@@ -1,0 +1,56 @@
+// A Pareto search end to end on tiny synthetic data with a stand-in toy-cell
+// table: pareto.json's sweep, front and hypervolume are consistent with each
+// other and with the table; the run's architecture is the t = 0 one; the
+// slope is checkpointed; config errors for the combinations that make no sense.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dominates, hypervolume, paretoFront } from '../nas/pareto.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { startRun } from './pipeline.js';
+import { Progress } from './progress.js';
+import { testFolder, tinyConfig } from './test-util.js';
+import type { ParetoFile } from './pareto.js';
+
+const quiet = new Progress({ quiet: true });
+const t = testFolder('tanglenas-pareto-');
+
+test('pareto search: sweep of 11 preferences, distinct architectures, a consistent front, the true front and hypervolume ratio; the result is the t = 0 architecture', async () => {
+  const dir = join(t.dir, 'p');
+  const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { benchmark_dir: t.bench, pareto: true, pareto_points: 11, pareto_strength: 5 }), 'toy-cell/tanglenas', { progress: quiet });
+  assert.equal(r.status, 'done');
+  const f = JSON.parse(readFileSync(join(dir, 'pareto.json'), 'utf8')) as ParetoFile;
+  assert.equal(f.format, 'tanglenas.pareto/1');
+  assert.equal(f.metric, 'params');
+  // Every swept t belongs to exactly one architecture; the architectures are distinct.
+  const ts = f.points.flatMap((p) => p.t).sort((a, b) => a - b);
+  assert.deepEqual(ts, Array.from({ length: 11 }, (_, i) => i / 10));
+  assert.equal(new Set(f.points.map((p) => p.benchmark_key)).size, f.points.length);
+  // front == the non-dominated points by (params, valid_acc).
+  const pts = f.points.map((p) => ({ cost: p.params, acc: p.valid_acc }));
+  f.points.forEach((p, i) => assert.equal(p.front, !pts.some((q) => dominates(q, pts[i])) && pts.findIndex((q) => q.cost === pts[i].cost && q.acc === pts[i].acc) === i, p.benchmark_key));
+  for (const p of f.points) assert.equal(typeof p.benchmark_test_acc, 'number');
+  // The true front: non-dominated, sorted by cost, and the reference point bounds it.
+  const tf = f.true_front!;
+  assert.deepEqual(paretoFront(tf), tf);
+  assert.ok(tf.every((p) => p.cost <= f.reference_point!.cost && p.acc >= f.reference_point!.acc));
+  assert.equal(f.true_hypervolume, hypervolume(tf, f.reference_point!));
+  const found = f.points.filter((p) => p.front).map((p) => ({ cost: p.params, acc: p.benchmark_test_acc! }));
+  assert.equal(f.hypervolume, hypervolume(found, f.reference_point!));
+  assert.ok(f.hypervolume_ratio! >= 0 && f.hypervolume_ratio! <= 1 + 1e-12, String(f.hypervolume_ratio));
+  // architecture.json: the t = 0 architecture and a summary of the front.
+  const a = r.result as Record<string, any>;
+  const atZero = f.points.find((p) => p.t.includes(0))!;
+  assert.deepEqual(a.architecture, atZero.architecture);
+  assert.deepEqual(a.pareto, { file: 'pareto.json', architectures: f.points.length, front: f.points.filter((p) => p.front).length, hypervolume_ratio: f.hypervolume_ratio });
+  // The base and slope are in the checkpoint (a resume continues the same hypernetwork).
+  const ck = loadCheckpoint(join(dir, 'checkpoints'))!;
+  assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.slope.')));
+  assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.base.')));
+});
+
+test('pareto: refused for two-stage methods and together with constraints', () => {
+  assert.throws(() => tinyConfig('toy-cell/spos-es', join(t.dir, 'x'), { pareto: true }), /pareto: true needs a single-stage method/);
+  assert.throws(() => tinyConfig('toy-cell/tanglenas', join(t.dir, 'x'), { pareto: true, constraints: ['params <= 200k'] }), /pareto: true and constraints do not combine/);
+});
