@@ -103,3 +103,26 @@ export async function renderSvg(spec: ChartSpec): Promise<string> {
     view.finalize();
   }
 }
+
+export interface ParetoPlotPoint {
+  series: string;
+  cost: number;
+  acc: number;
+}
+
+/** Accuracy against cost: the table's true front as a step line, the search's sweep as points (front filled). */
+export function paretoSpec(points: ParetoPlotPoint[], o: { title: string; metric: 'params' | 'flops'; accTitle: string }): ChartSpec {
+  const x = { field: 'cost', type: 'quantitative' as const, title: o.metric === 'params' ? 'parameters' : 'FLOPs (multiply-accumulates)', scale: { zero: false } };
+  const y = { field: 'acc', type: 'quantitative' as const, title: o.accTitle, scale: { zero: false } };
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: ['true front (table)', 'found front', 'swept, dominated'], range: ['#888888', '#e15759', '#4e79a7'] }, legend: { orient: 'bottom' as const } };
+  return {
+    title: { text: `Pareto front: ${o.title}`, subtitle: 'line: the true front of the table; points: architectures of the sweep' },
+    width: 440,
+    height: 280,
+    data: { values: points as unknown as Record<string, unknown>[] },
+    layer: [
+      { transform: [{ filter: "datum.series === 'true front (table)'" }], mark: { type: 'line', interpolate: 'step-after', point: true }, encoding: { x, y, color } },
+      { transform: [{ filter: "datum.series !== 'true front (table)'" }], mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color } },
+    ],
+  };
+}

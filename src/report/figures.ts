@@ -1,13 +1,17 @@
 // Which plots a set of runs gets and their data: any-time curves for each
 // recorded accuracy vs time and vs epoch, one architecture-weight chart per
-// method that trains alpha, and time and memory bars over the finished runs.
-// A plot without data is left out, with a line saying why.
-import { alphaSpec, anytimeSpec, barSpec, renderSvg, type BarDatum } from './charts.js';
+// method that trains alpha, time and memory bars over the finished runs, and a
+// Pareto plot per run with a pareto.json. A plot without data is left out, with
+// a line saying why.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParetoFile } from '../search/pareto.js';
+import { alphaSpec, anytimeSpec, barSpec, paretoSpec, renderSvg, type BarDatum, type ParetoPlotPoint } from './charts.js';
 import { alphaTrajectories, anytimeBand, optionNames, type BandPoint, type CurveAxis, type CurveMetric } from './series.js';
 import type { Spread } from './stats.js';
 import type { GroupSummary, RunSummary, Summary } from './summary.js';
 
-export type FigureSection = 'anytime' | 'alpha' | 'cost';
+export type FigureSection = 'anytime' | 'alpha' | 'cost' | 'pareto';
 
 export interface Figure {
   section: FigureSection;
@@ -110,11 +114,42 @@ async function costFigures(s: Summary, groups: string[], out: Figures): Promise<
   }
 }
 
+/** Per run with a pareto.json: its swept architectures and front over the table's true front. */
+async function paretoFigures(s: Summary, out: Figures): Promise<void> {
+  for (const r of s.runs) {
+    const file = join(r.run.dir, 'pareto.json');
+    if (!existsSync(file)) continue;
+    let f: ParetoFile;
+    try {
+      f = JSON.parse(readFileSync(file, 'utf8')) as ParetoFile;
+      if (f.format !== 'tanglenas.pareto/1' || !Array.isArray(f.points)) throw new Error('not a tanglenas.pareto/1 file');
+    } catch (e) {
+      out.missing.push(`Pareto front of ${r.run.name}: '${file}' is unreadable (${(e as Error).message})`);
+      continue;
+    }
+    const bench = f.points.every((p) => p.benchmark_test_acc !== null);
+    const cost = (p: { params: number; flops: number }) => (f.metric === 'params' ? p.params : p.flops);
+    const points: ParetoPlotPoint[] = [
+      ...(f.true_front ?? []).map((p) => ({ series: 'true front (table)', cost: p.cost, acc: p.acc })),
+      ...f.points.map((p) => ({ series: p.front ? 'found front' : 'swept, dominated', cost: cost(p), acc: bench ? p.benchmark_test_acc! : 100 * p.valid_acc })),
+    ];
+    const ratio = f.hypervolume_ratio !== undefined ? `; hypervolume ${(100 * f.hypervolume_ratio).toFixed(1)}% of the true front's (reference point: the table's largest ${f.metric}, lowest accuracy)` : '';
+    out.figures.push({
+      section: 'pareto',
+      file: `pareto-${slug(r.run.name)}.svg`,
+      title: `Pareto front of ${r.run.name}`,
+      caption: `${f.points.length} architectures from a sweep of the preference t, ${f.points.filter((p) => p.front).length} on the front chosen by the supernet's validation accuracy; plotted with ${bench ? 'their benchmark test accuracy' : 'that validation accuracy'}${ratio}.`,
+      svg: await renderSvg(paretoSpec(points, { title: r.run.name, metric: f.metric, accTitle: bench ? 'benchmark test accuracy (%)' : 'validation accuracy, supernet weights (%)' })),
+    });
+  }
+}
+
 export async function buildFigures(s: Summary): Promise<Figures> {
   const groups = s.groups.map((g) => g.label);
   const out: Figures = { figures: [], missing: [] };
   await anytimeFigures(s, groups, out);
   await alphaFigures(s, out);
   await costFigures(s, groups, out);
+  await paretoFigures(s, out);
   return out;
 }

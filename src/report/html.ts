@@ -52,10 +52,12 @@ function figureHtml(f: Figure): string {
   return `<figure id="${esc(f.file.replace(/\.svg$/, ''))}" class="chart">\n${f.svg}\n<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)} (plots/${esc(f.file)})</figcaption>\n</figure>`;
 }
 
-const SECTIONS: { id: FigureSection; title: string }[] = [
+/** An optional section appears only when it has a plot (Pareto: runs with pareto: true). */
+const SECTIONS: { id: FigureSection; title: string; optional?: boolean }[] = [
   { id: 'anytime', title: 'Any-time performance' },
   { id: 'alpha', title: 'Architecture-weight trajectories' },
   { id: 'cost', title: 'Search time and memory' },
+  { id: 'pareto', title: 'Pareto fronts', optional: true },
 ];
 
 function kv(rows: [string, string][]): string {
@@ -114,7 +116,7 @@ export function renderPage(p: PageInput): string {
   for (const r of s.runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const status = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
   const warnings = s.runs.flatMap((r) => r.run.warnings);
-  const figures = SECTIONS.map((sec) => {
+  const figures = SECTIONS.filter((sec) => !sec.optional || p.figures.some((f) => f.section === sec.id)).map((sec) => {
     const fs = p.figures.filter((f) => f.section === sec.id);
     return `<h2 id="${sec.id}">${esc(sec.title)}</h2>\n${fs.length ? `<section class="figs">\n${fs.map(figureHtml).join('\n')}\n</section>` : '<p>No plot (see below).</p>'}`;
   }).join('\n');

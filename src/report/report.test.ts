@@ -32,6 +32,27 @@ test('writeReport: report.html, report.md, report.csv, runs.csv and plots/*.svg 
     assert.ok(!existsSync(join(runs, 'report.html')), 'nothing written into the run folders with --out');
   }));
 
+test('writeReport: a run with a pareto.json gets a Pareto plot (its section appears only then); an unreadable one is named', () =>
+  withTempDir(async (dir) => {
+    const runs = join(dir, 'compare');
+    writeCompareFixture(runs);
+    const point = (params: number, acc: number, front: boolean) => ({ t: [0], architecture: {}, benchmark_key: `k${params}`, params, flops: 2 * params, valid_acc: acc / 100, benchmark_test_acc: acc, front });
+    const pareto = { format: 'tanglenas.pareto/1', space: 'toy-cell', metric: 'params', points: [point(100, 90, true), point(200, 91, true), point(150, 89, false)], true_front: [{ cost: 90, acc: 90 }, { cost: 180, acc: 91.5 }], reference_point: { cost: 300, acc: 85 }, hypervolume: 1, true_hypervolume: 2, hypervolume_ratio: 0.5 };
+    writeFileSync(join(runs, 'tanglenas-seed0', 'pareto.json'), JSON.stringify(pareto));
+    writeFileSync(join(runs, 'tanglenas-seed1', 'pareto.json'), '{"format": "other"}');
+    const r = await writeReport(runs, { out: join(dir, 'out') });
+    assert.ok(existsSync(join(dir, 'out', 'plots', 'pareto-tanglenas-seed0.svg')));
+    const html = readFileSync(r.files.html, 'utf8');
+    assert.match(html, /<h2 id="pareto">Pareto fronts<\/h2>/);
+    assert.match(html, /3 architectures from a sweep of the preference t, 2 on the front .* hypervolume 50\.0% of the true front's/);
+    assert.match(html, /Pareto front of tanglenas-seed1: '.*pareto\.json' is unreadable \(not a tanglenas\.pareto\/1 file\)/);
+    // Without any pareto.json there is no Pareto section.
+    const plain = join(dir, 'plain');
+    writeCompareFixture(plain);
+    const r2 = await writeReport(plain, { out: join(dir, 'out2') });
+    assert.doesNotMatch(readFileSync(r2.files.html, 'utf8'), /id="pareto"/);
+  }));
+
 test('watchReport: rewrites the page when metrics.jsonl grows, reloads only while live, ends with a static page', () =>
   withTempDir(async (dir) => {
     writeCompareFixture(dir);
