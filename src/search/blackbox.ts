@@ -14,6 +14,10 @@
 // architecture is redrawn (100 draws at most, then the last one is repaired).
 // RS: `population` uniform architectures per generation up to rs_iters draws;
 // repeats are drawn and counted but not re-evaluated.
+// NSGA-II (two objectives: fitness up, pareto_metric cost down): as ES, except
+// that the kept list is the first `select` of parents and offspring by
+// non-dominated rank, then crowding distance, and parents are picked by binary
+// tournament on that order; the visited candidates' front goes to pareto.json.
 // Every evaluation is deterministic (eval mode, fixed data order), and the
 // state (visited fitness table, top-k, pending population, PRNG) is written
 // atomically after every generation and every checkpoint_minutes, so a resume
@@ -26,6 +30,7 @@ import { Rng, type RngState } from '../data/rng.js';
 import type { Architecture } from '../nas/choice.js';
 import { metricOf } from '../nas/registry.js';
 import { architectureCostOf, checkConstraints, repairArchitecture, type Constraint } from '../nas/constraint.js';
+import { dominates } from '../nas/pareto.js';
 import { archValues, shortArch } from './common.js';
 import { constraintsOf } from './constraints.js';
 import { evaluateArchitecture, type Calibration } from './evaluate.js';
@@ -38,11 +43,13 @@ export interface Candidate {
   benchmark: number | null;
   /** Order of evaluation (ties in fitness go to the earlier one). */
   order: number;
+  /** NSGA-II: the architecture's pareto_metric (params or FLOPs). */
+  cost?: number;
 }
 
 export interface BlackBoxState {
   format: 'tanglenas.black-box/1';
-  method: 'es' | 'rs';
+  method: 'es' | 'rs' | 'nsga2';
   generation: number;
   /** RS: architectures drawn so far (repeats included). */
   draws: number;
@@ -125,6 +132,7 @@ export class BlackBoxSearch extends PhaseLoop {
     const arch = this.space.decode(key);
     const r = evaluateArchitecture(this.space, arch, this.fitnessLoader, this.calibration);
     const cand: Candidate = { key, fitness: this.#lm ? -r.loss : r.acc, benchmark: this.bench?.lookup(this.space.benchmarkKey(arch))?.testAcc ?? null, order: Object.keys(this.state.visited).length };
+    if (this.state.method === 'nsga2') cand.cost = architectureCostOf(this.space, arch)[this.config.pareto_metric];
     this.state.visited[key] = cand;
     if (this.saveDue()) this.save();
     return cand;
@@ -161,16 +169,18 @@ export class BlackBoxSearch extends PhaseLoop {
       return true;
     };
     const parents = this.state.topk.map((k) => this.space.decode(k));
+    // ES: a uniform pick from the top-k; NSGA-II: binary tournament on its rank-and-crowding order (best first).
+    const pick = (): Architecture => parents[this.state.method === 'nsga2' ? Math.min(this.rng.int(parents.length), this.rng.int(parents.length)) : this.rng.int(parents.length)];
     if (parents.length > 0) {
       for (let made = 0, tries = 0; made < c.mutation && tries < 10 * c.mutation; tries++) {
-        const p = parents[this.rng.int(parents.length)];
+        const p = pick();
         const child: Architecture = {};
         for (const ch of this.space.choices) child[ch.name] = this.rng.float() < c.m_prob ? this.rng.int(ch.size) : p[ch.name];
         if (add(child)) made++;
       }
       for (let made = 0, tries = 0; made < c.crossover && tries < 10 * c.crossover; tries++) {
-        const a = parents[this.rng.int(parents.length)];
-        const b = parents[this.rng.int(parents.length)];
+        const a = pick();
+        const b = pick();
         const child: Architecture = {};
         for (const ch of this.space.choices) child[ch.name] = this.rng.float() < 0.5 ? a[ch.name] : b[ch.name];
         if (add(child)) made++;
@@ -200,11 +210,11 @@ export class BlackBoxSearch extends PhaseLoop {
     const c = this.config;
     const s = this.state;
     const p = this.progress;
-    const totalGen = s.method === 'es' ? c.generations : Math.ceil(c.rs_iters / c.population);
+    const totalGen = s.method === 'rs' ? Math.ceil(c.rs_iters / c.population) : c.generations;
     const rate = new RateMeter();
     let status: EndStatus = 'done';
     if (s.population === null) {
-      s.population = s.method === 'es' ? this.#nextEsPopulation() : this.#nextRsPopulation();
+      s.population = s.method === 'rs' ? this.#nextRsPopulation() : this.#nextEsPopulation();
       this.save();
     }
     while (!s.finished) {
@@ -227,7 +237,8 @@ export class BlackBoxSearch extends PhaseLoop {
         break;
       }
       const gen = s.population!.map((k) => s.visited[k]);
-      const merged = [...new Set([...s.topk, ...s.population!])].map((k) => s.visited[k]).sort(BlackBoxSearch.better);
+      const pool = [...new Set([...s.topk, ...s.population!])].map((k) => s.visited[k]);
+      const merged = s.method === 'nsga2' ? nsgaOrder(pool) : pool.sort(BlackBoxSearch.better);
       s.topk = merged.slice(0, c.select).map((x) => x.key);
       const best = this.best()!;
       rate.add(Date.now() - t0);
@@ -252,7 +263,7 @@ export class BlackBoxSearch extends PhaseLoop {
         s.finished = true;
         s.population = [];
       } else {
-        s.population = s.method === 'es' ? this.#nextEsPopulation() : this.#nextRsPopulation();
+        s.population = s.method === 'rs' ? this.#nextRsPopulation() : this.#nextEsPopulation();
         if (s.population.length === 0) s.finished = true; // nothing new left to try
       }
       this.save();
@@ -261,4 +272,35 @@ export class BlackBoxSearch extends PhaseLoop {
     if (!best) throw new Error('the black-box search stopped before evaluating any architecture; give it a larger budget_minutes');
     return { status, best, arch: this.space.decode(best.key), state: s };
   }
+}
+
+/**
+ * NSGA-II's order of candidates: by non-dominated rank (fitness up, cost
+ * down), then by crowding distance within a rank (boundary points first), then
+ * by evaluation order.
+ */
+export function nsgaOrder(pool: Candidate[]): Candidate[] {
+  const pts = pool.map((c) => ({ c, cost: c.cost ?? 0, acc: c.fitness }));
+  const rank = new Map<Candidate, number>();
+  let rest = pts;
+  for (let r = 0; rest.length; r++) {
+    const front = rest.filter((p) => !rest.some((q) => dominates(q, p)));
+    for (const p of front) rank.set(p.c, r);
+    rest = rest.filter((p) => !front.includes(p));
+  }
+  const crowd = new Map<Candidate, number>();
+  for (const r of new Set(rank.values())) {
+    const front = pts.filter((p) => rank.get(p.c) === r);
+    for (const p of front) crowd.set(p.c, 0);
+    for (const key of ['cost', 'acc'] as const) {
+      const sorted = [...front].sort((a, b) => a[key] - b[key] || a.c.order - b.c.order);
+      const span = sorted[sorted.length - 1][key] - sorted[0][key];
+      crowd.set(sorted[0].c, Infinity);
+      crowd.set(sorted[sorted.length - 1].c, Infinity);
+      for (let i = 1; i < sorted.length - 1; i++) {
+        if (span > 0) crowd.set(sorted[i].c, crowd.get(sorted[i].c)! + (sorted[i + 1][key] - sorted[i - 1][key]) / span);
+      }
+    }
+  }
+  return [...pool].sort((a, b) => rank.get(a)! - rank.get(b)! || crowd.get(b)! - crowd.get(a)! || a.order - b.order);
 }

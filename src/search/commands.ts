@@ -7,7 +7,7 @@ import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { BlackBoxSearch } from './blackbox.js';
 import type { LoadedCheckpoint } from './checkpoint.js';
-import { paretoSummary, paretoSweep, writeParetoFile, type ParetoFile } from './pareto.js';
+import { candidatesPareto, paretoSummary, paretoSweep, writeParetoFile, type ParetoFile } from './pareto.js';
 import { checkRunConstraints, constrainedResult, constraintsOf } from './constraints.js';
 import { networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
@@ -114,7 +114,12 @@ function blackBoxStage(parts: RunParts, deadline: number, head: BlackBoxHeader &
   const r = bb.run();
   const test = evaluateArchitecture(space, r.arch, loaders.test, loaders.calibration());
   const { record } = constrainedResult(space, r.arch, constraintsOf(c), { useAlpha: false });
-  const result = { ...blackBoxRunResult(head, space, bench, r, { test, lossMetric: metricOf(c.space) === 'loss', clock }), ...record };
+  let pareto: ParetoFile | null = null;
+  if (c.black_box === 'nsga2') {
+    pareto = candidatesPareto(space, Object.values(r.state.visited), c.pareto_metric, bench);
+    writeParetoFile(run, pareto);
+  }
+  const result = { ...blackBoxRunResult(head, space, bench, r, { test, lossMetric: metricOf(c.space) === 'loss', clock }), ...record, ...(pareto ? { pareto: paretoSummary(pareto) } : {}) };
   writeArchitectureFile(run, result);
   logSummary(p, searchSummary(result, run.dir));
   return { dir: run.dir, status: r.status, result };

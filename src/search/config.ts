@@ -14,7 +14,7 @@ import '../nas/samplers/index.js';
 import { datasetNames, getDataset } from '../data/registry.js';
 import { bool, betas, conform, describeType, enumValues, int, num, oneOf, path, paths, registered, type ValueType } from '../nas/options.js';
 import { parseConstraint } from '../nas/constraint.js';
-import { getSpace, listSpaces, spaceNames, spaceOptionsFrom } from '../nas/registry.js';
+import { getSpace, listSpaces, metricOf, spaceNames, spaceOptionsFrom } from '../nas/registry.js';
 import { getSampler, listSamplers, samplerNames, samplerOptionsFrom } from '../nas/samplers/sampler.js';
 
 export interface Config {
@@ -79,7 +79,7 @@ export interface Config {
   pareto_strength: number;
   pareto_points: number;
   // --- second stage (black-box search on a trained supernet)
-  black_box: 'es' | 'rs';
+  black_box: 'es' | 'rs' | 'nsga2';
   population: number;
   select: number;
   mutation: number;
@@ -162,7 +162,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
   pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "weight of the cost term at t = 1 (its cost is divided by the largest architecture's)" },
   pareto_points: { type: int(2), doc: 'preferences t swept after a Pareto search (evenly from 0 to 1)' },
-  black_box: { type: oneOf('es', 'rs'), doc: 'second stage: es (evolutionary) or rs (random search)' },
+  black_box: { type: oneOf('es', 'rs', 'nsga2'), doc: 'second stage: es (evolutionary), rs (random search) or nsga2 (multi-objective evolution: supernet accuracy vs pareto_metric, writes pareto.json; population, select, mutation, crossover, m_prob, generations as for es)' },
   population: { type: int(1), doc: 'ES population size (RS: architectures per generation)' },
   select: { type: int(1), doc: 'ES top-k kept across generations' },
   mutation: { type: int(0), doc: 'ES mutants per generation' },
@@ -359,6 +359,7 @@ export function checkConsistency(c: Config): void {
     }
   }
   if (c.pareto && sampler.stage !== 'single-stage') fail(`pareto: true needs a single-stage method (it conditions alpha on a preference), not '${c.method}'; a two-stage search can run one constrained black-box stage per bound instead`);
+  if ((c.pareto || (c.black_box === 'nsga2' && sampler.stage === 'two-stage')) && metricOf(c.space) === 'loss') fail(`Pareto fronts (pareto: true, black_box: nsga2) trade accuracy against cost; '${c.space}' is scored by loss; remove them`);
   if (c.pareto && c.constraints.length) fail('pareto: true and constraints do not combine (a front spans every cost); remove one of them');
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
   const space = getSpace(c.space);

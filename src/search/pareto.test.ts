@@ -12,6 +12,7 @@ import { startRun } from './pipeline.js';
 import { Progress } from './progress.js';
 import { testFolder, tinyConfig } from './test-util.js';
 import type { ParetoFile } from './pareto.js';
+import { nsgaOrder, type BlackBoxState, type Candidate } from './blackbox.js';
 
 const quiet = new Progress({ quiet: true });
 const t = testFolder('tanglenas-pareto-');
@@ -24,7 +25,7 @@ test('pareto search: sweep of 11 preferences, distinct architectures, a consiste
   assert.equal(f.format, 'tanglenas.pareto/1');
   assert.equal(f.metric, 'params');
   // Every swept t belongs to exactly one architecture; the architectures are distinct.
-  const ts = f.points.flatMap((p) => p.t).sort((a, b) => a - b);
+  const ts = f.points.flatMap((p) => p.t!).sort((a, b) => a - b);
   assert.deepEqual(ts, Array.from({ length: 11 }, (_, i) => i / 10));
   assert.equal(new Set(f.points.map((p) => p.benchmark_key)).size, f.points.length);
   // front == the non-dominated points by (params, valid_acc).
@@ -41,13 +42,50 @@ test('pareto search: sweep of 11 preferences, distinct architectures, a consiste
   assert.ok(f.hypervolume_ratio! >= 0 && f.hypervolume_ratio! <= 1 + 1e-12, String(f.hypervolume_ratio));
   // architecture.json: the t = 0 architecture and a summary of the front.
   const a = r.result as Record<string, any>;
-  const atZero = f.points.find((p) => p.t.includes(0))!;
+  const atZero = f.points.find((p) => p.t!.includes(0))!;
   assert.deepEqual(a.architecture, atZero.architecture);
   assert.deepEqual(a.pareto, { file: 'pareto.json', architectures: f.points.length, front: f.points.filter((p) => p.front).length, hypervolume_ratio: f.hypervolume_ratio });
   // The base and slope are in the checkpoint (a resume continues the same hypernetwork).
   const ck = loadCheckpoint(join(dir, 'checkpoints'))!;
   assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.slope.')));
   assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.base.')));
+});
+
+test('nsgaOrder: rank 0 first (by crowding: boundary points, then the less crowded), then rank 1; ties by evaluation order', () => {
+  const c = (key: string, cost: number, fitness: number, order: number): Candidate => ({ key, cost, fitness, benchmark: null, order });
+  const pool = [
+    c('d1', 3, 0.5, 0), // dominated by b (2, 0.6)
+    c('a', 1, 0.4, 1),
+    c('b', 2, 0.6, 2),
+    c('m', 2.2, 0.65, 3),
+    c('e', 4, 0.9, 4),
+    c('d2', 5, 0.85, 5), // dominated by e
+  ];
+  const order = nsgaOrder(pool).map((x) => x.key);
+  assert.deepEqual(order.slice(0, 2).sort(), ['a', 'e'], 'boundary points of rank 0');
+  // Crowding (spans: cost 3, fitness 0.5): m (4 - 2) / 3 + (0.9 - 0.6) / 0.5 = 1.27 > b (2.2 - 1) / 3 + (0.65 - 0.4) / 0.5 = 0.9.
+  assert.deepEqual(order.slice(2, 4), ['m', 'b']);
+  assert.deepEqual(order.slice(4).sort(), ['d1', 'd2']);
+});
+
+test('two-stage SPOS + NSGA-II: pareto.json of every scored candidate, its front; the kept list is select unique candidates', async () => {
+  const dir = join(t.dir, 'nsga');
+  const r = await startRun('two-stage', tinyConfig('toy-cell/spos-nsga2', dir, { benchmark_dir: t.bench, generations: 3, fitness_samples: 16 }), 'toy-cell/spos-nsga2', { progress: quiet });
+  assert.equal(r.status, 'done');
+  const a = r.result as Record<string, any>;
+  assert.equal(a.black_box, 'nsga2');
+  const st = JSON.parse(readFileSync(join(dir, 'checkpoints', 'black-box.json'), 'utf8')) as BlackBoxState;
+  const visited = Object.values(st.visited);
+  assert.ok(visited.every((v) => typeof v.cost === 'number'));
+  assert.equal(new Set(st.topk).size, Math.min(10, visited.length));
+  assert.ok(st.topk.every((k) => st.visited[k]));
+  const f = JSON.parse(readFileSync(join(dir, 'pareto.json'), 'utf8')) as ParetoFile;
+  assert.equal(f.points.length, visited.length);
+  const pts = f.points.map((p) => ({ cost: p.params, acc: p.valid_acc }));
+  for (const [i, p] of f.points.entries()) if (p.front) assert.ok(!pts.some((q) => dominates(q, pts[i])));
+  assert.ok(f.points.some((p) => p.front));
+  assert.equal(typeof f.hypervolume_ratio, 'number');
+  assert.deepEqual(a.pareto.file, 'pareto.json');
 });
 
 test('pareto: refused for two-stage methods and together with constraints', () => {

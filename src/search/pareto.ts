@@ -1,3 +1,4 @@
+// pareto.json, of a Pareto search or an NSGA-II black-box stage.
 // The end of a Pareto search (pareto: true; nas/pareto.ts): sweep the
 // preference t over pareto_points values from 0 to 1, take each t's
 // architecture, score every distinct one (exact cost; accuracy with the
@@ -18,8 +19,8 @@ import type { RunDir } from './rundir.js';
 import { writeJsonAtomic } from './rundir.js';
 
 export interface ParetoPoint {
-  /** The preferences t that gave this architecture. */
-  t: number[];
+  /** Pareto search: the preferences t that gave this architecture (NSGA-II: absent). */
+  t?: number[];
   architecture: Record<string, string | number>;
   benchmark_key: string;
   params: number;
@@ -59,7 +60,7 @@ export function paretoSweep(space: SearchSpace, architect: Architect, loaders: R
     const key = space.encode(arch);
     const seen = byKey.get(key);
     if (seen) {
-      seen.t.push(t);
+      seen.t!.push(t);
       continue;
     }
     const cost = architectureCostOf(space, arch);
@@ -76,11 +77,25 @@ export function paretoSweep(space: SearchSpace, architect: Architect, loaders: R
     });
   }
   architect.setPreference(0);
-  const points = [...byKey.values()];
-  const front = new Set(paretoFront(points.map((p) => ({ cost: costOf(p, o.metric), acc: p.valid_acc, p }))).map((x) => x.p));
+  return paretoFile(space, [...byKey.values()], o.metric, o.bench);
+}
+
+/** NSGA-II's pareto.json: every candidate it scored (valid_acc = its fitness), the front marked. */
+export function candidatesPareto(space: SearchSpace, candidates: readonly { key: string; fitness: number; benchmark: number | null }[], metric: 'params' | 'flops', bench: Benchmark | null): ParetoFile {
+  const points = candidates.map((c): ParetoPoint => {
+    const arch = space.decode(c.key);
+    const cost = architectureCostOf(space, arch);
+    return { architecture: archValues(space, arch), benchmark_key: space.benchmarkKey(arch), params: cost.params, flops: cost.flops, valid_acc: c.fitness, benchmark_test_acc: c.benchmark, front: false };
+  });
+  return paretoFile(space, points, metric, bench);
+}
+
+/** Marks the front by (cost, valid_acc) and adds the table's true front and hypervolumes where there is a table. */
+function paretoFile(space: SearchSpace, points: ParetoPoint[], metric: 'params' | 'flops', bench: Benchmark | null): ParetoFile {
+  const front = new Set(paretoFront(points.map((p) => ({ cost: costOf(p, metric), acc: p.valid_acc, p }))).map((x) => x.p));
   for (const p of points) p.front = front.has(p);
-  const file: ParetoFile = { format: 'tanglenas.pareto/1', space: space.name, metric: o.metric, points };
-  if (o.bench) Object.assign(file, frontQuality(space, o.bench, o.metric, points.filter((p) => p.front)));
+  const file: ParetoFile = { format: 'tanglenas.pareto/1', space: space.name, metric, points };
+  if (bench) Object.assign(file, frontQuality(space, bench, metric, points.filter((p) => p.front)));
   return file;
 }
 

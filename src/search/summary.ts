@@ -8,11 +8,13 @@ import type { Config } from './config.js';
 import type { BlackBoxRunResult, SearchResult, TrainResult } from './results.js';
 import type { Command } from './rundir.js';
 
+const BLACK_BOX_NAME: Record<Config['black_box'], string> = { es: 'evolutionary search', rs: 'random search', nsga2: 'NSGA-II' };
+
 export function describeRun(command: Command, c: Config, preset: string): string {
-  const what = c.method === 'spos' ? `SPOS supernet + ${c.black_box === 'es' ? 'evolutionary' : 'random'} search` : c.method === 'drnas' && c.form === 'we' ? 'TangleNAS (DrNAS, weight superposition)' : `${c.method.toUpperCase()}${c.method === 'darts' ? ` (order ${c.darts_order})` : ''}, ${c.form === 'we' ? 'weight superposition' : 'weight sharing'}`;
+  const what = c.method === 'spos' ? `SPOS supernet + ${BLACK_BOX_NAME[c.black_box]}` : c.method === 'drnas' && c.form === 'we' ? 'TangleNAS (DrNAS, weight superposition)' : `${c.method.toUpperCase()}${c.method === 'darts' ? ` (order ${c.darts_order})` : ''}, ${c.form === 'we' ? 'weight superposition' : 'weight sharing'}`;
   if (command === 'train') return `train from scratch on ${c.space} (preset ${preset})`;
   if (command === 'finetune') return `fine-tune from the supernet on ${c.space} (preset ${preset})`;
-  if (command === 'black-box') return `${c.black_box === 'es' ? 'evolutionary' : 'random'} search on a trained ${c.space} supernet`;
+  if (command === 'black-box') return `${BLACK_BOX_NAME[c.black_box]} on a trained ${c.space} supernet`;
   return `${what} on ${c.space} (preset ${preset})${c.budget_minutes > 0 ? `, budget ${c.budget_minutes} min` : ''}`;
 }
 
@@ -23,7 +25,7 @@ export function supernetPlan(c: Config, o: { weights: number; architectures: num
 
 /** The black-box stage's plan; `samples`: what each fitness pass scores. */
 export function blackBoxPlan(c: Config, samples: number): string {
-  const how = c.black_box === 'es' ? `evolutionary search: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`;
+  const how = c.black_box !== 'rs' ? `${BLACK_BOX_NAME[c.black_box]}${c.black_box === 'nsga2' ? ` (accuracy vs ${c.pareto_metric})` : ''}: population ${c.population}, top-${c.select}, ${c.mutation} mutants (p ${c.m_prob}), ${c.crossover} crossovers, ${c.generations} generations` : `random search: ${c.rs_iters} draws, ${c.population} per generation`;
   return `  ${how}; fitness on ${samples} validation ${taskOf(c.space) === 'language-model' ? 'token windows' : 'images'}`;
 }
 

@@ -123,7 +123,7 @@ export async function run(args: string[], name: string): Promise<void> {
       // Start from the supernet run's own config: same space, form, data and split.
       const { run_dir: _r, budget_minutes: _b, budget_fit: _f, ...keep } = rc.config;
       supernetBase = keep as PartialConfig;
-      if (!values.preset && !values.method) presetName = `${String(rc.config.space)}/${rc.config.black_box === 'rs' ? 'spos-rs' : 'spos-es'}`;
+      if (!values.preset && !values.method) presetName = `${String(rc.config.space)}/spos-${String(rc.config.black_box ?? 'es')}`;
     }
   }
   const file = str(values.config) ?? null;

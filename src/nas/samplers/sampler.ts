@@ -31,6 +31,8 @@ export interface MethodLayer {
   command: 'search' | 'two-stage';
   description: string;
   values: Readonly<Record<string, unknown>>;
+  /** A space without a recipe for this layer uses its recipe for that one (spos-nsga2: spos-es's). */
+  recipeOf?: string;
 }
 
 /** Everything the rest of the library knows about a sampler comes from its entry. */
