@@ -90,7 +90,7 @@ const COMMAND_LAYERS: Layer[] = [
   { name: 'finetune', command: 'finetune', description: "fine-tune an architecture from the supernet's weights (the retrain recipe, fewer epochs)", values: { method: 'drnas', form: 'we', train_portion: 1 } },
 ];
 
-type Layer = { name: string; command: Preset['command']; description: string; values: PartialConfig; recipeOf?: string };
+type Layer = { name: string; command: Preset['command']; description: string; values: PartialConfig; recipeOf?: string; appliesTo?: (space: { metric: string; task: string }) => boolean };
 
 /** The presets of one space: every sampler layer for the forms it implements, the command layers, its extras. */
 function spacePresets(space: SpaceInfo): Preset[] {
@@ -99,7 +99,7 @@ function spacePresets(space: SpaceInfo): Preset[] {
   const out = new Map<string, Preset>();
   for (const l of layers) {
     const form = l.values.form ?? 'we';
-    if (!space.forms.includes(form as 'we' | 'ws')) continue;
+    if (!space.forms.includes(form as 'we' | 'ws') || (l.appliesTo && !l.appliesTo(space))) continue;
     const recipe = space.recipes.presets?.[l.name] ?? (l.recipeOf ? space.recipes.presets?.[l.recipeOf] : undefined) ?? {};
     const values = { ...start, ...l.values, ...recipe } as Config;
     out.set(l.name, { name: `${space.name}/${l.name}`, command: l.command, description: l.description, values });

@@ -33,6 +33,8 @@ export interface MethodLayer {
   values: Readonly<Record<string, unknown>>;
   /** A space without a recipe for this layer uses its recipe for that one (spos-nsga2: spos-es's). */
   recipeOf?: string;
+  /** The spaces that get this layer (default: all); by the registry's facts. */
+  appliesTo?: (space: { metric: string; task: string }) => boolean;
 }
 
 /** Everything the rest of the library knows about a sampler comes from its entry. */

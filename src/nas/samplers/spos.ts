@@ -38,7 +38,7 @@ registerSampler({
   presets: [
     { name: 'spos-es', command: 'two-stage', description: 'SPOS supernet, then evolutionary search on the supernet (Algorithm 3)', values: { form: 'we', black_box: 'es' } },
     { name: 'spos-rs', command: 'two-stage', description: 'SPOS supernet, then random search on the supernet', values: { form: 'we', black_box: 'rs' } },
-    { name: 'spos-nsga2', command: 'two-stage', description: 'SPOS supernet, then NSGA-II on the supernet (supernet accuracy vs pareto_metric; writes pareto.json)', values: { form: 'we', black_box: 'nsga2' }, recipeOf: 'spos-es' },
+    { name: 'spos-nsga2', command: 'two-stage', description: 'SPOS supernet, then NSGA-II on the supernet (supernet accuracy vs pareto_metric; writes pareto.json)', values: { form: 'we', black_box: 'nsga2' }, recipeOf: 'spos-es', appliesTo: (s) => s.metric === 'accuracy' },
   ],
   create: spos,
 });
