@@ -22,10 +22,11 @@ import { getRngState, setRngState } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import { full, type Tensor } from '../tensor/tensor.js';
 import { ArchSample } from './arch.js';
+import { expectedLatency, latencyTableOf, predictLatency } from './latency.js';
 import type { Architecture } from './choice.js';
 import type { SearchSpace } from './space.js';
 
-export const CONSTRAINT_METRICS = ['params', 'flops'] as const;
+export const CONSTRAINT_METRICS = ['params', 'flops', 'latency_ms'] as const;
 export type ConstraintMetric = (typeof CONSTRAINT_METRICS)[number];
 
 export interface Constraint {
@@ -36,7 +37,7 @@ export interface Constraint {
 }
 
 const SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, g: 1e9, G: 1e9 };
-const FORM = "'<metric> <= <value>', e.g. 'params <= 200k' or 'flops <= 5.5M' (metrics: params, flops; suffixes k, M, G)";
+const FORM = "'<metric> <= <value>', e.g. 'params <= 200k', 'flops <= 5.5M' or 'latency_ms <= 4' (metrics: params, flops, latency_ms; suffixes k, M, G)";
 
 /** "<metric> <= <value>" with an optional k / M / G suffix. */
 export function parseConstraint(text: string): Constraint {
@@ -44,7 +45,6 @@ export function parseConstraint(text: string): Constraint {
   const m = /^([A-Za-z_]+)\s*(<=|<|>=|>|==|=)\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kKmMgG]?)$/.exec(s);
   if (!m) throw new Error(`constraint '${s}' is malformed; write it as ${FORM}`);
   const [, metric, op, value, suffix] = m;
-  if (metric === 'latency_ms') throw new Error(`constraint '${s}': latency_ms is not available yet (no per-machine latency table); bound params or flops instead`);
   if (!(CONSTRAINT_METRICS as readonly string[]).includes(metric)) throw new Error(`constraint '${s}': unknown metric '${metric}'; the metrics are ${CONSTRAINT_METRICS.join(', ')}`);
   if (op !== '<=') throw new Error(`constraint '${s}': only upper bounds ('<=') are supported; write it as ${FORM}`);
   const bound = Number(value) * SUFFIX[suffix];
@@ -77,14 +77,26 @@ function primeCosts(space: SearchSpace): void {
   }
 }
 
-/** Exact params and FLOPs of an architecture's sub-network (the expected cost at one-hot weights). */
+/**
+ * Exact params and FLOPs of an architecture's sub-network (the expected cost at
+ * one-hot weights); latency_ms from the space's latency table (NaN without one).
+ */
 export function architectureCostOf(space: SearchSpace, arch: Architecture): ArchCost {
+  const table = latencyTableOf(space);
   return tidy(() =>
     noGrad(() => {
       const c = space.expectedCost(space.fixed(arch, 'superposition'));
-      return { params: c.params.item(), flops: c.flops.item() };
+      return { params: c.params.item(), flops: c.flops.item(), latency_ms: table ? predictLatency(table, arch) : Number.NaN };
     }),
   );
+}
+
+/** The expected cost of one metric under a sample's mixing weights (differentiable). */
+function expectedMetric(space: SearchSpace, sample: ArchSample, metric: ConstraintMetric): Tensor {
+  if (metric !== 'latency_ms') return space.expectedCost(sample)[metric];
+  const table = latencyTableOf(space);
+  if (!table) throw new Error(`a latency_ms constraint needs the latency table of space '${space.name}' (attachLatencyTable)`);
+  return expectedLatency(table, space, sample);
 }
 
 /** Coordinate descent on one metric's exact cost (3 sweeps): the smallest architecture and its cost. */
@@ -117,11 +129,12 @@ export function extremeArchitecture(space: SearchSpace, metric: ConstraintMetric
   return { arch, cost };
 }
 
-const fmt = (v: number) => Math.round(v).toLocaleString('en');
+const fmt = (v: number) => (v < 1000 ? v.toPrecision(3) : Math.round(v).toLocaleString('en'));
 
 /** Throws, before a search, when a bound is below the smallest architecture's cost (naming that cost). */
 export function checkFeasible(space: SearchSpace, constraints: readonly Constraint[]): void {
   for (const k of constraints) {
+    if (k.metric === 'latency_ms' && !latencyTableOf(space)) throw new Error(`constraint '${k.text}' needs the latency table of space '${space.name}' (attachLatencyTable)`);
     const { cost } = smallestArchitecture(space, k.metric);
     if (cost[k.metric] > k.bound) {
       throw new Error(`constraint '${k.text}' cannot be met in space '${space.name}': its smallest architecture has ${fmt(cost[k.metric])} ${k.metric}; raise the bound to at least that`);
@@ -198,11 +211,10 @@ export class ConstraintPenalty {
   /** sum_i lambda_i E[cost_i] / bound_i under the sample's weights; null while every multiplier is 0. */
   loss(space: SearchSpace, sample: ArchSample): Tensor | null {
     if (this.multipliers.every((m) => m === 0)) return null;
-    const cost = space.expectedCost(sample);
     let out: Tensor | null = null;
     this.constraints.forEach((k, i) => {
       if (this.multipliers[i] === 0) return;
-      const term = cost[k.metric].mul(this.multipliers[i] / k.bound);
+      const term = expectedMetric(space, sample, k.metric).mul(this.multipliers[i] / k.bound);
       out = out === null ? term : out.add(term);
     });
     return out;

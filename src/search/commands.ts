@@ -52,7 +52,7 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
   const { run, progress: p } = ctx;
   const total = budgetMs(c.budget_minutes);
   const constraints = constraintsOf(c);
-  checkRunConstraints(space, constraints); // before any training: a bound nothing meets is refused
+  checkRunConstraints(space, constraints, (l) => p.log(l)); // before any training: a bound nothing meets is refused
   const trainer = new SupernetTrainer(phaseEnv(parts, command === 'two-stage' ? total * (1 - c.black_box_budget_share) : total), loaders);
   if (ck) trainer.restore(ck);
   p.log(supernetPlan(c, { weights: space.supernet.numParameters(), architectures: space.size(), stepsPerEpoch: trainer.stepsPerEpoch, epochs: trainer.state.plannedEpochs }));
@@ -96,7 +96,7 @@ export function runSearch(parts: RunParts, command: 'search' | 'two-stage'): Run
 export function runBlackBox(parts: RunParts): RunOutcome {
   const c = parts.ctx.config;
   loadSupernet(c.supernet!, parts.space);
-  checkRunConstraints(parts.space, constraintsOf(c));
+  checkRunConstraints(parts.space, constraintsOf(c), (l) => parts.ctx.progress.log(l));
   parts.ctx.progress.log(`  supernet loaded from ${supernetFile(c.supernet!)}`);
   return blackBoxStage(parts, budgetMs(c.budget_minutes), { ...searchHeader('black-box', c), supernet: supernetFile(c.supernet!) });
 }

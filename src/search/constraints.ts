@@ -4,6 +4,7 @@
 // result records with each bound's value and whether it holds.
 import { checkConstraints, checkFeasible, parseConstraint, repairArchitecture, architectureCostOf, type Constraint, type ConstraintCheck } from '../nas/constraint.js';
 import type { Architecture } from '../nas/choice.js';
+import { attachLatencyTable, latencyTableFor, latencyTableOf } from '../nas/latency.js';
 import type { SearchSpace } from '../nas/space.js';
 import { softmax } from '../tensor/ops/activation.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -14,8 +15,17 @@ export function constraintsOf(c: Pick<Config, 'constraints'>): Constraint[] {
   return c.constraints.map(parseConstraint);
 }
 
-/** Throws before a run trains anything when a bound is below the space's smallest architecture. */
-export function checkRunConstraints(space: SearchSpace, constraints: readonly Constraint[]): void {
+/**
+ * Before a run trains anything: a latency bound gets this machine's latency
+ * table (cached, else measured now); a bound below the space's smallest
+ * architecture is refused.
+ */
+export function checkRunConstraints(space: SearchSpace, constraints: readonly Constraint[], log?: (line: string) => void): void {
+  if (constraints.some((k) => k.metric === 'latency_ms') && !latencyTableOf(space)) {
+    const t = latencyTableFor(space, { log });
+    attachLatencyTable(space, t);
+    log?.(`  latency table: base ${t.base.toFixed(2)} ms; on ${t.check.subnets} other sub-networks rank correlation ${t.check.spearman.toFixed(3)}, mean error ${t.check.meanAbsErrorMs.toFixed(2)} ms (${(100 * t.check.meanRelError).toFixed(1)}%)`);
+  }
   if (constraints.length) checkFeasible(space, constraints);
 }
 
