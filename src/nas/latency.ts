@@ -4,7 +4,8 @@
 // constraint 'latency_ms <= x' works like params and FLOPs.
 // How the table is built: the reference times each entangled op at each
 // choice; here, for every space alike, whole sub-networks are timed (batch 1,
-// eval mode, no grad; warm-up, then the median of repeats), random ones plus
+// eval mode, no grad; warm-up, then the fastest of the repeats: interference
+// from other processes only adds time), random ones plus
 // each option at least once, and the table is their least-squares fit
 // (the first option of each choice is the 0 the others are relative to; a
 // small ridge keeps it defined). What the table misses (interactions between
@@ -15,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cacheRoot } from '../data/files.js';
 import { Rng } from '../data/rng.js';
 import { writeFileAtomic } from '../nn/atomic.js';
@@ -50,13 +51,7 @@ export interface LatencyOptions {
   seed?: number;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Median wall milliseconds of one forward of the architecture's sub-network (fresh weights, eval mode, no grad). */
+/** Fastest wall milliseconds of one forward of the architecture's sub-network over the repeats (fresh weights, eval mode, no grad). */
 export function measureLatency(space: SearchSpace, arch: Architecture, o: LatencyOptions = {}): number {
   const net = space.subnet(arch, { inherit: false });
   try {
@@ -71,7 +66,7 @@ export function measureLatency(space: SearchSpace, arch: Architecture, o: Latenc
       }
     });
     x.dispose();
-    return median(times);
+    return Math.min(...times);
   } finally {
     net.dispose();
   }
@@ -191,7 +186,7 @@ export function buildLatencyTable(space: SearchSpace, o: LatencyOptions & { subn
   while (fitArchs.length < n) fitArchs.push(random());
   const t = fitLatencyTable(space, fitArchs, fitArchs.map((a) => measureLatency(space, a, o)), o.batch ?? 1);
   const checkArchs = Array.from({ length: o.checkSubnets ?? 20 }, random);
-  const measured = checkArchs.map((a) => measureLatency(space, a, o));
+  const measured = checkArchs.map((a) => measureLatency(space, a, { ...o, repeats: o.repeats ?? 5 }));
   const predicted = checkArchs.map((a) => predictLatency(t, a));
   t.check = {
     subnets: checkArchs.length,
@@ -206,8 +201,7 @@ export function buildLatencyTable(space: SearchSpace, o: LatencyOptions & { subn
 export function latencyTableFor(space: SearchSpace, o: LatencyOptions & { subnets?: number; checkSubnets?: number; log?: (line: string) => void } = {}): LatencyTable {
   const m = machine();
   const hash = choicesHash(space);
-  const dir = join(cacheRoot(), 'latency');
-  const file = join(dir, `${space.name}-${hash}-${createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 12)}-b${o.batch ?? 1}.json`);
+  const file = latencyCacheFile(space, o.batch ?? 1);
   if (existsSync(file)) {
     try {
       const t = JSON.parse(readFileSync(file, 'utf8')) as LatencyTable;
@@ -218,9 +212,14 @@ export function latencyTableFor(space: SearchSpace, o: LatencyOptions & { subnet
   }
   o.log?.(`  latency table: timing sub-networks of ${space.name} on this machine (${m.threads} threads, batch ${o.batch ?? 1}); cached in ${file}`);
   const t = buildLatencyTable(space, o);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, JSON.stringify(t, null, 1));
   return t;
+}
+
+/** Where this machine's table of a space is cached. */
+export function latencyCacheFile(space: SearchSpace, batch = 1): string {
+  return join(cacheRoot(), 'latency', `${space.name}-${choicesHash(space)}-${createHash('sha256').update(JSON.stringify(machine())).digest('hex').slice(0, 12)}-b${batch}.json`);
 }
 
 /** The latency table a space's constraints use (set by the run that needs one). */

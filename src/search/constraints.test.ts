@@ -5,9 +5,11 @@
 // any training.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { architectureCostOf, checkConstraints, parseConstraint, smallestArchitecture } from '../nas/constraint.js';
+import { setNumThreads } from '../tensor/runtime.js';
+import { latencyCacheFile, latencyTableFor, predictLatency } from '../nas/latency.js';
 import { createSpace } from '../spaces/index.js';
 import { startRun } from './pipeline.js';
 import { Progress } from './progress.js';
@@ -63,6 +65,32 @@ test('constrained two-stage SPOS + ES: every candidate scored is within the boun
   assert.ok(Object.keys(st.visited).length > 0);
   for (const key of Object.keys(st.visited)) assert.ok(checkConstraints(architectureCostOf(space, space.decode(key)), k)[0].met, key);
   space.supernet.dispose();
+});
+
+test("a latency bound: the run uses this machine's cached table, the result records the predicted latency; an impossible one names the smallest", async () => {
+  const cache = join(t.dir, 'cache');
+  const before = process.env.TANGLENAS_CACHE;
+  process.env.TANGLENAS_CACHE = cache;
+  try {
+    // A measured table in the cache, then made exactly additive (timings here are noise): base 1 ms, option i of choice k adds 0.1 (k + 1) i ms.
+    setNumThreads(1); // the runs' thread count (tinyConfig): tables are per thread count
+    const space = createSpace('toy-cell');
+    const table = latencyTableFor(space, { subnets: 30, checkSubnets: 3, warmup: 1, repeats: 1 });
+    table.base = 1;
+    space.choices.forEach((c, k) => (table.table[c.name] = Array.from({ length: c.size }, (_, i) => 0.1 * (k + 1) * i)));
+    writeFileSync(latencyCacheFile(space), JSON.stringify(table));
+    const r = await run('latency', 'toy-cell/tanglenas', { constraints: ['latency_ms <= 1000'] });
+    const a = r.result as Record<string, any>;
+    const k = a.constraints[0];
+    assert.deepEqual([k.metric, k.bound, k.met], ['latency_ms', 1000, true]);
+    assert.ok(Math.abs(k.value - predictLatency(table, space.decode(JSON.stringify(a.architecture)))) < 1e-9, String(k.value));
+    assert.equal(readdirSync(join(cache, 'latency')).length, 1, 'no second table');
+    await assert.rejects(run('latency-tight', 'toy-cell/tanglenas', { constraints: ['latency_ms <= 0.5'] }), /constraint 'latency_ms <= 0.5' cannot be met in space 'toy-cell': its smallest architecture has 1.00 latency_ms/);
+    space.supernet.dispose();
+  } finally {
+    if (before === undefined) delete process.env.TANGLENAS_CACHE;
+    else process.env.TANGLENAS_CACHE = before;
+  }
 });
 
 test('a bound below the smallest architecture is refused before training, naming that cost; a malformed one by the config check', async () => {

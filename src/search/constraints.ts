@@ -4,7 +4,7 @@
 // result records with each bound's value and whether it holds.
 import { checkConstraints, checkFeasible, parseConstraint, repairArchitecture, architectureCostOf, type Constraint, type ConstraintCheck } from '../nas/constraint.js';
 import type { Architecture } from '../nas/choice.js';
-import { attachLatencyTable, latencyTableFor, latencyTableOf } from '../nas/latency.js';
+import { attachLatencyTable, latencyCacheFile, latencyTableFor, latencyTableOf } from '../nas/latency.js';
 import type { SearchSpace } from '../nas/space.js';
 import { softmax } from '../tensor/ops/activation.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -25,6 +25,7 @@ export function checkRunConstraints(space: SearchSpace, constraints: readonly Co
     const t = latencyTableFor(space, { log });
     attachLatencyTable(space, t);
     log?.(`  latency table: base ${t.base.toFixed(2)} ms; on ${t.check.subnets} other sub-networks rank correlation ${t.check.spearman.toFixed(3)}, mean error ${t.check.meanAbsErrorMs.toFixed(2)} ms (${(100 * t.check.meanRelError).toFixed(1)}%)`);
+    if (t.check.spearman < 0.5) log?.(`  warning: the latency table predicts poorly on this machine (rank correlation ${t.check.spearman.toFixed(2)}); timings were probably disturbed by other processes: delete ${latencyCacheFile(space, t.batch)} and run again on a quieter machine`);
   }
   if (constraints.length) checkFeasible(space, constraints);
 }
