@@ -132,3 +132,19 @@ test('finding 3: arch_lr 1e12 stops at the architecture step naming alpha (not a
   assertFiniteCheckpoints(train.run_dir!);
   assert.throws(() => { throw trainErr ?? new Error('the run did not stop'); }, /after the weight step of epoch \d+, step \d+ \(global step \d+\); the run stopped without saving this state .*Lower lr \(now 1000000000000\)/);
 });
+
+// The state constraints and Pareto searches add (multipliers; the preference hypernetwork) survives a crash.
+for (const [name, extra] of [
+  ['constrained', { constraints: ['params <= 185k'], constraint_lr: 5 }],
+  ['pareto', { pareto: true, pareto_points: 5 }],
+] as const) {
+  test(`a ${name} search killed after step 5 and resumed is bit-identical to an uninterrupted one`, async () => {
+    const full = (await startRun('search', search(`${name}-A`, extra), 'toy-cell/tanglenas', { progress: quiet })).dir;
+    const b = join(tmp.dir, `${name}-B`);
+    await assert.rejects(startRun('search', search(`${name}-B`, extra), 'toy-cell/tanglenas', { progress: new CrashAt(5) }), /simulated crash after step 5/);
+    const r = await resumeRun(b, {}, { progress: quiet });
+    assert.equal(r.status, 'done');
+    assertSameRun(b, full);
+    if (name === 'pareto') assert.deepEqual(JSON.parse(readFileSync(join(b, 'pareto.json'), 'utf8')), JSON.parse(readFileSync(join(full, 'pareto.json'), 'utf8')));
+  });
+}
