@@ -83,13 +83,25 @@ function primeCosts(space: SearchSpace): void {
  */
 export function architectureCostOf(space: SearchSpace, arch: Architecture): ArchCost {
   const table = latencyTableOf(space);
-  return tidy(() =>
-    noGrad(() => {
-      const c = space.expectedCost(space.fixed(arch, 'superposition'));
-      return { params: c.params.item(), flops: c.flops.item(), latency_ms: table ? predictLatency(table, arch) : Number.NaN };
-    }),
-  );
+  // Searches ask for the same architectures again and again (every arch step, every sweep): cached per space.
+  let cache = costCache.get(space);
+  if (!cache) costCache.set(space, (cache = new Map()));
+  const key = space.encode(arch);
+  let c = cache.get(key);
+  if (!c) {
+    c = tidy(() =>
+      noGrad(() => {
+        const e = space.expectedCost(space.fixed(arch, 'superposition'));
+        return { params: e.params.item(), flops: e.flops.item() };
+      }),
+    );
+    cache.set(key, c);
+  }
+  return { ...c, latency_ms: table ? predictLatency(table, arch) : Number.NaN };
 }
+
+/** Exact params and FLOPs per encoded architecture; fixed once the ops know their input sizes. */
+const costCache = new WeakMap<SearchSpace, Map<string, { params: number; flops: number }>>();
 
 /** The expected cost of one metric under a sample's mixing weights (differentiable). */
 function expectedMetric(space: SearchSpace, sample: ArchSample, metric: ConstraintMetric): Tensor {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createSampler, listSamplers } from '../nas/samplers/index.js';
 import { loadPlugins } from '../search/plugins.js';
 import { ArchSample } from '../nas/arch.js';
+import { architectureCostOf, checkFeasible, parseConstraint, repairArchitecture, smallestArchitecture } from '../nas/constraint.js';
 import { dirichlet, manualSeed, noGrad, ones, randn, tidy, type Tensor } from '../tensor/index.js';
 import { Rng } from '../data/rng.js';
 
@@ -131,6 +132,33 @@ for (const { name, forms, heavy, testOptions } of listSpaces()) {
       });
     }
   }
+
+  test(`${name}: constraints: the smallest architecture bounds feasibility; a bound just under a random architecture's cost is met by the repair`, { skip }, (t) => {
+    manualSeed(2);
+    const space = createSpace(name, testOptions);
+    // Every single-choice move costs one exact-cost evaluation: spaces with many (DARTS: 196) run with TANGLENAS_TEST_SLOW=1.
+    const moves = space.choices.reduce((a, c) => a + c.size - 1, 0);
+    if (moves > 100 && !process.env.TANGLENAS_TEST_SLOW) {
+      space.supernet.dispose();
+      t.skip(`${moves} single-choice moves per search step: set TANGLENAS_TEST_SLOW=1`);
+      return;
+    }
+    const small = smallestArchitecture(space, 'params');
+    const rnd = seeded(5);
+    let big = { arch: space.randomArchitecture(rnd), cost: small.cost };
+    for (let i = 0; i < 20 && big.cost.params <= small.cost.params; i++) {
+      const arch = space.randomArchitecture(rnd);
+      big = { arch, cost: architectureCostOf(space, arch) };
+    }
+    assert.ok(small.cost.params < big.cost.params);
+    assert.throws(() => checkFeasible(space, [parseConstraint(`params <= ${small.cost.params - 1}`)]), /cannot be met/);
+    checkFeasible(space, [parseConstraint(`params <= ${small.cost.params}`)]);
+    // Just under it, so the repair needs few moves (each scores every single-choice change).
+    const bound = Math.floor(big.cost.params - (big.cost.params - small.cost.params) / 10);
+    const fixed = repairArchitecture(space, big.arch, [parseConstraint(`params <= ${bound}`)]);
+    assert.ok(fixed && architectureCostOf(space, fixed).params <= bound);
+    space.supernet.dispose();
+  });
 
   const bench = KNOWN[name]?.bench;
   test(`${name}: every benchmark key parses to an architecture and back`, { skip: !bench || !existsSync(join(SHARED, bench)) }, () => {
