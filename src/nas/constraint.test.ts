@@ -15,11 +15,11 @@ test('parseConstraint: metric, bound with k / M / G suffixes, the text kept; err
   assert.deepEqual(parseConstraint('  flops<=5.5M '), { metric: 'flops', bound: 5_500_000, text: 'flops <= 5.5M' });
   assert.equal(parseConstraint('params <= 1e6').bound, 1e6);
   assert.equal(parseConstraint('flops <= 2G').bound, 2e9);
-  assert.throws(() => parseConstraint('size <= 10'), /constraint 'size <= 10': unknown metric 'size'; the metrics are params, flops/);
+  assert.throws(() => parseConstraint('size <= 10'), /constraint 'size <= 10': unknown metric 'size'; the metrics are params, flops, latency_ms/);
   assert.throws(() => parseConstraint('params < = 10'), /constraint 'params < = 10' is malformed; write it as '<metric> <= <value>'/);
   assert.throws(() => parseConstraint('params <= lots'), /is malformed/);
   assert.throws(() => parseConstraint('params >= 10'), /only upper bounds \('<='\) are supported/);
-  assert.throws(() => parseConstraint('latency_ms <= 3'), /latency_ms is not available yet/);
+  assert.deepEqual(parseConstraint('latency_ms <= 3.5'), { metric: 'latency_ms', bound: 3.5, text: 'latency_ms <= 3.5' });
   assert.throws(() => parseConstraint('params <= 0'), /the bound must be a positive number/);
 });
 
