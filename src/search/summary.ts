@@ -20,7 +20,7 @@ export function describeRun(command: Command, c: Config, preset: string): string
 
 /** The supernet phase's plan. */
 export function supernetPlan(c: Config, o: { weights: number; architectures: number; stepsPerEpoch: number; epochs: number }): string {
-  return `  supernet ${o.weights.toLocaleString('en')} weights, ${o.architectures} architectures; ${o.stepsPerEpoch} steps per epoch, ${o.epochs} epochs${c.budget_fit && c.budget_minutes > 0 ? ' at most (fitted to the budget after the first)' : ''}`;
+  return `  supernet ${o.weights.toLocaleString('en')} weights, ${o.architectures < 1e15 ? o.architectures.toLocaleString('en') : o.architectures.toExponential(2)} architectures; ${o.stepsPerEpoch} steps per epoch, ${o.epochs} epochs${c.budget_fit && c.budget_minutes > 0 ? ' at most (fitted to the budget after the first)' : ''}`;
 }
 
 /** The black-box stage's plan; `samples`: what each fitness pass scores. */
