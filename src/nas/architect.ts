@@ -7,7 +7,7 @@
 import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
 import { keep, tidy } from '../tensor/scope.js';
-import { zeros, type Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { ConstraintPenalty } from './constraint.js';
 import type { Sampler } from './samplers/sampler.js';
 import type { SearchSpace } from './space.js';
@@ -53,9 +53,13 @@ export class Architect {
   readonly order: 1 | 2;
   readonly penalty: ConstraintPenalty | null;
   readonly preference: PreferenceOptions | null;
-  /** Preference mode: alpha(t) = base + t slope; these are what the optimizer trains. */
-  readonly base: Tensor[] = [];
-  readonly slope: Tensor[] = [];
+  /**
+   * Preference mode: alpha(t) = (1 - t) atZero + t atOne, the two ends are what
+   * the optimizer trains (each gets its share of the gradient, so the t = 0 end
+   * learns from the accuracy term alone, the t = 1 end under the full cost term).
+   */
+  readonly atZero: Tensor[] = [];
+  readonly atOne: Tensor[] = [];
   #t = 0;
 
   constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
@@ -65,13 +69,13 @@ export class Architect {
     this.preference = sampler.trainsAlpha ? (opts.preference ?? null) : null;
     if (this.preference) {
       for (const a of space.alphas()) {
-        this.base.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
-        this.slope.push(keep(zeros(a.shape)).requiresGrad_(true));
+        this.atZero.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
+        this.atOne.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
       }
     }
     // SPOS never trains alpha.
     this.optimizer = sampler.trainsAlpha
-      ? new Adam(this.preference ? [...this.base, ...this.slope] : space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
+      ? new Adam(this.preference ? [...this.atZero, ...this.atOne] : space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
       : null;
   }
 
@@ -102,11 +106,11 @@ export class Architect {
     return tidy(() => {
       const { loss, grads } = this.order === 1 ? this.#firstOrder(val, alphas) : this.#secondOrder(val, alphas, unroll!);
       if (this.preference) {
-        // d alpha(t) / d base = 1, d alpha(t) / d slope = t.
-        this.base.forEach((b, i) => (b.grad = grads[i]));
-        this.slope.forEach((s, i) => (s.grad = grads[i].mul(this.#t)));
+        // d alpha(t) / d atZero = 1 - t, d alpha(t) / d atOne = t.
+        this.atZero.forEach((e, i) => (e.grad = grads[i].mul(1 - this.#t)));
+        this.atOne.forEach((e, i) => (e.grad = grads[i].mul(this.#t)));
         this.optimizer!.step();
-        for (const p of [...this.base, ...this.slope]) p.grad = null;
+        for (const p of [...this.atZero, ...this.atOne]) p.grad = null;
         this.setPreference(this.#t);
       } else {
         alphas.forEach((a, i) => (a.grad = grads[i]));
@@ -118,11 +122,11 @@ export class Architect {
     });
   }
 
-  /** Preference mode: alpha <- base + t slope (the sampler reads alpha). */
+  /** Preference mode: alpha <- (1 - t) atZero + t atOne (the sampler reads alpha). */
   setPreference(t: number): void {
     if (!this.preference) throw new Error('architect: setPreference needs the preference mode (pareto: true)');
     this.#t = t;
-    noGrad(() => this.space.alphas().forEach((a, i) => a.copy_(tidy(() => this.base[i].add(this.slope[i].mul(t))))));
+    noGrad(() => this.space.alphas().forEach((a, i) => a.copy_(tidy(() => this.atZero[i].mul(1 - t).add(this.atOne[i].mul(t))))));
   }
 
   #firstOrder(val: Batch, alphas: Tensor[]): { loss: number; grads: Tensor[] } {

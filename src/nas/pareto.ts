@@ -1,7 +1,9 @@
 // A Pareto front of accuracy against cost from one single-stage search
 // (issue 13). alpha is conditioned on a preference t in [0, 1]:
-//   alpha_c(t) = base_c + t * slope_c
-// (a linear hypernetwork: two logit vectors per choice), and every arch step
+//   alpha_c(t) = (1 - t) * atZero_c + t * atOne_c
+// (a linear hypernetwork: two logit vectors per choice, the ends of the
+// preference range; each end gets its (1 - t) or t share of every gradient,
+// so the t = 0 end learns from accuracy alone), and every arch step
 // draws the next t of a golden-ratio sequence (even coverage, no state to
 // checkpoint) and adds t * strength * E[cost] / reference to the arch loss. The
 // weight step trains under alpha(t) too, so the supernet's weights serve every

@@ -158,7 +158,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   arch_weight_decay: { type: num(0), doc: 'Adam weight decay of alpha (DrNAS l2 uses drnas_reg_scale instead)' },
   constraints: { type: paths, doc: "upper bounds on the architecture found, e.g. 'params <= 200k' or 'flops <= 5M' (several: comma-separated on --set, a list in a config file): single-stage searches add a penalty with dual-ascent multipliers to the arch loss, two-stage searches reject candidates over a bound; the result records each bound and whether it holds" },
   constraint_lr: { type: num(0, undefined, { minOpen: true }), doc: 'dual-ascent step of the constraint multipliers per arch step (their penalty is lambda x expected cost / bound)' },
-  pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t in [0, 1] (alpha = base + t slope, a fresh t each step) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
+  pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t in [0, 1] (alpha = (1 - t) atZero + t atOne, a fresh t each step) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
   pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
   pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "weight of the cost term at t = 1 (its cost is divided by the largest architecture's)" },
   pareto_points: { type: int(2), doc: 'preferences t swept after a Pareto search (evenly from 0 to 1)' },

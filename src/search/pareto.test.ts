@@ -45,10 +45,10 @@ test('pareto search: sweep of 11 preferences, distinct architectures, a consiste
   const atZero = f.points.find((p) => p.t!.includes(0))!;
   assert.deepEqual(a.architecture, atZero.architecture);
   assert.deepEqual(a.pareto, { file: 'pareto.json', architectures: f.points.length, front: f.points.filter((p) => p.front).length, hypervolume_ratio: f.hypervolume_ratio });
-  // The base and slope are in the checkpoint (a resume continues the same hypernetwork).
+  // Both ends of the hypernetwork are in the checkpoint (a resume continues the same one).
   const ck = loadCheckpoint(join(dir, 'checkpoints'))!;
-  assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.slope.')));
-  assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.base.')));
+  assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.at1.')));
+  assert.ok([...ck.tensors.keys()].some((k) => k.startsWith('pareto.at0.')));
 });
 
 test('nsgaOrder: rank 0 first (by crowding: boundary points, then the less crowded), then rank 1; ties by evaluation order', () => {

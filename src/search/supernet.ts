@@ -90,8 +90,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     if (this.architect.optimizer) b.optimizer('arch', this.architect.optimizer);
     this.space.choices.forEach((ch, i) => {
       if (!this.architect.preference) return;
-      b.tensor(`pareto.base.${ch.name}`, this.architect.base[i]);
-      b.tensor(`pareto.slope.${ch.name}`, this.architect.slope[i]);
+      b.tensor(`pareto.at0.${ch.name}`, this.architect.atZero[i]);
+      b.tensor(`pareto.at1.${ch.name}`, this.architect.atOne[i]);
     });
   }
 
@@ -109,8 +109,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     if (this.architect.optimizer) restoreOptimizer(ck, 'arch', this.architect.optimizer);
     this.space.choices.forEach((ch, i) => {
       if (!this.architect.preference) return;
-      restoreTensor(ck, `pareto.base.${ch.name}`, this.architect.base[i]);
-      restoreTensor(ck, `pareto.slope.${ch.name}`, this.architect.slope[i]);
+      restoreTensor(ck, `pareto.at0.${ch.name}`, this.architect.atZero[i]);
+      restoreTensor(ck, `pareto.at1.${ch.name}`, this.architect.atOne[i]);
     });
     this.sampler.loadState((ck.state.sampler ?? {}) as Record<string, number>);
     this.architect.penalty?.loadState(ck.state.constraint as PenaltyState | undefined);
