@@ -53,6 +53,28 @@ test('writeReport: a run with a pareto.json gets a Pareto plot (its section appe
     assert.doesNotMatch(readFileSync(r2.files.html, 'utf8'), /id="pareto"/);
   }));
 
+test('writeReport: constrained runs get a "Bounds met (repaired)" column; runs without constraints do not', () =>
+  withTempDir(async (dir) => {
+    const runs = join(dir, 'compare');
+    writeCompareFixture(runs);
+    const constrain = (run: string, met: boolean, repaired: boolean) => {
+      const f = join(runs, run, 'architecture.json');
+      const a = JSON.parse(readFileSync(f, 'utf8'));
+      writeFileSync(f, JSON.stringify({ ...a, constraints: [{ constraint: 'params <= 200k', metric: 'params', bound: 200000, value: 1, met }], constraint_repaired: repaired }));
+    };
+    constrain('tanglenas-seed0', true, true);
+    constrain('tanglenas-seed1', true, false);
+    constrain('tanglenas-seed2', false, true);
+    const r = await writeReport(runs, { out: join(dir, 'out') });
+    const md = readFileSync(r.files.markdown, 'utf8');
+    assert.match(md, /\| Params \| FLOPs \| Bounds met \(repaired\) \| Epochs \|/);
+    assert.match(md, /\|  \| TangleNAS \| WE \| .* \| 2\/3 \(2\) \| 3, 3, 3 \| 3\/3 \|/);
+    assert.match(md, /\| Two-Stage \| SPOS\+ES \| WE \| .* \| — \| 1, 1 \| 2\/2 \|/);
+    const plain = join(dir, 'plain');
+    writeCompareFixture(plain);
+    assert.doesNotMatch(readFileSync((await writeReport(plain, { out: join(dir, 'out2') })).files.markdown, 'utf8'), /Bounds met/);
+  }));
+
 test('watchReport: rewrites the page when metrics.jsonl grows, reloads only while live, ends with a static page', () =>
   withTempDir(async (dir) => {
     writeCompareFixture(dir);

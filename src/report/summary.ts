@@ -41,6 +41,8 @@ export interface RunSummary {
   peakRssMb: number | null;
   params: number | null;
   flops: number | null;
+  /** Constrained runs: whether every bound held, and whether the search's own architecture had to be repaired; null without constraints. */
+  bounds: { met: boolean; repaired: boolean } | null;
   epochs: number | null;
   optimum: number | null;
   architecture: Record<string, unknown> | null;
@@ -140,6 +142,7 @@ export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): R
     peakRssMb: maxOf(run.metrics.map((r) => r.rss_mb)),
     params: num(final?.params),
     flops: num(final?.flops),
+    bounds: Array.isArray(final?.constraints) && final.constraints.length ? { met: (final.constraints as Record<string, unknown>[]).every((k) => k.met === true), repaired: final.constraint_repaired === true } : null,
     epochs: num(final?.epochs) ?? lastEpoch,
     optimum: num(obj(final?.benchmark)?.optimum),
     architecture: obj(final?.architecture),

@@ -54,8 +54,10 @@ export function summaryTable(s: Summary): Table {
   const best = Math.max(...ranked);
   // The benchmark's other test accuracies (nb201: CIFAR-100, ImageNet16-120), as the paper's Table 4.
   const others = [...new Set(s.groups.flatMap((g) => Object.keys(g.benchmarkColumns)))];
-  const header = ['Search type', 'Optimizer', 'Supernet', ...(withPortion ? ['Train portion'] : []), 'Test acc (%)', 'per seed', 'measured as', ...others.map((k) => `${k} (%)`), ...(withLoss ? ['Test loss'] : []), 'Search time (min)', 'Peak memory (MB)', 'Params', 'FLOPs', 'Epochs', 'Runs with a result'];
-  const align: Table['align'] = ['l', 'l', 'l', ...(withPortion ? (['r'] as const) : []), 'r', 'r', 'l', ...others.map(() => 'r' as const), ...(withLoss ? (['r'] as const) : []), 'r', 'r', 'r', 'r', 'r', 'r'];
+  // Constrained runs: how many met every bound, and how many needed the final repair for it.
+  const withBounds = s.groups.some((g) => g.withResult.some((r) => r.bounds !== null));
+  const header = ['Search type', 'Optimizer', 'Supernet', ...(withPortion ? ['Train portion'] : []), 'Test acc (%)', 'per seed', 'measured as', ...others.map((k) => `${k} (%)`), ...(withLoss ? ['Test loss'] : []), 'Search time (min)', 'Peak memory (MB)', 'Params', 'FLOPs', ...(withBounds ? ['Bounds met (repaired)'] : []), 'Epochs', 'Runs with a result'];
+  const align: Table['align'] = ['l', 'l', 'l', ...(withPortion ? (['r'] as const) : []), 'r', 'r', 'l', ...others.map(() => 'r' as const), ...(withLoss ? (['r'] as const) : []), 'r', 'r', 'r', 'r', ...(withBounds ? (['r'] as const) : []), 'r', 'r'];
   const rows: Cell[][] = [];
   let lastType = '';
   for (const g of s.groups) {
@@ -76,13 +78,14 @@ export function summaryTable(s: Summary): Table {
       c(fmtSpread(g.rss, 0)),
       c(fmtCount(g.params)),
       c(fmtCount(g.flops)),
+      ...(withBounds ? [c(fmtBounds(g))] : []),
       c(g.epochs.length ? g.epochs.join(', ') : DASH),
       c(`${g.withResult.length}/${g.runs.length}`),
     ]);
     lastType = m.searchType;
   }
   if (s.optimum !== null) {
-    rows.push([c('Optimum'), c('-'), c('-'), ...(withPortion ? [c('-')] : []), c(s.optimum.toFixed(2)), c(''), c('benchmark'), ...others.map(() => c('-')), ...(withLoss ? [c('-')] : []), c('-'), c('-'), c('-'), c('-'), c('-'), c('')]);
+    rows.push([c('Optimum'), c('-'), c('-'), ...(withPortion ? [c('-')] : []), c(s.optimum.toFixed(2)), c(''), c('benchmark'), ...others.map(() => c('-')), ...(withLoss ? [c('-')] : []), c('-'), c('-'), c('-'), c('-'), ...(withBounds ? [c('-')] : []), c('-'), c('')]);
   }
   const notes = [
     'Mean ± standard error of the mean (sample standard deviation / √n) over the seeds with a result (finished, or stopped by the budget with an architecture); a single seed shows its value alone. Runs still running or failed are left out of these rows.',
@@ -90,10 +93,17 @@ export function summaryTable(s: Summary): Table {
     ...(others.length ? [`${others.join(', ')}: the benchmark's other test accuracies of the architecture found (the same runs as the benchmark test accuracy).`] : []),
     ...(withLoss ? ["Test loss: cross-entropy per token on the test split, after training for retrained rows, else with the supernet's weights."] : []),
     'Peak memory: the largest rss_mb (process peak resident memory) in metrics.jsonl.',
+    ...(withBounds ? ["Bounds met (repaired): runs whose architecture meets every bound of `constraints`, of those with a result; in brackets, how many of them met it only after the final repair (the search's own architecture was over a bound)."] : []),
     ...(s.groups.some((g) => g.params !== null) ? ["Params and FLOPs: of the found architecture's standalone network; FLOPs are multiply-accumulates of one forward pass per image (per token for language models)."] : []),
     ...s.notes,
   ];
   return { header, align, rows, notes };
+}
+
+function fmtBounds(g: GroupSummary): string {
+  const rs = g.withResult.filter((r) => r.bounds !== null);
+  if (!rs.length) return DASH;
+  return `${rs.filter((r) => r.bounds!.met).length}/${rs.length} (${rs.filter((r) => r.bounds!.repaired).length})`;
 }
 
 function fmtRunAcc(r: RunSummary, g: GroupSummary | undefined): { text: string; source: string } {
