@@ -1,5 +1,6 @@
 // The NAS building blocks: choices, mixing weights, superposition, the entangled
-// ops, the space contract and registry, samplers, the architect.
+// ops, the space contract and registry, samplers, the architect, cost
+// constraints, latency tables and Pareto utilities.
 export * from './choice.js';
 export * from './arch.js';
 export * from './superposition.js';
@@ -10,6 +11,9 @@ export * from './space.js';
 export * from './registry.js';
 export * from './architect.js';
 export * from './bilevel.js';
+export * from './constraint.js';
+export * from './latency.js';
+export * from './pareto.js';
 export * from './samplers/index.js';
 export * from './entangled/common.js';
 export { EntangledConv2d, type EntangledConv2dOptions } from './entangled/conv2d.js';
