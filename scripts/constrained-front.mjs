@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createSpace } from '../dist/src/spaces/index.js';
 import { benchmarkFor } from '../dist/src/search/benchmark.js';
 import { frontQuality } from '../dist/src/search/pareto.js';
+import { smallestArchitecture } from '../dist/src/nas/constraint.js';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => (args.includes(k) ? args.splice(args.indexOf(k), 2)[1] : d);
@@ -22,6 +23,7 @@ const first = JSON.parse(readFileSync(join(dirs[0], `${method}-seed${seeds[0]}`,
 const space = createSpace(first.space);
 const bench = benchmarkFor(space.name, first.benchmark_dir ?? null);
 if (!bench) throw new Error(`no benchmark table for ${space.name}`);
+smallestArchitecture(space, 'params'); // one forward first: the ops learn their input sizes (exact costs need them)
 const ratios = [];
 for (const seed of seeds) {
   const found = [];
