@@ -186,6 +186,25 @@ test('summary: retrain runs of a compare grid are rows of their own, named after
     assert.equal(md[3], '| Retrain | TangleNAS | WE | 50.00 ± 0.00 | 50.00, 50.00 | retrained | 1.7500 ± 0.2500 | 0.5 ± 0.0 | 100 ± 0 | — | — | 1, 1 | 2/2 |');
   }));
 
+test("summary: a retrain started with 'train --from RUN' (the architecture inline in its config) is linked to RUN by compare's <run>-retrain folder name", () =>
+  withTempDir(async (dir) => {
+    writeRun(dir, 'spos-es-seed0', {
+      config: { space: 'toy-cell', method: 'spos', form: 'we', black_box: 'es', seed: 0 },
+      command: 'two-stage',
+      status: { status: 'done' },
+      architecture: { architecture: { a: 1 }, benchmark: null, supernet_valid_acc: 0.3, inherited_test_acc: 0.25, time_s: 60 },
+    });
+    writeRun(dir, 'spos-es-seed0-retrain', {
+      config: { space: 'toy-cell', seed: 0, arch: '{"a": 1}' },
+      command: 'train',
+      status: { status: 'done' },
+      metrics: [{ kind: 'epoch', phase: 'train', epoch: 0, test_acc: 0.5, time_s: 30, rss_mb: 100 }],
+    });
+    writeFileSync(join(dir, 'spos-es-seed0-retrain', 'result.json'), JSON.stringify({ command: 'train', architecture: { a: 1 }, benchmark: null, test_acc: 0.5, epochs: 1, time_s: 30 }));
+    const s = summarize(loadRuns(dir));
+    assert.deepEqual(s.groups.map((g) => g.label), ['SPOS+ES (WE)', 'SPOS+ES (WE), retrained']);
+  }));
+
 test('summary: image spaces get no loss column, even where results record a loss', () =>
   withTempDir(async (dir) => {
     writeRun(dir, 'tanglenas-seed0', {

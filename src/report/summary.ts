@@ -106,7 +106,9 @@ function originOf(run: LoadedRun, byDir: Map<string, LoadedRun>): LoadedRun | nu
   const { arch, supernet } = run.config;
   if (typeof arch === 'string' && basename(arch) === 'architecture.json') return byDir.get(resolve(dirname(arch))) ?? null;
   if (typeof supernet === 'string') return byDir.get(resolve(supernet)) ?? null;
-  return null;
+  // `train --from RUN` records the architecture itself; compare names its retraining <run>-retrain, beside <run>.
+  const m = /^(.*)-retrain$/.exec(basename(run.dir));
+  return m ? (byDir.get(resolve(dirname(run.dir), m[1])) ?? null) : null;
 }
 
 export function summarizeRun(run: LoadedRun, origin: LoadedRun | null = null): RunSummary {
