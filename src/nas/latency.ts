@@ -4,8 +4,8 @@
 // constraint 'latency_ms <= x' works like params and FLOPs.
 // How the table is built: the reference times each entangled op at each
 // choice; here, for every space alike, whole sub-networks are timed (batch 1,
-// eval mode, no grad; warm-up, then the fastest of the repeats: interference
-// from other processes only adds time), random ones plus
+// eval mode, no grad; warm-up, then the fastest of the repeats, at least 20 ms
+// of them: interference from other processes only adds time), random ones plus
 // each option at least once, and the table is their least-squares fit
 // (the first option of each choice is the 0 the others are relative to; a
 // small ridge keeps it defined). What the table misses (interactions between
@@ -59,10 +59,15 @@ export function measureLatency(space: SearchSpace, arch: Architecture, o: Latenc
     const x = tidy(() => space.exampleBatch(o.batch ?? 1).x);
     const times: number[] = [];
     noGrad(() => {
-      for (let i = 0; i < (o.warmup ?? 2) + (o.repeats ?? 5); i++) {
+      const warmup = Math.max(1, o.warmup ?? 2);
+      let repeats = o.repeats ?? 5;
+      for (let i = 0; i < warmup + repeats; i++) {
         const t0 = performance.now();
         tidy(() => net.forward(x).sum().item());
-        if (i >= (o.warmup ?? 2)) times.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        if (i >= warmup) times.push(ms);
+        // Unless told, at least 20 ms of repeats (5 to 50): a 1.5 ms network needs more than 5 to find its fastest.
+        else if (i === warmup - 1 && o.repeats === undefined) repeats = Math.min(50, Math.max(5, Math.ceil(20 / Math.max(ms, 1e-3))));
       }
     });
     x.dispose();
