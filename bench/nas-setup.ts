@@ -3,11 +3,10 @@
 import { Adam } from '../src/nn/optim/adam.js';
 import { SGD } from '../src/nn/optim/sgd.js';
 import type { Optimizer, Hyper } from '../src/nn/optim/optimizer.js';
-import { noGrad } from '../src/tensor/autograd.js';
 import { tidy } from '../src/tensor/scope.js';
 import { randn, type Tensor } from '../src/tensor/tensor.js';
 import type { Architecture } from '../src/nas/choice.js';
-import { createSampler } from '../src/nas/samplers/index.js';
+import { extremeArchitecture } from '../src/nas/constraint.js';
 import type { SearchSpace } from '../src/spaces/index.js';
 
 /** The weight optimizer each toy space searches with in the reference. */
@@ -20,22 +19,9 @@ export function randomBatch(space: SearchSpace, n: number): { x: Tensor; y: Tens
   return space.exampleBatch(n);
 }
 
-/** Coordinate ascent on the exact parameter count: the largest sub-network. */
+/** The largest sub-network by exact parameter count (coordinate ascent, nas/constraint.ts). */
 export function largestArchitecture(space: SearchSpace): Architecture {
-  noGrad(() => tidy(() => space.supernet.forward(space.exampleBatch(1).x, createSampler('darts').sample(space.choices))));
-  const arch: Architecture = Object.fromEntries(space.choices.map((c) => [c.name, 0]));
-  const params = (a: Architecture) => tidy(() => space.expectedCost(space.fixed(a, 'superposition')).params.item());
-  for (let sweep = 0; sweep < 3; sweep++) {
-    for (const c of space.choices) {
-      let best = arch[c.name], bestP = -1;
-      for (let i = 0; i < c.size; i++) {
-        const p = params({ ...arch, [c.name]: i });
-        if (p > bestP) [best, bestP] = [i, p];
-      }
-      arch[c.name] = best;
-    }
-  }
-  return arch;
+  return extremeArchitecture(space, 'params', 'max').arch;
 }
 
 export function median(xs: number[]): number {

@@ -55,14 +55,19 @@ test('smallestArchitecture: the brute-force minimum of params and of FLOPs on th
   space.supernet.dispose();
 });
 
-test('repairArchitecture: unchanged within the bounds; else within them, keeping the choices alpha prefers where it can', () => {
+/** toy-conv-macro with every choice at its last option ('big') and a params bound halfway between it and the smallest. */
+function midwayBound() {
   manualSeed(0);
   const space = createSpace('toy-conv-macro');
   const big: Architecture = Object.fromEntries(space.choices.map((c) => [c.name, c.size - 1]));
   const small = smallestArchitecture(space, 'params');
   const bigCost = architectureCostOf(space, big);
-  const bound = (bigCost.params + small.cost.params) / 2;
-  const k = [parseConstraint(`params <= ${Math.round(bound)}`)];
+  return { space, big, bigCost, small, bound: Math.round((bigCost.params + small.cost.params) / 2) };
+}
+
+test('repairArchitecture: unchanged within the bounds; else within them, keeping the choices alpha prefers where it can', () => {
+  const { space, big, bigCost, small, bound } = midwayBound();
+  const k = [parseConstraint(`params <= ${bound}`)];
   assert.equal(checkConstraints(bigCost, k)[0].met, false);
   assert.deepEqual(repairArchitecture(space, small.arch, k), small.arch, 'an architecture within the bound is kept');
   const fixed = repairArchitecture(space, big, k)!;
@@ -80,12 +85,9 @@ test('repairArchitecture: unchanged within the bounds; else within them, keeping
 });
 
 test('ConstraintPenalty: no term at lambda 0; its gradient lowers the expected cost; dual ascent up while over, down to 0 while under; state round-trips', () => {
-  manualSeed(0);
-  const space = createSpace('toy-conv-macro');
-  const big: Architecture = Object.fromEntries(space.choices.map((c) => [c.name, c.size - 1]));
-  const small = smallestArchitecture(space, 'params');
-  const bigParams = architectureCostOf(space, big).params;
-  const k = parseConstraint(`params <= ${Math.round((bigParams + small.cost.params) / 2)}`);
+  const { space, big, bigCost, small, bound } = midwayBound();
+  const bigParams = bigCost.params;
+  const k = parseConstraint(`params <= ${bound}`);
   const pen = new ConstraintPenalty([k], 0.5);
   const sampler = createSampler('darts');
   tidy(() => assert.equal(pen.loss(space, sampler.sample(space.choices)), null));
