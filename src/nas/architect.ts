@@ -7,7 +7,7 @@
 import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
 import { keep, tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { ConstraintPenalty } from './constraint.js';
 import type { Sampler } from './samplers/sampler.js';
 import type { SearchSpace } from './space.js';
@@ -31,10 +31,10 @@ export interface ArchitectOptions {
 
 export interface PreferenceOptions {
   metric: 'params' | 'flops';
-  /** Weight of the cost term at t = 1. */
+  /** lambda at t = 1 (alpha(t) = base - t * strength * direction). */
   strength: number;
-  /** The cost the term is divided by (the largest architecture's). */
-  reference: number;
+  /** Per choice, per option: its relative extra cost (pareto.ts costDirection). */
+  direction: number[][];
 }
 
 /** What the second-order step needs from the weight optimizer (reference-facts 4). */
@@ -54,12 +54,12 @@ export class Architect {
   readonly penalty: ConstraintPenalty | null;
   readonly preference: PreferenceOptions | null;
   /**
-   * Preference mode: alpha(t) = (1 - t) atZero + t atOne, the two ends are what
-   * the optimizer trains (each gets its share of the gradient, so the t = 0 end
-   * learns from the accuracy term alone, the t = 1 end under the full cost term).
+   * Preference mode: alpha(t) = base - t * strength * direction; base is what
+   * the optimizer trains, with the gradient at alpha(t) (pareto.ts says why
+   * the cost is not in the loss).
    */
-  readonly atZero: Tensor[] = [];
-  readonly atOne: Tensor[] = [];
+  readonly base: Tensor[] = [];
+  readonly #direction: Tensor[] = [];
   #t = 0;
 
   constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
@@ -68,14 +68,18 @@ export class Architect {
     if (this.order !== 1 && this.order !== 2) throw new Error(`architect: order must be 1 or 2, got ${opts.order}`);
     this.preference = sampler.trainsAlpha ? (opts.preference ?? null) : null;
     if (this.preference) {
-      for (const a of space.alphas()) {
-        this.atZero.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
-        this.atOne.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
+      const { direction } = this.preference;
+      if (direction.length !== space.choices.length || space.choices.some((c, i) => direction[i].length !== c.size)) {
+        throw new Error(`architect: the preference direction must have one entry per option of each of the ${space.choices.length} choices`);
       }
+      space.alphas().forEach((a, i) => {
+        this.base.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
+        this.#direction.push(keep(tensor(direction[i], { dtype: a.dtype })));
+      });
     }
     // SPOS never trains alpha.
     this.optimizer = sampler.trainsAlpha
-      ? new Adam(this.preference ? [...this.atZero, ...this.atOne] : space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
+      ? new Adam(this.preference ? this.base : space.alphas(), { lr: opts.lr ?? 3e-4, betas: opts.betas ?? [0.5, 0.999], weightDecay: sampler.archWeightDecay(opts.weightDecay ?? 1e-3) })
       : null;
   }
 
@@ -87,10 +91,6 @@ export class Architect {
     if (reg) loss = loss.add(reg);
     const pen = this.penalty?.loss(this.space, sample);
     if (pen) loss = loss.add(pen);
-    if (this.preference && this.#t > 0) {
-      const { metric, strength, reference } = this.preference;
-      loss = loss.add(this.space.expectedCost(sample)[metric].mul((this.#t * strength) / reference));
-    }
     return loss;
   }
 
@@ -105,28 +105,23 @@ export class Architect {
     const alphas = this.space.alphas();
     return tidy(() => {
       const { loss, grads } = this.order === 1 ? this.#firstOrder(val, alphas) : this.#secondOrder(val, alphas, unroll!);
-      if (this.preference) {
-        // d alpha(t) / d atZero = 1 - t, d alpha(t) / d atOne = t.
-        this.atZero.forEach((e, i) => (e.grad = grads[i].mul(1 - this.#t)));
-        this.atOne.forEach((e, i) => (e.grad = grads[i].mul(this.#t)));
-        this.optimizer!.step();
-        for (const p of [...this.atZero, ...this.atOne]) p.grad = null;
-        this.setPreference(this.#t);
-      } else {
-        alphas.forEach((a, i) => (a.grad = grads[i]));
-        this.optimizer!.step();
-        for (const a of alphas) a.grad = null;
-      }
+      // Preference mode: d alpha(t) / d base = 1.
+      const trained = this.preference ? this.base : alphas;
+      trained.forEach((a, i) => (a.grad = grads[i]));
+      this.optimizer!.step();
+      for (const a of trained) a.grad = null;
+      if (this.preference) this.setPreference(this.#t);
       this.penalty?.update(this.space, this.space.discretize());
       return loss;
     });
   }
 
-  /** Preference mode: alpha <- (1 - t) atZero + t atOne (the sampler reads alpha). */
+  /** Preference mode: alpha <- base - t * strength * direction (the sampler reads alpha). */
   setPreference(t: number): void {
     if (!this.preference) throw new Error('architect: setPreference needs the preference mode (pareto: true)');
     this.#t = t;
-    noGrad(() => this.space.alphas().forEach((a, i) => a.copy_(tidy(() => this.atZero[i].mul(1 - t).add(this.atOne[i].mul(t))))));
+    const lambda = t * this.preference.strength;
+    noGrad(() => this.space.alphas().forEach((a, i) => a.copy_(tidy(() => this.base[i].sub(this.#direction[i].mul(lambda))))));
   }
 
   #firstOrder(val: Batch, alphas: Tensor[]): { loss: number; grads: Tensor[] } {

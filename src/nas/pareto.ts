@@ -1,16 +1,23 @@
 // A Pareto front of accuracy against cost from one single-stage search
-// (issue 13). alpha is conditioned on a preference t in [0, 1]:
-//   alpha_c(t) = (1 - t) * atZero_c + t * atOne_c
-// (a linear hypernetwork: two logit vectors per choice, the ends of the
-// preference range; each end gets its (1 - t) or t share of every gradient,
-// so the t = 0 end learns from accuracy alone), and every arch step
-// draws the next t of a golden-ratio sequence (even coverage, no state to
-// checkpoint) and adds t * strength * E[cost] / reference to the arch loss. The
-// weight step trains under alpha(t) too, so the supernet's weights serve every
-// preference. After the search, a sweep of t gives one architecture each; the
-// non-dominated ones (lower cost, higher accuracy) are the front.
+// (issue 13). alpha is conditioned on a preference t >= 0:
+//   alpha_c(t) = base_c - t * strength * direction_c
+// where direction_c holds each option's extra cost over the choice's cheapest
+// (measured on the largest architecture, over the cost span of the space), so
+// alpha(t)'s argmax is the Lagrangian relaxation of "accuracy - lambda * cost"
+// with lambda = t * strength. base is the one learned part: every arch step
+// draws a t of a golden-ratio sequence, samples under alpha(t) and sends the
+// accuracy loss's gradient to base. The cost never enters the loss, so base
+// learns accuracy alone (an earlier form, two learned ends mixed by t with a
+// cost term in the loss, let the cost gradient drown the accuracy one at every
+// t and the whole front collapsed to the smallest architecture); the weight
+// step trains under alpha(t) too, so the supernet's weights serve every
+// preference. After the search, every lambda where some choice's argmax
+// changes is known exactly (sweepPreferences); one t per interval gives the
+// distinct architectures, and the non-dominated ones are the front.
 // Also here: dominance, the front of a point set and the 2-D hypervolume with
 // which fronts are compared.
+import { architectureCostOf, extremeArchitecture, type ConstraintMetric } from './constraint.js';
+import type { SearchSpace } from './space.js';
 
 /** The t of arch step `step` (0, 1, 2, ...): frac((step + 1) / golden ratio), evenly spread over [0, 1). */
 export function preferenceAt(step: number): number {
@@ -55,4 +62,57 @@ export function hypervolume(points: readonly FrontPoint[], ref: FrontPoint): num
     area += (nextCost - front[i].cost) * (front[i].acc - ref.acc);
   }
   return area;
+}
+
+/**
+ * Per choice, per option: the option's extra cost over the choice's cheapest,
+ * each measured by changing that one choice in the largest architecture (so a
+ * layer a depth choice would drop still counts), divided by the span between
+ * the smallest and the largest architecture's cost. Exact for costs that add
+ * over choices (cells, convolutions); a first-order picture where choices
+ * interact (width x heads), which the sweep's exact costs then correct.
+ */
+export function costDirection(space: SearchSpace, metric: ConstraintMetric): number[][] {
+  const largest = extremeArchitecture(space, metric, 'max');
+  const span = largest.cost[metric] - extremeArchitecture(space, metric, 'min').cost[metric];
+  return space.choices.map((c) => {
+    const costs = Array.from({ length: c.size }, (_, i) => architectureCostOf(space, { ...largest.arch, [c.name]: i })[metric]);
+    const low = Math.min(...costs);
+    return costs.map((x) => (span > 0 ? (x - low) / span : 0));
+  });
+}
+
+/**
+ * The preferences t of a sweep that between them give every distinct argmax
+ * architecture of alpha(t) = base - t * strength * direction (per choice the
+ * upper envelope of the lines base_i - lambda * direction_i): 0, one t inside
+ * each interval between consecutive switch points, and one past the last
+ * (where every choice sits at its cheapest option it can reach), ascending.
+ */
+export function sweepPreferences(base: readonly (readonly number[])[], direction: readonly (readonly number[])[], strength: number): number[] {
+  const switches: number[] = [];
+  base.forEach((a, c) => {
+    const d = direction[c];
+    // Start at the argmax of a (ties: the cheaper); walk the envelope towards cheaper options.
+    let cur = 0;
+    for (let i = 1; i < a.length; i++) if (a[i] > a[cur] || (a[i] === a[cur] && d[i] < d[cur])) cur = i;
+    let lambda = 0;
+    for (;;) {
+      let next = -1;
+      let at = Infinity;
+      for (let i = 0; i < a.length; i++) {
+        if (d[i] >= d[cur]) continue;
+        const x = (a[cur] - a[i]) / (d[cur] - d[i]);
+        if (x < at || (x === at && d[i] < d[next])) [next, at] = [i, x];
+      }
+      if (next < 0) break;
+      lambda = Math.max(lambda, at);
+      switches.push(lambda);
+      cur = next;
+    }
+  });
+  const s = [...new Set(switches)].sort((x, y) => x - y);
+  const lambdas = [0];
+  for (let i = 0; i < s.length; i++) lambdas.push(i + 1 < s.length ? (s[i] + s[i + 1]) / 2 : s[i] * 1.05 + 1e-6);
+  return [...new Set(lambdas)].map((l) => l / strength);
 }

@@ -1,15 +1,17 @@
 // pareto.json, of a Pareto search or an NSGA-II black-box stage.
 // The end of a Pareto search (pareto: true; nas/pareto.ts): sweep the
-// preference t over pareto_points values from 0 to 1, take each t's
-// architecture, score every distinct one (exact cost; accuracy with the
-// supernet's weights on the validation images, as the search knows it; the
-// benchmark where there is one), keep the non-dominated ones and write
-// pareto.json. With a benchmark table, the table's true front and the
+// preference t through every interval where alpha(t)'s argmax architecture
+// changes, score the distinct architectures (at most pareto_points, evenly
+// spread over the sweep; exact cost; accuracy with the supernet's weights on
+// the validation images, as the search knows it; the benchmark where there is
+// one), keep the non-dominated ones and write pareto.json. With a benchmark table, the table's true front and the
 // hypervolume ratio (found front, scored by the table, over the true front;
 // reference point: the table's largest cost and lowest accuracy) go in too.
 import type { Architect } from '../nas/architect.js';
 import { architectureCostOf } from '../nas/constraint.js';
-import { hypervolume, paretoFront, type FrontPoint } from '../nas/pareto.js';
+import { hypervolume, paretoFront, sweepPreferences, type FrontPoint } from '../nas/pareto.js';
+import type { Architecture } from '../nas/choice.js';
+import { noGrad } from '../tensor/autograd.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { Benchmark } from './benchmark.js';
 import { archValues } from './common.js';
@@ -19,7 +21,7 @@ import type { RunDir } from './rundir.js';
 import { writeJsonAtomic } from './rundir.js';
 
 export interface ParetoPoint {
-  /** Pareto search: the preferences t that gave this architecture (NSGA-II: absent). */
+  /** Pareto search: the swept preferences t that gave this architecture (NSGA-II: absent). */
   t?: number[];
   architecture: Record<string, string | number>;
   benchmark_key: string;
@@ -51,22 +53,28 @@ function costOf(p: ParetoPoint, metric: 'params' | 'flops'): number {
 
 /** Sweeps t, scores the distinct architectures, marks the front; alpha is left at t = 0. */
 export function paretoSweep(space: SearchSpace, architect: Architect, loaders: RunLoaders, o: { metric: 'params' | 'flops'; points: number; evalSamples: number; bench: Benchmark | null }): ParetoFile {
-  const byKey = new Map<string, ParetoPoint>();
-  const valid = loaders.validEval(o.evalSamples) ?? loaders.test;
-  for (let i = 0; i < o.points; i++) {
-    const t = i / (o.points - 1);
+  const pref = architect.preference;
+  if (!pref) throw new Error('paretoSweep: the architect has no preference (pareto: true)');
+  const base = architect.base.map((b) => noGrad(() => b.toArray() as number[]));
+  const seen = new Map<string, { arch: Architecture; t: number[] }>();
+  for (const t of sweepPreferences(base, pref.direction, pref.strength)) {
     architect.setPreference(t);
     const arch = space.discretize();
     const key = space.encode(arch);
-    const seen = byKey.get(key);
-    if (seen) {
-      seen.t!.push(t);
-      continue;
-    }
+    const s = seen.get(key);
+    if (s) s.t.push(t);
+    else seen.set(key, { arch, t: [t] });
+  }
+  architect.setPreference(0);
+  const all = [...seen.values()];
+  // Too many to score: an even spread over the sweep, both ends kept.
+  const keep = all.length <= o.points ? all : Array.from({ length: o.points }, (_, i) => all[Math.round((i * (all.length - 1)) / (o.points - 1))]);
+  const valid = loaders.validEval(o.evalSamples) ?? loaders.test;
+  const points = keep.map(({ arch, t }): ParetoPoint => {
     const cost = architectureCostOf(space, arch);
     const bkey = space.benchmarkKey(arch);
-    byKey.set(key, {
-      t: [t],
+    return {
+      t,
       architecture: archValues(space, arch),
       benchmark_key: bkey,
       params: cost.params,
@@ -74,10 +82,9 @@ export function paretoSweep(space: SearchSpace, architect: Architect, loaders: R
       valid_acc: evaluateArchitecture(space, arch, valid, loaders.calibration()).acc,
       benchmark_test_acc: o.bench?.lookup(bkey)?.testAcc ?? null,
       front: false,
-    });
-  }
-  architect.setPreference(0);
-  return paretoFile(space, [...byKey.values()], o.metric, o.bench);
+    };
+  });
+  return paretoFile(space, points, o.metric, o.bench);
 }
 
 /** NSGA-II's pareto.json: every candidate it scored (valid_acc = its fitness), the front marked. */

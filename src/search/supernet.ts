@@ -12,8 +12,8 @@
 // on, so the continuation is bit-identical.
 import type { BatchLoader } from '../data/loader.js';
 import { Architect } from '../nas/architect.js';
-import { ConstraintPenalty, extremeArchitecture, type PenaltyState } from '../nas/constraint.js';
-import { preferenceAt } from '../nas/pareto.js';
+import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
+import { costDirection, preferenceAt } from '../nas/pareto.js';
 import { bilevelStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
@@ -70,8 +70,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     this.sampler = makeSampler(c);
     const constraints = constraintsOf(c);
     const penalty = constraints.length && this.sampler.trainsAlpha ? new ConstraintPenalty(constraints, c.constraint_lr) : null;
-    // Pareto: the cost term is relative to the largest architecture's cost.
-    const preference = c.pareto ? { metric: c.pareto_metric, strength: c.pareto_strength, reference: extremeArchitecture(env.space, c.pareto_metric, 'max').cost[c.pareto_metric] } : null;
+    const preference = c.pareto ? { metric: c.pareto_metric, strength: c.pareto_strength, direction: costDirection(env.space, c.pareto_metric) } : null;
     this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference });
     if (this.sampler.trainsAlpha && loaders.valid === null) {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
@@ -88,11 +87,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     for (const ch of this.space.choices) b.tensor(`alpha.${ch.name}`, ch.alpha);
     b.optimizer('weights', this.optimizer);
     if (this.architect.optimizer) b.optimizer('arch', this.architect.optimizer);
-    this.space.choices.forEach((ch, i) => {
-      if (!this.architect.preference) return;
-      b.tensor(`pareto.at0.${ch.name}`, this.architect.atZero[i]);
-      b.tensor(`pareto.at1.${ch.name}`, this.architect.atOne[i]);
-    });
+    this.architect.base.forEach((t, i) => b.tensor(`pareto.base.${this.space.choices[i].name}`, t));
   }
 
   protected saveState(b: CheckpointBuilder): void {
@@ -107,11 +102,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     for (const ch of this.space.choices) restoreTensor(ck, `alpha.${ch.name}`, ch.alpha);
     restoreOptimizer(ck, 'weights', this.optimizer);
     if (this.architect.optimizer) restoreOptimizer(ck, 'arch', this.architect.optimizer);
-    this.space.choices.forEach((ch, i) => {
-      if (!this.architect.preference) return;
-      restoreTensor(ck, `pareto.at0.${ch.name}`, this.architect.atZero[i]);
-      restoreTensor(ck, `pareto.at1.${ch.name}`, this.architect.atOne[i]);
-    });
+    this.architect.base.forEach((t, i) => restoreTensor(ck, `pareto.base.${this.space.choices[i].name}`, t));
     this.sampler.loadState((ck.state.sampler ?? {}) as Record<string, number>);
     this.architect.penalty?.loadState(ck.state.constraint as PenaltyState | undefined);
     this.restoreLoaders(ck);
