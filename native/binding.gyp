@@ -7,6 +7,6 @@
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
     "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-deprecated-declarations", "-Wno-unused-parameter"],
     "libraries": ["<!@(node torch-config.cjs libs)"],
-    "defines": ["NAPI_EXPERIMENTAL"]
+    "defines": ["NAPI_EXPERIMENTAL", "<!@(node torch-config.cjs defines)"]
   }]
 }

@@ -19,7 +19,9 @@ if (!existsSync(headers)) {
 // npm hands its own node-gyp to install scripts; a checkout has it as a dev dependency.
 const gyp = process.env.npm_config_node_gyp || require.resolve('node-gyp/bin/node-gyp.js');
 console.error(`tanglenas: building the libtorch addon against ${where} (about a minute)`);
-const r = spawnSync(process.execPath, [gyp, 'rebuild', '--directory', dir, '--loglevel=error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// The headers that ship with this Node, so the build needs no download.
+const nodedir = spawnSync(process.execPath, [path.join(dir, 'torch-config.cjs'), 'nodedir'], { cwd: dir, encoding: 'utf8' }).stdout?.trim();
+const r = spawnSync(process.execPath, [gyp, 'rebuild', '--directory', dir, '--loglevel=error', ...(nodedir ? [`--nodedir=${nodedir}`] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (r.status !== 0) {
   console.error(`tanglenas: the addon build failed (exit ${r.status ?? r.signal}). It needs a C++17 compiler (build-essential) and ${where}; on Debian 12: sudo apt-get install build-essential libtorch-dev libopenblas0-openmp, then npm rebuild tanglenas`);
   process.exit(1);

@@ -42,12 +42,13 @@ fi
 # 3. The addon, when its sources or the libtorch it targets changed.
 addon_hash=$( (cat native/binding.gyp native/torch-config.cjs native/src/*; echo "${LIBTORCH:-debian}"; node -v) | sha256sum | cut -d' ' -f1)
 if [ ! -f native/build/Release/tanglenas.node ] || [ "$(cat native/build/.tanglenas-src 2>/dev/null)" != "$addon_hash" ]; then
-  begin "building the native addon against ${LIBTORCH:-the Debian libtorch} (about a minute)"
-  npx node-gyp rebuild --directory native --loglevel=error >/dev/null
+  begin "building the native addon against $(cd native && node torch-config.cjs describe) (about a minute)"
+  nodedir=$(cd native && node torch-config.cjs nodedir)
+  npx node-gyp rebuild --directory native --loglevel=error ${nodedir:+--nodedir="$nodedir"} >/dev/null
   echo "$addon_hash" > native/build/.tanglenas-src
   done_in "addon"
 else
-  log "native addon: up to date"
+  log "native addon: up to date ($(cd native && node torch-config.cjs describe))"
 fi
 
 # 4. TypeScript (incremental).

@@ -3,6 +3,9 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <cstring>
 #include <sstream>
 
@@ -72,6 +75,13 @@ OP(fromBuffer) {
   if (bytes) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset(), bytes);
   auto dev = deviceArg(info, 3);
   R(dev.is_cpu() ? t : t.to(dev));
+}
+// t.set_data(src): t keeps its identity (JS handle, autograd leaf, requiresGrad)
+// and takes src's storage, device and dtype (Module.to).
+OP(setData) {
+  auto& t = T(0);
+  t.set_data(T(1));
+  return info.Env().Undefined();
 }
 OP(toBuffer) {
   auto t = T(0).detach().to(at::kCPU).contiguous();
@@ -374,13 +384,18 @@ OP(manualSeed) {
   torch::manual_seed(static_cast<uint64_t>(intArg(info, 0)));
   return info.Env().Undefined();
 }
+// (device?): the default generator of that device (CPU when none is given).
+static at::Generator generatorArg(const CallbackInfo& info, size_t i) {
+  auto dev = deviceArg(info, i);
+  return dev.is_cpu() ? at::detail::getDefaultCPUGenerator() : at::globalContext().defaultGenerator(dev);
+}
 OP(getRngState) {
-  auto gen = at::detail::getDefaultCPUGenerator();
+  auto gen = generatorArg(info, 0);
   std::lock_guard<std::mutex> lock(gen.mutex());
   R(gen.get_state());
 }
 OP(setRngState) {
-  auto gen = at::detail::getDefaultCPUGenerator();
+  auto gen = generatorArg(info, 1);
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(T(0));
   return info.Env().Undefined();
@@ -393,6 +408,35 @@ OP(setNumThreads) {
 }
 OP(cudaIsAvailable) { return BOOL(torch::cuda::is_available()); }
 OP(cudaDeviceCount) { return NUM(torch::cuda::device_count()); }
+// [used, total] bytes of the current CUDA device (cudaMemGetInfo: what nvidia-smi
+// shows, context and the caching allocator's reserve included), or null where no
+// CUDA runtime is loaded. Looked up at run time, so the addon needs no CUDA headers.
+static int findCudart(struct dl_phdr_info* lib, size_t, void* out) {
+  if (lib->dlpi_name && std::strstr(lib->dlpi_name, "libcudart")) {
+    *static_cast<std::string*>(out) = lib->dlpi_name;
+    return 1;
+  }
+  return 0;
+}
+OP(cudaMemInfo) {
+  using MemGetInfo = int (*)(size_t*, size_t*);
+  static MemGetInfo fn = nullptr;
+  static bool looked = false;
+  if (!looked) {
+    looked = true;
+    std::string path;
+    dl_iterate_phdr(findCudart, &path);
+    void* h = path.empty() ? nullptr : dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (!h) h = dlopen(nullptr, RTLD_LAZY); // cudart linked statically into libtorch_cuda
+    if (h) fn = reinterpret_cast<MemGetInfo>(dlsym(h, "cudaMemGetInfo"));
+  }
+  size_t freeBytes = 0, total = 0;
+  if (!fn || !torch::cuda::is_available() || fn(&freeBytes, &total) != 0) return info.Env().Null();
+  auto arr = Napi::Array::New(info.Env(), 2);
+  arr.Set(0u, NUM(total - freeBytes));
+  arr.Set(1u, NUM(total));
+  return arr;
+}
 OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); }
 OP(configInfo) { return Napi::String::New(info.Env(), at::show_config()); }
 

@@ -22,11 +22,12 @@ export const CONFIG_OPTIONS = `config (later wins: preset < --config file < flag
   --set KEY=VALUE      any config key (repeatable; 'tanglenas config --keys')
   --epochs N           --seed N             --train-portion P    --batch-size B
   --data-dir DIR       --dataset D          --threads N          --budget-minutes M
+  --device D           auto (default: a GPU when there is one), cpu, cuda, cuda:N
   --data PATH          same as --data-dir (e.g. your corpus with --dataset text)
   --run-dir DIR        --benchmark-dir DIR
 run control:
   --resume RUN_DIR     continue a killed or stopped run (only run-control keys may change:
-                       budget, threads, checkpoint and log intervals, data/benchmark dirs)
+                       budget, threads, device, checkpoint and log intervals, data/benchmark dirs)
   --quiet              print nothing but errors
   -h, --help`;
 
@@ -45,6 +46,7 @@ export const runOptions = {
   data: { type: 'string' },
   dataset: { type: 'string' },
   threads: { type: 'string' },
+  device: { type: 'string' },
   'budget-minutes': { type: 'string' },
   'run-dir': { type: 'string' },
   'benchmark-dir': { type: 'string' },
@@ -67,6 +69,7 @@ const FLAG_KEYS: Record<string, keyof Config> = {
   data: 'data_dir',
   dataset: 'dataset',
   threads: 'threads',
+  device: 'device',
   'budget-minutes': 'budget_minutes',
   'run-dir': 'run_dir',
   'benchmark-dir': 'benchmark_dir',

@@ -19,6 +19,8 @@ export interface TextLoaderOptions {
   limit?: number;
   /** Name used in errors (e.g. 'validation split of input.txt'). */
   name?: string;
+  /** Where batches are made (default 'cpu'). */
+  device?: string;
 }
 
 export interface TextLoaderState {
@@ -81,6 +83,8 @@ export class TextLoader implements BatchLoader {
       size = Math.min(this.batchSize, this.samples - first);
       ({ x, y } = windowBatch(this.#tokens, Array.from({ length: size }, (_, b) => (first + b) * this.blockSize), this.blockSize));
     }
+    const device = this.opts.device ?? 'cpu';
+    if (x.device !== device) [x, y] = moveBatch(x, y, device);
     if (last) {
       this.#epoch++;
       this.#index = 0;
@@ -114,4 +118,11 @@ export class TextLoader implements BatchLoader {
   }
 
   close(): void {}
+}
+
+function moveBatch(x: Tensor, y: Tensor, device: string): [Tensor, Tensor] {
+  const moved: [Tensor, Tensor] = [x.toDevice(device), y.toDevice(device)];
+  x.dispose();
+  y.dispose();
+  return moved;
 }

@@ -18,7 +18,7 @@
 // expected cost at one-hot weights, which the shared invariant tests check
 // against the measured sub-network for every space.
 import { noGrad } from '../tensor/autograd.js';
-import { getRngState, setRngState } from '../tensor/random.js';
+import { keepingRngState } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import { full, type Tensor } from '../tensor/tensor.js';
 import { ArchSample } from './arch.js';
@@ -60,20 +60,20 @@ export type ArchCost = Record<ConstraintMetric, number>;
  * statistics and random stream are the same with or without constraints.
  */
 function primeCosts(space: SearchSpace): void {
-  const rng = getRngState();
   const training = space.supernet.training;
   space.supernet.eval();
   try {
     // Uniform weights: every candidate runs (a weight of exactly 0 is skipped).
-    noGrad(() =>
-      tidy(() => {
-        const uniform = new ArchSample('superposition', new Map(space.choices.map((c) => [c, full([c.size], 1 / c.size)] as const)));
-        space.supernet.forward(space.exampleBatch(1).x, uniform);
-      }),
+    keepingRngState(() =>
+      noGrad(() =>
+        tidy(() => {
+          const uniform = new ArchSample('superposition', new Map(space.choices.map((c) => [c, full([c.size], 1 / c.size)] as const)));
+          space.supernet.forward(space.exampleBatch(1).x, uniform);
+        }),
+      ),
     );
   } finally {
     space.supernet.train(training);
-    setRngState(rng);
   }
 }
 

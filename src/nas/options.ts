@@ -12,7 +12,9 @@ export type ValueType =
   | { t: 'str'; nullable: true }
   | { t: 'pair'; min: number; max: number }
   /** A list of non-empty strings (file paths). */
-  | { t: 'list' };
+  | { t: 'list' }
+  /** 'auto', 'cpu', 'cuda' or 'cuda:N' (checked against the machine when a run starts). */
+  | { t: 'device' };
 
 export const int = (min: number, max?: number): ValueType => ({ t: 'int', min, max });
 export const num = (min: number, max?: number, o: { minOpen?: boolean; maxOpen?: boolean } = {}): ValueType => ({ t: 'num', min, max, ...o });
@@ -23,6 +25,7 @@ export const registered = (names: () => readonly string[]): ValueType => ({ t: '
 export const path: ValueType = { t: 'str', nullable: true };
 export const betas: ValueType = { t: 'pair', min: 0, max: 1 };
 export const paths: ValueType = { t: 'list' };
+export const device: ValueType = { t: 'device' };
 
 export function enumValues(t: Extract<ValueType, { t: 'enum' }>): readonly (string | number)[] {
   return typeof t.values === 'function' ? t.values() : t.values;
@@ -47,6 +50,8 @@ export function describeType(t: ValueType): string {
       return `a pair [a, b] of numbers in [${t.min}, ${t.max})`;
     case 'list':
       return 'a list of file paths';
+    case 'device':
+      return "'auto', 'cpu', 'cuda' or 'cuda:N'";
   }
 }
 
@@ -75,6 +80,8 @@ export function conform(t: ValueType, value: unknown): { ok: true; value: unknow
       return Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number' && inRange(v, { min: t.min, max: t.max, maxOpen: true })) ? { ok: true, value: [...value] } : no;
     case 'list':
       return Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '') ? { ok: true, value: [...value] } : no;
+    case 'device':
+      return typeof value === 'string' && /^(auto|cpu|cuda(:\d+)?)$/.test(value) ? { ok: true, value } : no;
   }
 }
 

@@ -2,9 +2,9 @@
 // samplers, the architect, the search loops and the invariant tests work on any
 // registered space (tests are parametrised over `listSpaces()`).
 import type { Layer } from '../nn/layer.js';
-import { Module } from '../nn/module.js';
+import { Module, moveTensorsTo } from '../nn/module.js';
 import { tidy } from '../tensor/scope.js';
-import { randint, randn, zeros, type Tensor } from '../tensor/tensor.js';
+import { randint, randn, zeros, type Device, type Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { ArchSample } from './arch.js';
 import { Choice, decodeArchitecture, encodeArchitecture, type Architecture } from './choice.js';
@@ -72,6 +72,17 @@ export abstract class SearchSpace {
   /** The architecture logits of every choice (the only trainable arch parameters). */
   alphas(): Tensor[] {
     return this.choices.map((c) => c.alpha);
+  }
+
+  /**
+   * Moves the supernet's weights and buffers and every alpha to `device`, in
+   * place (the tensors keep their identities; build the space on the CPU first,
+   * so the initial values are the same on every device).
+   */
+  to(device: Device): this {
+    this.supernet.to(device);
+    moveTensorsTo(device, this.alphas());
+    return this;
   }
 
   /** argmax of alpha per choice. */

@@ -10,7 +10,7 @@
 // masks split into two dim groups (cost linear in the candidate count).
 import { tidy } from '../tensor/scope.js';
 import { keep } from '../tensor/scope.js';
-import { ones, tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { ones, tensor, zeros, type Device, type Tensor } from '../tensor/tensor.js';
 import { combiSuperposition } from './arch.js';
 import type { Factor, ChoiceValue } from './choice.js';
 
@@ -56,8 +56,9 @@ export class Superposition {
   /** Candidate index tuples in combi order (first factor outermost). */
   readonly candidates: readonly number[][];
   readonly factorised: boolean;
-  #ruleMasks: Tensor[] | undefined; // per rule: [N, shape[dim]]
-  #groupMasks: { factor: number; dims: number[]; masks: Tensor }[] | undefined;
+  // Built on first use, once per device (a space moved to a GPU gets its own copy).
+  readonly #ruleMasks = new Map<Device, Tensor[]>(); // per rule: [N, shape[dim]]
+  readonly #groupMasks = new Map<Device, { factor: number; dims: number[]; masks: Tensor }[]>();
 
   constructor(shape: readonly number[], factors: readonly Factor[], rules: readonly DimRule[]) {
     this.shape = shape;
@@ -99,21 +100,27 @@ export class Superposition {
   }
 
   /** Per rule, the candidates' 0/1 masks [N, size]. */
-  #masks(): Tensor[] {
-    return (this.#ruleMasks ??= this.rules.map((r) => {
-      const len = this.shape[r.dim];
-      const data = new Float32Array(this.candidates.length * len);
-      this.candidates.forEach((t, n) => data.set(this.#indicator(len, r.range(this.values(t))), n * len));
-      return keep(tensor(data, { shape: [this.candidates.length, len] }));
-    }));
+  #masks(device: Device): Tensor[] {
+    let m = this.#ruleMasks.get(device);
+    if (!m) {
+      m = this.rules.map((r) => {
+        const len = this.shape[r.dim];
+        const data = new Float32Array(this.candidates.length * len);
+        this.candidates.forEach((t, n) => data.set(this.#indicator(len, r.range(this.values(t))), n * len));
+        return keep(tensor(data, { shape: [this.candidates.length, len], device }));
+      });
+      this.#ruleMasks.set(device, m);
+    }
+    return m;
   }
 
   /** Factorised form: per factor, the masks of its dims for each of its values. */
-  #groups(): { factor: number; dims: number[]; masks: Tensor }[] {
-    if (this.#groupMasks) return this.#groupMasks;
+  #groups(device: Device): { factor: number; dims: number[]; masks: Tensor }[] {
+    const cached = this.#groupMasks.get(device);
+    if (cached) return cached;
     const byFactor = new Map<number, DimRule[]>();
     for (const r of this.rules) byFactor.set(r.dependsOn[0], [...(byFactor.get(r.dependsOn[0]) ?? []), r]);
-    this.#groupMasks = [...byFactor].map(([f, rules]) => {
+    const groups = [...byFactor].map(([f, rules]) => {
       const c = this.factors[f];
       const sizes = rules.map((r) => this.shape[r.dim]);
       const block = sizes.reduce((a, b) => a * b, 1);
@@ -133,9 +140,10 @@ export class Superposition {
           data[v * block + i] = on;
         }
       }
-      return { factor: f, dims: rules.map((r) => r.dim), masks: keep(tensor(data, { shape: [c.size, block] })) };
+      return { factor: f, dims: rules.map((r) => r.dim), masks: keep(tensor(data, { shape: [c.size, block], device })) };
     });
-    return this.#groupMasks;
+    this.#groupMasks.set(device, groups);
+    return groups;
   }
 
   /** Shape that places the listed dims and broadcasts over the others. */
@@ -154,7 +162,7 @@ export class Superposition {
     return tidy(() => {
       if (this.factorised) {
         let m: Tensor | null = null;
-        const groups = this.#groups();
+        const groups = this.#groups(ws[0].device);
         for (const g of groups) {
           const gm = ws[g.factor].reshape(1, -1).matmul(g.masks).reshape(...this.#broadcastShape(g.dims));
           m = m === null ? gm : m.mul(gm);
@@ -165,7 +173,7 @@ export class Superposition {
         return m!;
       }
       const w = combiSuperposition(ws);
-      const masks = this.#masks();
+      const masks = this.#masks(ws[0].device);
       const za = masks[0].mul(w.reshape(-1, 1)); // [N, |A|]
       let zb: Tensor | null = null; // Khatri-Rao of the remaining dims: [N, prod]
       for (let k = 1; k < masks.length; k++) {
@@ -184,7 +192,7 @@ export class Superposition {
     return tidy(() => {
       const w = combiSuperposition(ws);
       if (k < 0) return w.sum().expand(this.shape[dim]);
-      return w.reshape(1, -1).matmul(this.#masks()[k]).reshape(this.shape[dim]);
+      return w.reshape(1, -1).matmul(this.#masks(w.device)[k]).reshape(this.shape[dim]);
     });
   }
 

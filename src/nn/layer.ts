@@ -1,14 +1,15 @@
 // What the layers add to Module: a one-tensor forward, so they compose in
 // Sequential, and the creation options every layer accepts.
-import type { DType, Device, Tensor } from '../tensor/tensor.js';
+import { getDefaultDevice, type DType, type Device, type Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
 export interface LayerOptions {
   /** Parameter dtype (default float32). */
   dtype?: DType;
   /**
-   * Device of the parameters (default 'cpu'). Values are always drawn on the CPU
-   * and then moved, so manualSeed gives the same weights on every device.
+   * Device of the parameters (default: the default device, setDefaultDevice).
+   * Values are always drawn on the CPU and then moved, so manualSeed gives the
+   * same weights on every device.
    */
   device?: Device;
 }
@@ -27,8 +28,9 @@ export abstract class Layer extends Module {
  * it had to move. @internal
  */
 export function onDevice(t: Tensor, device: Device | undefined): Tensor {
-  if (device === undefined || device === 'cpu') return t;
-  const moved = t.toDevice(device);
+  const to = device ?? getDefaultDevice();
+  if (to === t.device) return t;
+  const moved = t.toDevice(to);
   t.dispose();
   return moved;
 }

@@ -3,7 +3,7 @@
 // scopes never free them; `dispose()` frees them all.
 import { noGrad } from '../tensor/autograd.js';
 import { keep } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Device, Tensor } from '../tensor/tensor.js';
 
 export type StateDict = Map<string, Tensor>;
 
@@ -121,8 +121,32 @@ export class Module {
     });
   }
 
+  /**
+   * Moves every parameter and buffer (and any gradient) to `device`, in place:
+   * each tensor keeps its identity (set_data, as PyTorch's Module.to), so the
+   * fields that hold them and optimizers built on them stay valid.
+   */
+  to(device: Device): this {
+    moveTensorsTo(device, [...this.parameters(), ...this.namedBuffers().map(([, b]) => b)]);
+    return this;
+  }
+
   /** Frees every parameter and buffer of this module tree. */
   dispose(): void {
     for (const [, t] of this.stateDict()) t.dispose();
   }
+}
+
+/** Moves tensors (and their gradients) to `device` in place, keeping their identities. */
+export function moveTensorsTo(device: Device, tensors: readonly Tensor[]): void {
+  noGrad(() => {
+    for (const t of tensors) {
+      if (t.device === device) continue;
+      const moved = t.toDevice(device);
+      t.setData_(moved);
+      moved.dispose();
+      const g = t.grad;
+      if (g && g.device !== device) t.grad = g.toDevice(device);
+    }
+  });
 }

@@ -18,7 +18,7 @@ import type { Hyper, Optimizer, OptimizerMeta } from '../nn/optim/optimizer.js';
 import { noGrad } from '../tensor/autograd.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { dispose, tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { getDefaultDevice, type Tensor } from '../tensor/tensor.js';
 import { writeJsonAtomic } from './rundir.js';
 
 const META_KEY = 'tanglenas.checkpoint';
@@ -56,6 +56,9 @@ export class CheckpointBuilder {
 
   rng(): this {
     this.state.rng = Buffer.from(getRngState()).toString('base64');
+    // On a GPU the samplers draw from its generator too.
+    const dev = getDefaultDevice();
+    this.state.rng_device = dev === 'cpu' ? null : { device: dev, state: Buffer.from(getRngState(dev)).toString('base64') };
     return this;
   }
 
@@ -184,4 +187,8 @@ export function restoreOptimizer<H extends Hyper>(ck: LoadedCheckpoint, name: st
 export function restoreRng(ck: LoadedCheckpoint): void {
   if (typeof ck.state.rng !== 'string') throw new Error(`checkpoint '${ck.file}' has no RNG state`);
   setRngState(new Uint8Array(Buffer.from(ck.state.rng, 'base64')));
+  // The GPU generator's state when the run resumes on the same kind of device; elsewhere the draws differ (docs/gpu.md).
+  const r = ck.state.rng_device as { device: string; state: string } | null | undefined;
+  const dev = getDefaultDevice();
+  if (r && dev !== 'cpu') setRngState(new Uint8Array(Buffer.from(r.state, 'base64')), dev);
 }

@@ -12,10 +12,11 @@ import { cosineAnnealing } from '../nn/optim/schedule.js';
 import { createSampler, samplerOptionsFrom, type Sampler } from '../nas/samplers/index.js';
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../nas/space.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { getDefaultDevice, withDefaultDevice, type Tensor } from '../tensor/tensor.js';
+import { gpuMemory, isCuda } from '../tensor/device.js';
 import type { Layer } from '../nn/layer.js';
 import { noGrad } from '../tensor/autograd.js';
-import { getRngState, setRngState } from '../tensor/random.js';
+import { keepingRngState } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { tidy } from '../tensor/scope.js';
 import type { ExactCost } from '../nas/cost.js';
@@ -85,6 +86,20 @@ export function rssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
+let gpuPeakMb = 0;
+/**
+ * On a GPU run, the most GPU memory in use at any record so far (MiB, as
+ * nvidia-smi counts it: context and the caching allocator's reserve included;
+ * sampled at each record, so a peak between records can be missed); else null.
+ */
+export function gpuMemMb(): number | null {
+  if (!isCuda(getDefaultDevice())) return null;
+  const m = gpuMemory();
+  if (!m) return null;
+  gpuPeakMb = Math.max(gpuPeakMb, Math.round(m.usedMb));
+  return gpuPeakMb;
+}
+
 /** A short form of an architecture for status lines: values joined, op names abbreviated. */
 export function shortArch(space: SearchSpace, arch: Architecture): string {
   return space.choices
@@ -101,14 +116,17 @@ export function shortArch(space: SearchSpace, arch: Architecture): string {
  * the random-number state as it was, so results do not depend on whether it ran.
  */
 export function architectureCost(space: SearchSpace, arch: Architecture): ExactCost {
-  const rng = getRngState();
-  const net = space.subnet(arch, { inherit: false });
-  try {
-    return networkCost(space, net);
-  } finally {
-    net.dispose();
-    setRngState(rng);
-  }
+  // On the CPU: a cost does not depend on the device, and the GPU's generator stays untouched.
+  return withDefaultDevice('cpu', () =>
+    keepingRngState(() => {
+      const net = space.subnet(arch, { inherit: false });
+      try {
+        return networkCost(space, net);
+      } finally {
+        net.dispose();
+      }
+    }),
+  );
 }
 
 /**

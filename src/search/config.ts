@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import '../spaces/index.js';
 import '../nas/samplers/index.js';
 import { datasetNames, getDataset } from '../data/registry.js';
-import { bool, betas, conform, describeType, enumValues, int, num, oneOf, path, paths, registered, type ValueType } from '../nas/options.js';
+import { bool, betas, conform, describeType, device, enumValues, int, num, oneOf, path, paths, registered, type ValueType } from '../nas/options.js';
 import { parseConstraint } from '../nas/constraint.js';
 import { getSpace, listSpaces, metricOf, spaceNames, spaceOptionsFrom } from '../nas/registry.js';
 import { getSampler, listSamplers, samplerNames, samplerOptionsFrom } from '../nas/samplers/sampler.js';
@@ -100,6 +100,7 @@ export interface Config {
   // --- run control
   seed: number;
   threads: number;
+  device: string;
   budget_minutes: number;
   budget_fit: boolean;
   /** What budget_minutes measures: wall time, or this process's CPU time (fair on a shared machine). */
@@ -158,10 +159,10 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   arch_weight_decay: { type: num(0), doc: 'Adam weight decay of alpha (DrNAS l2 uses drnas_reg_scale instead)' },
   constraints: { type: paths, doc: "upper bounds on the architecture found, e.g. 'params <= 200k' or 'flops <= 5M' (several: comma-separated on --set, a list in a config file): single-stage searches add a penalty with dual-ascent multipliers to the arch loss, two-stage searches reject candidates over a bound; the result records each bound and whether it holds" },
   constraint_lr: { type: num(0, undefined, { minOpen: true }), doc: 'dual-ascent step of the constraint multipliers per arch step (their penalty is lambda x expected cost / bound)' },
-  pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t in [0, 1] (alpha = (1 - t) atZero + t atOne, a fresh t each step) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
+  pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t (alpha = base - t * pareto_strength * each option\'s relative extra cost, a fresh t in [0, 1) each step, base learned from accuracy alone) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
   pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
-  pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "weight of the cost term at t = 1 (its cost is divided by the largest architecture's)" },
-  pareto_points: { type: int(2), doc: 'preferences t swept after a Pareto search (evenly from 0 to 1)' },
+  pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "lambda at t = 1: how far the training preferences push alpha towards cheaper options (options' extra costs are relative to the span from the smallest to the largest architecture)" },
+  pareto_points: { type: int(2), doc: 'at most this many distinct architectures of the sweep after a Pareto search are scored (evenly spread over it)' },
   black_box: { type: oneOf('es', 'rs', 'nsga2'), doc: 'second stage: es (evolutionary), rs (random search) or nsga2 (multi-objective evolution: supernet accuracy vs pareto_metric, writes pareto.json; population, select, mutation, crossover, m_prob, generations as for es)' },
   population: { type: int(1), doc: 'ES population size (RS: architectures per generation)' },
   select: { type: int(1), doc: 'ES top-k kept across generations' },
@@ -179,6 +180,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   supernet: { type: path, doc: 'trained supernet for black-box and finetune: a run directory or a supernet.safetensors file' },
   seed: { type: int(0, 2 ** 31 - 1), doc: 'random seed (libtorch, data order, black-box search)' },
   threads: { type: int(0), doc: 'intra-op threads (0 = TANGLENAS_THREADS or all cores)', resumable: true },
+  device: { type: device, doc: "where the run computes: 'auto' (a GPU when the addon has CUDA and one is visible, else the CPU), 'cpu', 'cuda' or 'cuda:N'; checkpoints are device-independent, so a run can resume on another device", resumable: true },
   budget_minutes: { type: num(0), doc: 'wall-clock budget of the run in minutes (0 = none); the run stops cleanly and can be resumed', resumable: true },
   budget_fit: { type: bool, doc: 'fit the epoch count to budget_minutes, measured on the first epoch' },
   budget_clock: { type: oneOf('wall', 'cpu'), doc: "what budget_minutes and time_s measure: 'wall' time, or the process's 'cpu' time (user + system, all threads): equal budgets on a shared machine; with threads=1 one CPU minute is about one quiet wall minute" },
@@ -390,7 +392,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 10, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { device: 'auto', constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 10, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

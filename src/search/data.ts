@@ -13,6 +13,7 @@ import { createSearchLoaders } from '../data/prepare.js';
 import { getSpace, spaceOptionsFrom } from '../nas/registry.js';
 import { Rng } from '../data/rng.js';
 import type { Config } from './config.js';
+import type { Device } from '../tensor/tensor.js';
 import type { Calibration } from './evaluate.js';
 
 /** The image dataset a run of an image space reads: config.dataset, or for 'synthetic' the space's default one. */
@@ -145,14 +146,14 @@ export interface RunLoaders {
 }
 
 /** The loaders of a text run: contiguous [weights | alpha] split of the training tokens. */
-function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number): RunLoaders {
+function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number, device: Device): RunLoaders {
   const cut = Math.floor(c.train_portion * ds.train.length + 1e-9);
   const w = ds.train.subarray(0, cut);
   const a = ds.train.subarray(cut);
   const name = (part: string) => `${part} of ${ds.path === 'memory' ? 'the synthetic text' : ds.path}`;
-  const train = new TextLoader(w, { blockSize, batchSize: c.batch_size, mode: 'random', seed: c.seed, stream: 0, name: name('the weight split (train_portion)') });
-  const valid = a.length > blockSize ? new TextLoader(a, { blockSize, batchSize: c.batch_size, mode: 'random', seed: c.seed, stream: 1, name: name('the validation split') }) : null;
-  const test = new TextLoader(ds.test, { blockSize, batchSize: c.eval_batch_size, mode: 'sequential', name: name('the test split (test_fraction)') });
+  const train = new TextLoader(w, { blockSize, batchSize: c.batch_size, mode: 'random', seed: c.seed, stream: 0, name: name('the weight split (train_portion)'), device });
+  const valid = a.length > blockSize ? new TextLoader(a, { blockSize, batchSize: c.batch_size, mode: 'random', seed: c.seed, stream: 1, name: name('the validation split'), device }) : null;
+  const test = new TextLoader(ds.test, { blockSize, batchSize: c.eval_batch_size, mode: 'sequential', name: name('the test split (test_fraction)'), device });
   const k = (n: number) => n.toLocaleString('en');
   return {
     train,
@@ -161,16 +162,17 @@ function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number): Ru
     describe: `${ds.name}, ${k(w.length)} weight / ${k(a.length)} validation / ${k(ds.test.length)} test tokens, context ${blockSize}`,
     validEval(limit: number) {
       if (!valid) return null;
-      return new TextLoader(a, { blockSize, batchSize: c.eval_batch_size, mode: 'sequential', limit, name: name('the validation split') });
+      return new TextLoader(a, { blockSize, batchSize: c.eval_batch_size, mode: 'sequential', limit, name: name('the validation split'), device });
     },
     calibration: () => null,
     close() {},
   };
 }
 
-export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0): RunLoaders {
-  if (isTextDataset(ds)) return createTextLoaders(ds, c, blockSize);
-  const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, cutout: c.cutout_length, testBatchSize: c.eval_batch_size, workers: c.loader_workers });
+/** The run's loaders; their batches are made on `device` (the run's, resolved). */
+export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0, device: Device = 'cpu'): RunLoaders {
+  if (isTextDataset(ds)) return createTextLoaders(ds, c, blockSize, device);
+  const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, cutout: c.cutout_length, testBatchSize: c.eval_batch_size, workers: c.loader_workers, device });
   const evals: ImageLoader[] = [];
   let cal: Calibration | null = null;
   return {
@@ -180,14 +182,14 @@ export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0): RunL
       const arch = base.split.arch;
       if (arch.length === 0) return null;
       const indices = limit > 0 && limit < arch.length ? arch.subarray(0, limit) : arch;
-      const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 3 });
+      const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 3, device });
       evals.push(l);
       return l;
     },
     calibration() {
       if (c.bn_calibration_samples === 0) return null;
       if (!cal) {
-        const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices: base.split.weights, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 4 });
+        const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices: base.split.weights, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 4, device });
         evals.push(l);
         cal = { loader: l, start: l.state(), batches: Math.ceil(c.bn_calibration_samples / c.eval_batch_size) };
       }

@@ -1,13 +1,12 @@
 // Text from a language-model run: the trained network of a train/finetune run,
 // or the found architecture with the supernet's weights of a search run.
 import type { Architecture } from '../nas/choice.js';
-import { createSpace } from '../spaces/index.js';
 import { generate, type GptSubnet } from '../spaces/gpt.js';
 import { manualSeed } from '../tensor/random.js';
 import { listSpaces, taskOf } from '../nas/registry.js';
 import { applyThreads } from './common.js';
-import { isTextDataset, loadRunDataset, spaceOptionsFor, type RunDataset } from './data.js';
-import { readRun } from './lifecycle.js';
+import { isTextDataset, loadRunDataset, type RunDataset } from './data.js';
+import { endRunDevice, readRun, spaceOnDevice } from './lifecycle.js';
 import { openRunResult } from './weights.js';
 
 export interface GenerateRunOptions {
@@ -19,6 +18,8 @@ export interface GenerateRunOptions {
   /** Library use and tests: the corpus the run was trained on. */
   dataset?: RunDataset;
   dataDir?: string;
+  /** 'auto', 'cpu', 'cuda', 'cuda:N' (default: the run's). */
+  device?: string;
 }
 
 export interface Generated {
@@ -31,12 +32,12 @@ export interface Generated {
 
 export async function generateFromRun(dir: string, o: GenerateRunOptions = {}): Promise<Generated> {
   const { run, config, info } = readRun(dir);
-  const c = { ...config, ...(o.dataDir !== undefined ? { data_dir: o.dataDir } : {}) };
+  const c = { ...config, ...(o.dataDir !== undefined ? { data_dir: o.dataDir } : {}), ...(o.device !== undefined ? { device: o.device } : {}) };
   if (taskOf(c.space) !== 'language-model') throw new Error(`run '${run.dir}' searched '${c.space}', which is not a language model; generate needs a run of ${listSpaces().filter((s) => s.task === 'language-model').map((s) => s.name).join(', ')}`);
   applyThreads(c);
   const ds = o.dataset ?? (await loadRunDataset(c));
   if (!isTextDataset(ds)) throw new Error(`run '${run.dir}': the dataset is not a text corpus`);
-  const space = createSpace(c.space, spaceOptionsFor(c, ds));
+  const { space } = spaceOnDevice(c, ds);
   let net: GptSubnet | null = null;
   try {
     const opened = openRunResult(run, info, c, space);
@@ -60,5 +61,6 @@ export async function generateFromRun(dir: string, o: GenerateRunOptions = {}): 
   } finally {
     net?.dispose();
     space.supernet.dispose();
+    endRunDevice();
   }
 }

@@ -13,6 +13,8 @@ import '../nas/samplers/index.js';
 import { getSpace } from '../nas/registry.js';
 import { manualSeed } from '../tensor/random.js';
 import { getNumThreads } from '../tensor/runtime.js';
+import { resolveDevice } from '../tensor/device.js';
+import { setDefaultDevice, type Device } from '../tensor/tensor.js';
 import { benchmarkFor, type Lookup } from './benchmark.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runBlackBox, runSearch, runTraining, type RunParts } from './commands.js';
@@ -108,17 +110,40 @@ export async function resumeRun(dir: string, overrides: PartialConfig = {}, o: R
 /**
  * The space and loaders of a run. The space is built after the data (a
  * language model's vocabulary comes from the corpus), right after seeding, so
- * the same seed gives the same initial weights.
+ * the same seed gives the same initial weights; it is built on the CPU and
+ * then moved to the run's device (the same initial values on every device),
+ * which becomes the default device until the run ends (endRunDevice).
  */
-function buildSpace(c: Config, ds: RunDataset): { space: SearchSpace; loaders: RunLoaders } {
+export function buildSpace(c: Config, ds: RunDataset): { space: SearchSpace; loaders: RunLoaders; device: Device } {
+  const { space, device } = spaceOnDevice(c, ds);
+  try {
+    return { space, loaders: createRunLoaders(ds, c, space.inputShape[0], device), device };
+  } catch (e) {
+    endRunDevice();
+    space.supernet.dispose();
+    throw e;
+  }
+}
+
+/** The run's space, seeded, built on the CPU, moved to c.device, which becomes the default device. */
+export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; device: Device } {
+  const device = resolveDevice(c.device);
   manualSeed(c.seed);
+  setDefaultDevice('cpu');
   const space = createSpace(c.space, spaceOptionsFor(c, ds));
   try {
-    return { space, loaders: createRunLoaders(ds, c, space.inputShape[0]) };
+    space.to(device);
   } catch (e) {
     space.supernet.dispose();
     throw e;
   }
+  setDefaultDevice(device);
+  return { space, device };
+}
+
+/** Back to the CPU as the default device (a run or an evaluation ended). */
+export function endRunDevice(): void {
+  setDefaultDevice('cpu');
 }
 
 /** A failure's message, with what to do when the disk is full (the last checkpoint is intact). */
@@ -137,7 +162,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
   let space: SearchSpace | null = null;
   try {
     const bench = benchmarkFor(c.space, c.benchmark_dir);
-    p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
+    p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, device ${resolveDevice(c.device)}, seed ${c.seed}`);
     p.log(`  run directory ${run.dir}`);
     if (lockNote) p.log(`  note: ${lockNote}`);
     const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
@@ -176,6 +201,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
   } finally {
     loaders?.close();
     space?.supernet.dispose();
+    endRunDevice();
   }
 }
 
@@ -233,5 +259,6 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
   } finally {
     loaders.close();
     space.supernet.dispose();
+    endRunDevice();
   }
 }

@@ -19,7 +19,7 @@ import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreRng, type LoadedCheckpoint } from './checkpoint.js';
-import { lrAt, makeWeightOptimizer, rssMb, type Clock, type RunContext } from './common.js';
+import { lrAt, makeWeightOptimizer, gpuMemMb, rssMb, type Clock, type RunContext } from './common.js';
 import type { Config } from './config.js';
 import type { RunLoaders } from './data.js';
 import type { Progress, ProgressState } from './progress.js';
@@ -103,7 +103,8 @@ export abstract class PhaseLoop {
 
   /** Appends a record to metrics.jsonl, stamped with the run time and the peak memory. */
   protected record(fields: Record<string, unknown>): void {
-    this.ctx.run.metric({ ...fields, time_s: +this.clock.seconds().toFixed(3), rss_mb: rssMb() });
+    const gpu = gpuMemMb();
+    this.ctx.run.metric({ ...fields, time_s: +this.clock.seconds().toFixed(3), rss_mb: rssMb(), ...(gpu === null ? {} : { gpu_mem_mb: gpu }) });
   }
 }
 

@@ -73,6 +73,7 @@ const BASE: PartialConfig = {
   supernet: null,
   seed: 0,
   threads: 0,
+  device: 'auto',
   budget_minutes: 0,
   budget_fit: false,
   budget_clock: 'wall',

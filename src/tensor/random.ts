@@ -1,18 +1,18 @@
 // Seeding, RNG state (for exact resume) and the differentiable samplers that
 // DrNAS (Dirichlet) and GDAS (Gumbel) need.
 import { native } from './native.js';
-import { Tensor, rand, tensor, type TensorOptions } from './tensor.js';
+import { Tensor, getDefaultDevice, rand, tensor, type Device, type TensorOptions } from './tensor.js';
 import { tidy } from './scope.js';
 
-/** Seeds libtorch's default CPU generator (all random creation functions and dropout). */
+/** Seeds libtorch's default generators, the CPU's and every CUDA device's (all random creation functions and dropout). */
 export function manualSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`manualSeed(${seed}): the seed must be a non-negative integer`);
   native.manualSeed(seed);
 }
 
-/** The full generator state, to store in a checkpoint. */
-export function getRngState(): Uint8Array {
-  const t = new Tensor(native.getRngState());
+/** The full state of a device's default generator (the CPU's by default), to store in a checkpoint. */
+export function getRngState(device?: Device): Uint8Array {
+  const t = new Tensor(native.getRngState(device));
   try {
     return t.dataSync() as Uint8Array;
   } finally {
@@ -20,12 +20,25 @@ export function getRngState(): Uint8Array {
   }
 }
 
-export function setRngState(state: Uint8Array): void {
-  const t = tensor(state, { dtype: 'uint8' });
+export function setRngState(state: Uint8Array, device?: Device): void {
+  const t = tensor(state, { dtype: 'uint8', device: 'cpu' });
   try {
-    native.setRngState(t?.h);
+    native.setRngState(t?.h, device);
   } finally {
     t.dispose();
+  }
+}
+
+/** Runs fn and puts the random state back: the CPU's generator and the default device's. */
+export function keepingRngState<T>(fn: () => T): T {
+  const dev = getDefaultDevice();
+  const cpu = getRngState();
+  const gpu = dev === 'cpu' ? null : getRngState(dev);
+  try {
+    return fn();
+  } finally {
+    setRngState(cpu);
+    if (gpu) setRngState(gpu, dev);
   }
 }
 

@@ -25,6 +25,16 @@ export function setDefaultDevice(device: Device): void {
 export function getDefaultDevice(): Device {
   return defaultDevice;
 }
+/** Runs fn with `device` as the default device, then restores the previous one. */
+export function withDefaultDevice<T>(device: Device, fn: () => T): T {
+  const prev = defaultDevice;
+  defaultDevice = device;
+  try {
+    return fn();
+  } finally {
+    defaultDevice = prev;
+  }
+}
 
 type Handle = unknown;
 type Operand = Tensor | number;
@@ -132,6 +142,11 @@ export class Tensor implements Disposable {
 
   to(dtype: DType): Tensor { return new Tensor(native.to(this.h, dtype)); }
   toDevice(device: Device): Tensor { return new Tensor(native.toDevice(this.h, device)); }
+  /** In place: this tensor takes src's data, device and dtype, keeping its identity (a parameter stays the same parameter). */
+  setData_(src: Tensor): this {
+    native.setData(this.h, src.h);
+    return this;
+  }
   float(): Tensor { return this.to('float32'); }
   long(): Tensor { return this.to('int64'); }
   clone(): Tensor { return new Tensor(native.clone(this.h)); }

@@ -5,19 +5,19 @@ import { getSpace, hasSpace, metricOf } from '../../nas/registry.js';
 import { parseOverride, type PartialConfig } from '../../search/config.js';
 import { parse, prepareRunDir, str, UsageError } from '../args.js';
 
-const EVALUATE_USAGE = `usage: tanglenas evaluate RUN_DIR [--split test|valid] [--arch ARCH] [--data-dir DIR] [--threads N] [--json]
+const EVALUATE_USAGE = `usage: tanglenas evaluate RUN_DIR [--split test|valid] [--arch ARCH] [--data-dir DIR] [--threads N] [--device D] [--json]
 
 The accuracy of a run's result in eval mode: a trained or fine-tuned network, or a
 search run's architecture with the supernet's weights (--arch: another one).`;
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { split: { type: 'string' }, arch: { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' }, 'benchmark-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { split: { type: 'string' }, arch: { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' }, 'benchmark-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) return void console.log(EVALUATE_USAGE);
   if (positionals.length !== 1) throw new UsageError(`evaluate takes one run directory, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${EVALUATE_USAGE}`);
   const split = str(values.split) ?? 'test';
   if (split !== 'test' && split !== 'valid') throw new UsageError(`--split must be 'test' or 'valid', got '${split}'`);
   const overrides: PartialConfig = {};
-  for (const [flag, key] of [['data-dir', 'data_dir'], ['threads', 'threads'], ['benchmark-dir', 'benchmark_dir']] as const) {
+  for (const [flag, key] of [['data-dir', 'data_dir'], ['threads', 'threads'], ['device', 'device'], ['benchmark-dir', 'benchmark_dir']] as const) {
     const v = str(values[flag]);
     if (v !== undefined) overrides[key] = parseOverride(key, v, `--${flag}`);
   }

@@ -1,5 +1,8 @@
 // `tanglenas generate RUN_DIR`: text from a language-model run (docs/lm.md).
+import { parseOverride } from '../../search/config.js';
 import { parse, prepareRunDir, str, UsageError } from '../args.js';
+
+const deviceFlag = (v: unknown): string | undefined => (typeof v === 'string' ? (parseOverride('device', v, '--device') as string) : undefined);
 
 const GENERATE_USAGE = `usage: tanglenas generate RUN_DIR [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]
 
@@ -13,10 +16,11 @@ weights of a search run. Prints the prompt followed by the generated text.
   --top-k K          sample among the K most likely tokens only
   --seed S           sampling seed (default 0: the same text every time)
   --data-dir PATH    the corpus, when it moved since training
-  --threads N`;
+  --threads N
+  --device D         auto, cpu, cuda or cuda:N (default: the run's device setting)`;
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) return void console.log(GENERATE_USAGE);
   if (positionals.length !== 1) throw new UsageError(`generate takes one run directory, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${GENERATE_USAGE}`);
   const num = (flag: string, ok: (v: number) => boolean, what: string): number | undefined => {
@@ -32,6 +36,6 @@ export async function run(args: string[]): Promise<void> {
   const seed = num('seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
   await prepareRunDir(positionals[0], num('threads', (n) => Number.isInteger(n) && n >= 1, 'a positive integer'));
   const { generateFromRun } = await import('../../search/generate.js');
-  const g = await generateFromRun(positionals[0], { prompt: str(values.prompt), tokens, temperature, topK, seed, dataDir: str(values['data-dir']) });
+  const g = await generateFromRun(positionals[0], { prompt: str(values.prompt), tokens, temperature, topK, seed, dataDir: str(values['data-dir']), device: deviceFlag(values.device) });
   process.stdout.write(`${g.prompt}${g.text}\n`);
 }
