@@ -12,59 +12,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { manualSeed } from '../src/tensor/random.js';
-import { tidy } from '../src/tensor/scope.js';
-import { randint } from '../src/tensor/tensor.js';
-import { crossEntropy } from '../src/tensor/ops/loss.js';
-import { AdamW } from '../src/nn/optim/adamw.js';
-import { clipGradNorm } from '../src/nn/optim/clip.js';
-import { Architect } from '../src/nas/architect.js';
-import { withFrozenAlphas } from '../src/nas/bilevel.js';
-import { createSampler } from '../src/nas/samplers/index.js';
-import { createSpace, GptSubnet, GPT_PRESETS, type GptPresetName } from '../src/spaces/index.js';
-import { median } from './nas-setup.js';
+import { createSpace } from '../src/spaces/index.js';
+import { lmLargestStep, lmSupernetStep, median } from './nas-setup.js';
 
 type Mode = 'supernet' | 'largest';
 
-// Reference LM hyperparameters (reference-facts 6.7): AdamW betas (0.9, 0.99), weight decay 0.1, clip 1.
-const adamw = (params: ReturnType<GptSubnet['parameters']>) => new AdamW(params, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0.1 });
-
 function child(spaceName: string, mode: Mode, batch: number, block: number): void {
   manualSeed(0);
-  let step: () => void;
-  if (mode === 'largest') {
-    // Only the sub-network is built, so the supernet's memory never enters this process.
-    const c = GPT_PRESETS[spaceName as GptPresetName];
-    const L = Math.max(...c.layers);
-    const net = new GptSubnet({ vocabSize: c.vocabSize, blockSize: block, embed: Math.max(...c.embed), heads: Array(L).fill(Math.max(...c.heads)), mlpRatio: Array(L).fill(Math.max(...c.mlpRatio)), bias: c.bias, dropout: c.dropout });
-    const seq = randint(0, c.vocabSize, [batch, block + 1]); // as GptSpace.exampleBatch
-    const train = { x: seq.narrow(1, 0, block).contiguous(), y: seq.narrow(1, 1, block).contiguous() };
-    const opt = adamw(net.parameters());
-    step = () => tidy(() => {
-      opt.zeroGrad();
-      crossEntropy(net.forward(train.x).reshape(-1, c.vocabSize), train.y.reshape(-1)).backward();
-      clipGradNorm(net.parameters(), 1);
-      opt.step();
-    });
-  } else {
-    const space = createSpace(spaceName, { blockSize: block });
-    const train = space.exampleBatch(batch);
-    const val = space.exampleBatch(batch);
-    const sampler = createSampler('drnas');
-    const architect = new Architect(space, sampler);
-    const opt = adamw(space.supernet.parameters());
-    // bilevel.ts's weightStep reports classification accuracy (argmax over dim 1), which
-    // does not apply to [B, T, V] logits; this is the same step without it.
-    step = () => {
-      architect.step(val);
-      withFrozenAlphas(space, () => tidy(() => {
-        const loss = space.loss(space.supernet.forward(train.x, sampler.sample(space.choices)), train.y);
-        opt.zeroGrad();
-        loss.backward();
-        clipGradNorm(space.supernet.parameters(), 1);
-        opt.step();
-      }));
-    };
-  }
+  // Only what the mode needs is built, so the supernet's memory never enters a 'largest' process.
+  const step = mode === 'largest' ? lmLargestStep(spaceName, batch, block) : lmSupernetStep(createSpace(spaceName, { blockSize: block }), batch);
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
   for (let i = 0; i < 2; i++) step();
