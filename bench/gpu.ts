@@ -4,7 +4,10 @@
 // Every row runs in its own process (clean memory figures); ratios come from
 // one run of this command. Run by hand on a GPU machine (docs/gpu.md):
 //
-//   node dist/bench/gpu.js [--device cuda] [--steps 10] [--python python3] [--quick]
+//   node dist/bench/gpu.js [--device cuda] [--steps 10] [--python python3] [--quick] [--precision fp32|tf32|bf16]
+//
+// --precision applies to both sides (tanglenas's precision key; PyTorch: the same TF32
+// switches and autocast), fp32 by default: no TF32 anywhere.
 //
 // Step time: median of --steps after 3 warm-up steps, each step ending with the
 // loss read back (both sides). GPU memory: tanglenas rows report the most
@@ -22,6 +25,7 @@ import { gpuMemory, resolveDevice } from '../src/tensor/device.js';
 import { manualSeed } from '../src/tensor/random.js';
 import { tidy } from '../src/tensor/scope.js';
 import { setDefaultDevice, withDefaultDevice } from '../src/tensor/tensor.js';
+import { setPrecision, withPrecision, type Precision } from '../src/tensor/precision.js';
 import { largestArchitecture, lmLargestStep, lmSupernetStep, median, referenceOptimizer } from './nas-setup.js';
 
 interface Row {
@@ -43,13 +47,14 @@ function arg(name: string, fallback: string): string {
 }
 
 /** One tanglenas row in this process: prints {median_ms, gpu_mib}. */
-function child(spec: NonNullable<Row['ours']>, device: string, steps: number): void {
+function child(spec: NonNullable<Row['ours']>, device: string, steps: number, precision: Precision): void {
   const base = gpuMemory()?.usedMb ?? 0;
   manualSeed(0);
   // Built on the CPU and moved, as a run does.
   const space = withDefaultDevice('cpu', () => createSpace(spec.space, spec.block ? { form: spec.form, blockSize: spec.block } : { form: spec.form }));
   space.to(device);
   setDefaultDevice(device);
+  setPrecision(precision, device);
   const lm = spec.block !== undefined;
   let step: () => void;
   if (spec.what === 'largest') {
@@ -78,6 +83,8 @@ function child(spec: NonNullable<Row['ours']>, device: string, steps: number): v
   }
   let peak = 0;
   const sample = () => (peak = Math.max(peak, gpuMemory()?.usedMb ?? 0));
+  const run = step;
+  step = () => withPrecision(run);
   for (let i = 0; i < 3; i++) (step(), sample());
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -99,7 +106,8 @@ function main(): void {
   const steps = Number(arg('--steps', '10'));
   const device = resolveDevice(arg('--device', 'cuda'));
   const ci = process.argv.indexOf('--child');
-  if (ci >= 0) return child(JSON.parse(process.argv[ci + 1]) as NonNullable<Row['ours']>, device, steps);
+  const precision = arg('--precision', 'fp32') as Precision;
+  if (ci >= 0) return child(JSON.parse(process.argv[ci + 1]) as NonNullable<Row['ours']>, device, steps, precision);
   const python = arg('--python', 'python3');
   const me = fileURLToPath(import.meta.url);
   const torchScript = fileURLToPath(new URL('../../bench/gpu_torch.py', import.meta.url));
@@ -120,12 +128,12 @@ function main(): void {
           { label: 'lm-paper largest alone, 12 x 224', ours: { space: 'lm-paper', form: 'we' as const, what: 'largest' as const, batch: 12, block: 224 } },
         ]),
   ];
-  console.log(`bench/gpu on ${device}: median of ${steps} steps after 3 warm-up steps, one process per row`);
+  console.log(`bench/gpu on ${device}, precision ${precision} (both sides): median of ${steps} steps after 3 warm-up steps, one process per row`);
   const got = new Map<string, { ours?: Measured; torch?: Measured }>();
   for (const r of rows) {
     const m: { ours?: Measured; torch?: Measured } = {};
-    if (r.ours) m.ours = runChild(process.execPath, [me, '--child', JSON.stringify(r.ours), '--device', device, '--steps', String(steps)]);
-    if (r.torch) m.torch = runChild(python, [torchScript, '--device', device.startsWith('cuda') ? device : 'cpu', '--batch', String(r.torch.batch), '--steps', String(steps), ...(r.torch.graph ? ['--graph'] : []), ...(r.torch.largest ? ['--largest'] : [])]);
+    if (r.ours) m.ours = runChild(process.execPath, [me, '--child', JSON.stringify(r.ours), '--device', device, '--steps', String(steps), '--precision', precision]);
+    if (r.torch) m.torch = runChild(python, [torchScript, '--device', device.startsWith('cuda') ? device : 'cpu', '--batch', String(r.torch.batch), '--steps', String(steps), ...(r.torch.graph ? ['--graph'] : []), ...(r.torch.largest ? ['--largest'] : []), '--precision', precision]);
     got.set(r.label, m);
     const f = (x?: Measured) => (x ? `${x.median_ms.toFixed(1)} ms${x.gpu_mib !== null ? `, ${x.gpu_mib.toFixed(0)} MiB` : ''}` : '-');
     const ratio = m.ours && m.torch ? `  tanglenas / PyTorch ${(m.ours.median_ms / m.torch.median_ms).toFixed(2)}` : '';

@@ -2,7 +2,7 @@
 """PyTorch side of bench/gpu: the TangleNAS bi-level step of the toy conv-macro
 space written in plain PyTorch, timed in-process.
 
-    python3 bench/gpu_torch.py --device cuda --batch 64 [--steps 10] [--warmup 3] [--graph] [--largest]
+    python3 bench/gpu_torch.py --device cuda --batch 64 [--steps 10] [--warmup 3] [--graph] [--largest] [--precision fp32|tf32|bf16]
 
 Prints one JSON line: {"ms": [per-step ms], "median_ms", "gpu_mib": peak reserved by
 the caching allocator, "torch": version}.
@@ -113,8 +113,13 @@ def main():
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--graph', action='store_true')
     ap.add_argument('--largest', action='store_true')
+    ap.add_argument('--precision', choices=['fp32', 'tf32', 'bf16'], default='fp32')
     a = ap.parse_args()
     dev = torch.device(a.device)
+    # As tanglenas's precision key: fp32 = no TF32 anywhere (PyTorch's default allows it in cuDNN).
+    torch.backends.cuda.matmul.allow_tf32 = a.precision != 'fp32'
+    torch.backends.cudnn.allow_tf32 = a.precision != 'fp32'
+    amp = torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=a.precision == 'bf16')
     torch.manual_seed(0)
     net = ConvMacro(dev)
     # capturable: Adam's step counters on the GPU, so a CUDA graph can hold the update.
@@ -127,6 +132,10 @@ def main():
     yv = torch.randint(0, 10, (a.batch,), device=dev)
 
     def step():
+        with amp:
+            return inner()
+
+    def inner():
         if not a.largest:
             loss_a = F.cross_entropy(net.forward(xv, net.sample()), yv) + 1e-3 * net.kl()
             grads = torch.autograd.grad(loss_a, net.alpha)

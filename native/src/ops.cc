@@ -1,7 +1,9 @@
 // The op table: each OP is a one-line forward to an ATen function. Argument
 // order mirrors the TypeScript wrappers in src/tensor/.
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <dlfcn.h>
 #include <link.h>
@@ -436,6 +438,61 @@ OP(cudaMemInfo) {
   arr.Set(0u, NUM(total - freeBytes));
   arr.Set(1u, NUM(total));
   return arr;
+}
+// ---------------------------------------------------------------- precision
+
+// libtorch 2.4 replaced the per-device autocast functions with ones that take the device type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define TN_AUTOCAST_BY_TYPE 1
+#endif
+static c10::DeviceType autocastType(const CallbackInfo& info, size_t i) {
+  std::string d = strArg(info, i);
+  if (d == "cpu") return c10::DeviceType::CPU;
+  if (d == "cuda") return c10::DeviceType::CUDA;
+  throw ArgError("argument " + std::to_string(i) + ": autocast device type must be 'cpu' or 'cuda', got '" + d + "'");
+}
+// (deviceType, enabled, dtype 'bfloat16' | 'float16') -> whether it was enabled. Turning it
+// off clears the cache of casted weights (they change with every optimizer step).
+OP(autocast) {
+  auto type = autocastType(info, 0);
+  bool on = boolArg(info, 1);
+  std::string d = strArg(info, 2);
+  if (d != "bfloat16" && d != "float16") throw ArgError("argument 2: autocast dtype must be 'bfloat16' or 'float16', got '" + d + "'");
+  auto dtype = d == "bfloat16" ? at::kBFloat16 : at::kHalf;
+  bool cuda = type == c10::DeviceType::CUDA;
+#ifdef TN_AUTOCAST_BY_TYPE
+  bool was = at::autocast::is_autocast_enabled(type);
+  at::autocast::set_autocast_dtype(type, dtype);
+  at::autocast::set_autocast_enabled(type, on);
+#else
+  bool was = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+  if (cuda) {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(on);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_cpu_enabled(on);
+  }
+#endif
+  (void)cuda;
+  if (!on) at::autocast::clear_cache();
+  return BOOL(was);
+}
+// TF32 for float32 matmuls (cuBLAS) and convolutions (cuDNN); PyTorch's defaults are off and on.
+// The setters are looked up at compile time, so a libtorch without one of them still builds.
+template <class C>
+static auto tf32Cublas(C& c, bool on, int) -> decltype(c.setAllowTF32CuBLAS(on), void()) { c.setAllowTF32CuBLAS(on); }
+template <class C>
+static void tf32Cublas(C&, bool, long) {}
+template <class C>
+static auto tf32Cudnn(C& c, bool on, int) -> decltype(c.setAllowTF32CuDNN(on), void()) { c.setAllowTF32CuDNN(on); }
+template <class C>
+static void tf32Cudnn(C&, bool, long) {}
+OP(setTf32) {
+  bool on = boolArg(info, 0);
+  tf32Cublas(at::globalContext(), on, 0);
+  tf32Cudnn(at::globalContext(), on, 0);
+  return info.Env().Undefined();
 }
 OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); }
 OP(configInfo) { return Napi::String::New(info.Env(), at::show_config()); }

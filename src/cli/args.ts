@@ -23,6 +23,7 @@ export const CONFIG_OPTIONS = `config (later wins: preset < --config file < flag
   --epochs N           --seed N             --train-portion P    --batch-size B
   --data-dir DIR       --dataset D          --threads N          --budget-minutes M
   --device D           auto (default: a GPU when there is one), cpu, cuda, cuda:N
+  --precision P        fp32 (default), tf32, bf16 (docs/gpu.md)
   --data PATH          same as --data-dir (e.g. your corpus with --dataset text)
   --run-dir DIR        --benchmark-dir DIR
 run control:
@@ -47,6 +48,7 @@ export const runOptions = {
   dataset: { type: 'string' },
   threads: { type: 'string' },
   device: { type: 'string' },
+  precision: { type: 'string' },
   'budget-minutes': { type: 'string' },
   'run-dir': { type: 'string' },
   'benchmark-dir': { type: 'string' },
@@ -70,6 +72,7 @@ const FLAG_KEYS: Record<string, keyof Config> = {
   dataset: 'dataset',
   threads: 'threads',
   device: 'device',
+  precision: 'precision',
   'budget-minutes': 'budget_minutes',
   'run-dir': 'run_dir',
   'benchmark-dir': 'benchmark_dir',

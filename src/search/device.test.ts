@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtWithCuda, cudaIsAvailable } from '../tensor/index.js';
+import { builtWithCuda, cudaIsAvailable, getPrecision } from '../tensor/index.js';
 import { checkFullConfig, parseOverride } from './config.js';
 import { evaluateRun, resumeRun, startRun } from './pipeline.js';
 import { Progress } from './progress.js';
@@ -35,6 +35,16 @@ test('device cpu: every record without gpu_mem_mb; the run ends on the CPU defau
   const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { device: 'cpu', epochs: 1 }), 'toy-cell/tanglenas', { progress: quiet });
   assert.equal(r.status, 'done');
   assert.ok(metrics(dir).every((m) => !('gpu_mem_mb' in m)));
+});
+
+test('precision bf16 on the CPU: a search runs (autocast), weights and alphas stay float32, losses finite; fp32 after the run', async () => {
+  const dir = join(t.dir, 'bf16');
+  const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { device: 'cpu', precision: 'bf16', epochs: 1 }), 'toy-cell/tanglenas', { progress: quiet });
+  assert.equal(r.status, 'done');
+  const steps = metrics(dir).filter((m) => m.kind === 'step' || m.kind === 'epoch');
+  assert.ok(steps.length > 0 && steps.every((m) => Number.isFinite(m.train_loss as number)));
+  assert.equal(getPrecision(), 'fp32');
+  assert.throws(() => parseOverride('precision', 'fp16', '--set precision=fp16'), /one of "fp32", "tf32", "bf16"/);
 });
 
 test('device cuda: a search runs on the GPU (gpu_mem_mb recorded), then evaluates and resumes on the CPU', { skip: cudaIsAvailable() ? false : 'no GPU visible' }, async () => {

@@ -7,6 +7,7 @@ import type { Module } from '../nn/module.js';
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../nas/space.js';
 import { noGrad } from '../tensor/autograd.js';
+import { withPrecision } from '../tensor/precision.js';
 import { softmax } from '../tensor/ops/activation.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -143,14 +144,16 @@ export function withCalibratedBatchNorm<T>(space: SearchSpace, arch: Architectur
 export function evaluateArchitecture(space: SearchSpace, arch: Architecture, loader: BatchLoader, cal: Calibration | null = null, timing?: { calibrationMs: number }): EvalResult {
   const sample = space.fixed(arch, 'discrete');
   const t0 = Date.now();
-  return withCalibratedBatchNorm(space, arch, cal, () => {
-    if (timing) timing.calibrationMs = Date.now() - t0;
-    return evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader);
-  });
+  return withPrecision(() =>
+    withCalibratedBatchNorm(space, arch, cal, () => {
+      if (timing) timing.calibrationMs = Date.now() - t0;
+      return evaluateLoader(space.supernet, (x) => space.supernet.forward(x, sample), (l, y) => space.loss(l, y), loader);
+    }),
+  );
 }
 
 export function evaluateNetwork(space: SearchSpace, net: Layer, loader: BatchLoader): EvalResult {
-  return evaluateLoader(net, (x) => net.forward(x), (l, y) => space.loss(l, y), loader);
+  return withPrecision(() => evaluateLoader(net, (x) => net.forward(x), (l, y) => space.loss(l, y), loader));
 }
 
 /** Median wall time of a no-grad eval-mode forward over one batch, per input element (a token for language models). */

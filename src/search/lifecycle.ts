@@ -14,6 +14,7 @@ import { getSpace } from '../nas/registry.js';
 import { manualSeed } from '../tensor/random.js';
 import { getNumThreads } from '../tensor/runtime.js';
 import { resolveDevice } from '../tensor/device.js';
+import { setPrecision } from '../tensor/precision.js';
 import { setDefaultDevice, type Device } from '../tensor/tensor.js';
 import { benchmarkFor, type Lookup } from './benchmark.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -138,12 +139,14 @@ export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; 
     throw e;
   }
   setDefaultDevice(device);
+  setPrecision(c.precision, device);
   return { space, device };
 }
 
 /** Back to the CPU as the default device (a run or an evaluation ended). */
 export function endRunDevice(): void {
   setDefaultDevice('cpu');
+  setPrecision('fp32');
 }
 
 /** A failure's message, with what to do when the disk is full (the last checkpoint is intact). */

@@ -19,6 +19,7 @@ import type { Hyper, Optimizer } from '../nn/optim/optimizer.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreRng, type LoadedCheckpoint } from './checkpoint.js';
+import { withPrecision } from '../tensor/precision.js';
 import { lrAt, makeWeightOptimizer, gpuMemMb, rssMb, type Clock, type RunContext } from './common.js';
 import type { Config } from './config.js';
 import type { RunLoaders } from './data.js';
@@ -242,7 +243,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
         const t0 = Date.now();
         let r: R;
         try {
-          r = this.trainStep();
+          r = withPrecision(() => this.trainStep());
         } catch (e) {
           throw e instanceof NonFiniteError ? this.#nonFinite(e, true) : e;
         }

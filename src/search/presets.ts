@@ -74,6 +74,7 @@ const BASE: PartialConfig = {
   seed: 0,
   threads: 0,
   device: 'auto',
+  precision: 'fp32',
   budget_minutes: 0,
   budget_fit: false,
   budget_clock: 'wall',
