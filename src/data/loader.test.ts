@@ -136,6 +136,24 @@ describe('ImageLoader', () => {
     other.close();
   });
 
+  test('resident (the split held on the device, batches gathered there) == assembled bytes: crop, flip, cutout, normalised and raw, a subset, across epochs; resume', () => {
+    const s = split(37);
+    const indices = Uint32Array.from({ length: 30 }, (_, i) => (i * 7) % 37);
+    for (const output of ['uint8', 'normalized'] as const) {
+      for (const o of [{ augment: aug, cutout: 3 }, { augment: false as const, cutout: 0 }, { augment: { cropPadding: 0, hflip: true }, cutout: 2 }]) {
+        const opts: ImageLoaderOptions = { batchSize: 8, seed: 5, output, indices, ...o };
+        const plain = new ImageLoader(s, info, { ...opts, workers: 0 });
+        const held = new ImageLoader(s, info, { ...opts, resident: true });
+        assert.deepEqual(collect(held, 9), collect(plain, 9), `${output} ${JSON.stringify(o)}`);
+        const st = held.state();
+        const again = new ImageLoader(s, info, { ...opts, resident: true });
+        again.restore(JSON.parse(JSON.stringify(st)));
+        assert.deepEqual(collect(again, 3), collect(held, 3));
+        for (const l of [plain, held, again]) l.close();
+      }
+    }
+  });
+
   for (const workers of [0, 1] as const) {
     test(`state() mid-epoch restores the exact continuation (workers ${workers}), via JSON, in a new loader`, () => {
       const s = split(29);

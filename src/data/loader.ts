@@ -38,6 +38,12 @@ export interface ImageLoaderOptions {
   indices?: Uint32Array;
   /** Device of the returned tensors. Default 'cpu'. */
   device?: string;
+  /**
+   * Hold the whole split on `device` (uint8, zero-padded for the crop) and
+   * assemble each batch there (gather by the same plan: identical batches);
+   * no worker thread then. Default false.
+   */
+  resident?: boolean;
   /** 'normalized' (default): float32 (x/255 - mean)/std; 'uint8': the raw bytes (for inspection and tests). */
   output?: 'normalized' | 'uint8';
   /** Give up waiting for the worker after this long. Default 120 s. */
@@ -190,7 +196,9 @@ export class ImageLoader implements BatchLoader {
   readonly #geom: ImageGeometry;
   readonly #info: ImageInfo;
   readonly #planner: Planner;
-  readonly #opts: Required<Pick<ImageLoaderOptions, 'workers' | 'prefetch' | 'device' | 'output' | 'timeoutMs'>>;
+  readonly #opts: Required<Pick<ImageLoaderOptions, 'workers' | 'prefetch' | 'device' | 'output' | 'timeoutMs' | 'resident'>>;
+  // resident mode: the padded split and its labels on the device
+  #held: { images: Tensor; labels: Tensor } | null = null;
   readonly #sampleBytes: number;
   #staging: Uint8Array;
   #mean: Tensor | null = null;
@@ -244,7 +252,8 @@ export class ImageLoader implements BatchLoader {
     this.#info = info;
     this.#sampleBytes = sampleBytes;
     this.#planner = new Planner(opts.seed ?? 0, stream, samples, bs, bpe, opts.shuffle ?? true, subset, aug.cropPadding, aug.hflip, cutout, [geom.height, geom.width]);
-    this.#opts = { workers, prefetch, device: opts.device ?? 'cpu', output: opts.output ?? 'normalized', timeoutMs: opts.timeoutMs ?? 120_000 };
+    const resident = opts.resident ?? false;
+    this.#opts = { workers: resident ? 0 : workers, prefetch, device: opts.device ?? 'cpu', output: opts.output ?? 'normalized', timeoutMs: opts.timeoutMs ?? 120_000, resident };
     this.#staging = new Uint8Array(bs * sampleBytes);
   }
 
@@ -262,6 +271,11 @@ export class ImageLoader implements BatchLoader {
     if (this.#closed) throw new Error('ImageLoader.next(): the loader is closed');
     let plan: Planned;
     let bytes: Uint8Array;
+    if (this.#opts.resident) {
+      plan = this.#planner.plan();
+      const { x, y } = this.#residentBatch(plan);
+      return { x, y, epoch: plan.epoch, index: plan.index, size: plan.count, last: plan.last };
+    }
     if (this.#opts.workers === 0) {
       plan = this.#planner.plan();
       bytes = this.#staging.subarray(0, plan.count * this.#sampleBytes);
@@ -340,10 +354,59 @@ export class ImageLoader implements BatchLoader {
     this.#mean?.dispose();
     this.#std?.dispose();
     this.#mean = this.#std = null;
+    this.#held?.images.dispose();
+    this.#held?.labels.dispose();
+    this.#held = null;
+  }
+
+  /**
+   * Resident mode: the batch gathered on the device. Output pixel (r, c) of
+   * sample b is padded pixel (dy + r, dx + c'), c' = W - 1 - c when flipped:
+   * what assembleBatch writes, so the batches are the same.
+   */
+  #residentBatch(plan: Planned): { x: Tensor; y: Tensor } {
+    const { channels: C, height: H, width: W } = this.#geom;
+    const device = this.#opts.device;
+    const pad = this.#planner.cropPad;
+    if (!this.#held) {
+      const held = tidy(() => {
+        // (A split shared with the worker thread lives in a SharedArrayBuffer, which the addon cannot read: a copy.)
+        const bytes = this.#split.images.buffer instanceof SharedArrayBuffer ? this.#split.images.slice() : this.#split.images;
+        let images = tensor(bytes, { shape: [this.#split.size, C, H, W], dtype: 'uint8', device: 'cpu' }).toDevice(device);
+        if (pad > 0) images = images.pad([pad, pad, pad, pad]);
+        const labels = tensor(Int32Array.from(this.#split.labels), { dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device);
+        return { images: keep(images), labels: keep(labels) };
+      });
+      this.#held = held;
+    }
+    const held = this.#held;
+    const n = plan.count;
+    const crop = plan.crop && pad > 0;
+    const rows = new Int32Array(n * H);
+    const cols = new Int32Array(n * W);
+    for (let b = 0; b < n; b++) {
+      const oy = crop ? plan.dy[b] : pad;
+      const ox = crop ? plan.dx[b] : pad;
+      for (let r = 0; r < H; r++) rows[b * H + r] = oy + r;
+      for (let c = 0; c < W; c++) cols[b * W + c] = ox + (plan.flip[b] !== 0 ? W - 1 - c : c);
+    }
+    const Wp = W + 2 * pad;
+    const out = tidy(() => {
+      const idx = tensor(Int32Array.from(plan.indices.subarray(0, n)), { dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device);
+      const r = tensor(rows, { shape: [n, 1, H, 1], dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device).expand(n, C, H, Wp);
+      const c = tensor(cols, { shape: [n, 1, 1, W], dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device).expand(n, C, H, W);
+      const u8 = held.images.indexSelect(0, idx).gather(2, r).gather(3, c);
+      return this.#finish(u8, held.labels.indexSelect(0, idx));
+    });
+    return this.#applyCutout(out, plan);
   }
 
   #toTensors(bytes: Uint8Array, labels: BigInt64Array, count: number, plan: Planned): { x: Tensor; y: Tensor } {
-    const xy = this.#normalise(bytes, labels, count);
+    return this.#applyCutout(this.#normalise(bytes, labels, count), plan);
+  }
+
+  #applyCutout(xy: { x: Tensor; y: Tensor }, plan: Planned): { x: Tensor; y: Tensor } {
+    const count = plan.count;
     const L = this.#planner.cutout;
     if (L === 0) return xy;
     const { height: H, width: W } = this.#geom;
@@ -360,18 +423,28 @@ export class ImageLoader implements BatchLoader {
   #normalise(bytes: Uint8Array, labels: BigInt64Array, count: number): { x: Tensor; y: Tensor } {
     const { channels: C, height: H, width: W } = this.#geom;
     const device = this.#opts.device;
+    return tidy(() => {
+      let u8 = tensor(bytes, { shape: [count, C, H, W], dtype: 'uint8', device: 'cpu' });
+      let y = tensor(labels, { shape: [count], dtype: 'int64', device: 'cpu' });
+      if (device !== 'cpu') {
+        u8 = u8.toDevice(device);
+        y = y.toDevice(device);
+      }
+      return this.#finish(u8, y);
+    });
+  }
+
+  /** uint8 [B, C, H, W] on the device -> the loader's output (normalised float32, or the bytes). */
+  #finish(u8: Tensor, y: Tensor): { x: Tensor; y: Tensor } {
+    const { channels: C, height: H, width: W } = this.#geom;
+    const device = this.#opts.device;
+    const count = u8.shape[0];
     if (this.#opts.output === 'normalized' && this.#mean === null) {
       const shape = [1, C, 1, 1];
       this.#mean = keep(tensor(Float32Array.from(this.#info.mean), { shape, device }));
       this.#std = keep(tensor(Float32Array.from(this.#info.std), { shape, device }));
     }
     return tidy(() => {
-      let u8 = tensor(bytes, { shape: [count, C, H, W], dtype: 'uint8' });
-      let y = tensor(labels, { shape: [count], dtype: 'int64' });
-      if (device !== 'cpu') {
-        u8 = u8.toDevice(device);
-        y = y.toDevice(device);
-      }
       if (this.#opts.output === 'uint8') return { x: u8, y };
       // As torchvision: ToTensor (x / 255) then Normalize ((x - mean) / std).
       if (device !== 'cpu') return { x: u8.to('float32').div(255).sub(this.#mean!).div(this.#std!), y };

@@ -52,6 +52,8 @@ export interface SearchLoaderOptions {
   testBatchSize?: number;
   workers?: 0 | 1;
   device?: string;
+  /** Hold the splits on the device and assemble batches there (ImageLoaderOptions.resident). */
+  resident?: boolean;
 }
 
 export interface SearchLoaders {
@@ -70,7 +72,7 @@ export function createSearchLoaders(ds: ImageDataset, opts: SearchLoaderOptions)
   const seed = opts.seed ?? 0;
   const split = splitTrainIndices(ds.train.size, { trainPortion: opts.trainPortion, order: opts.splitOrder, seed });
   const augment = opts.augment === false ? false : ds.augment;
-  const common: Partial<ImageLoaderOptions> = { workers: opts.workers, device: opts.device };
+  const common: Partial<ImageLoaderOptions> = { workers: opts.workers, device: opts.device, resident: opts.resident };
   const train = new ImageLoader(ds.train, ds, { ...common, batchSize: opts.batchSize, seed, stream: 0, indices: split.weights, augment, cutout: opts.cutout ?? 0, shuffle: true });
   const valid = split.arch.length === 0 ? null : new ImageLoader(ds.train, ds, { ...common, batchSize: opts.batchSize, seed, stream: 1, indices: split.arch, augment, shuffle: true });
   const test = new ImageLoader(ds.test, ds, { ...common, batchSize: opts.testBatchSize ?? opts.batchSize, seed, stream: 2, shuffle: false, augment: false });

@@ -102,6 +102,7 @@ export interface Config {
   threads: number;
   device: string;
   precision: 'fp32' | 'tf32' | 'bf16';
+  data_on_device: boolean;
   budget_minutes: number;
   budget_fit: boolean;
   /** What budget_minutes measures: wall time, or this process's CPU time (fair on a shared machine). */
@@ -182,6 +183,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   seed: { type: int(0, 2 ** 31 - 1), doc: 'random seed (libtorch, data order, black-box search)' },
   threads: { type: int(0), doc: 'intra-op threads (0 = TANGLENAS_THREADS or all cores)', resumable: true },
   precision: { type: oneOf('fp32', 'tf32', 'bf16'), doc: "arithmetic of the run: 'fp32' (float32 everywhere; TF32 off, also in cuDNN convolutions), 'tf32' (TF32 tensor cores for float32 matmuls and convolutions on GPUs; the CPU is unchanged) or 'bf16' (autocast: convolutions and matmuls in bfloat16, float32 weights, alphas and optimizer state)" },
+  data_on_device: { type: bool, doc: "image datasets: hold the splits on the run's device (uint8) and crop, flip and cut out there, the same batches as the loader's CPU path (for GPUs: no per-batch host copies; the worker thread is not used)", resumable: true },
   device: { type: device, doc: "where the run computes: 'auto' (a GPU when the addon has CUDA and one is visible, else the CPU), 'cpu', 'cuda' or 'cuda:N'; checkpoints are device-independent, so a run can resume on another device", resumable: true },
   budget_minutes: { type: num(0), doc: 'wall-clock budget of the run in minutes (0 = none); the run stops cleanly and can be resumed', resumable: true },
   budget_fit: { type: bool, doc: 'fit the epoch count to budget_minutes, measured on the first epoch' },
@@ -394,7 +396,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { device: 'auto', precision: 'fp32', constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 10, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 10, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

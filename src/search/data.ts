@@ -172,7 +172,7 @@ function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number, dev
 /** The run's loaders; their batches are made on `device` (the run's, resolved). */
 export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0, device: Device = 'cpu'): RunLoaders {
   if (isTextDataset(ds)) return createTextLoaders(ds, c, blockSize, device);
-  const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, cutout: c.cutout_length, testBatchSize: c.eval_batch_size, workers: c.loader_workers, device });
+  const base = createSearchLoaders(ds, { batchSize: c.batch_size, trainPortion: c.train_portion, seed: c.seed, augment: c.augment, cutout: c.cutout_length, testBatchSize: c.eval_batch_size, workers: c.loader_workers, device, resident: c.data_on_device });
   const evals: ImageLoader[] = [];
   let cal: Calibration | null = null;
   return {
@@ -182,14 +182,14 @@ export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0, devic
       const arch = base.split.arch;
       if (arch.length === 0) return null;
       const indices = limit > 0 && limit < arch.length ? arch.subarray(0, limit) : arch;
-      const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 3, device });
+      const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 3, device, resident: c.data_on_device });
       evals.push(l);
       return l;
     },
     calibration() {
       if (c.bn_calibration_samples === 0) return null;
       if (!cal) {
-        const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices: base.split.weights, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 4, device });
+        const l = new ImageLoader(ds.train, ds, { batchSize: c.eval_batch_size, indices: base.split.weights, shuffle: false, augment: false, workers: 0, seed: c.seed, stream: 4, device, resident: c.data_on_device });
         evals.push(l);
         cal = { loader: l, start: l.state(), batches: Math.ceil(c.bn_calibration_samples / c.eval_batch_size) };
       }

@@ -37,6 +37,17 @@ test('device cpu: every record without gpu_mem_mb; the run ends on the CPU defau
   assert.ok(metrics(dir).every((m) => !('gpu_mem_mb' in m)));
 });
 
+test('data_on_device: the same search, bit for bit (same alphas, same metrics but time)', async () => {
+  const alphas: unknown[] = [];
+  for (const held of [false, true]) {
+    const dir = join(t.dir, `held-${held}`);
+    const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { device: 'cpu', data_on_device: held, epochs: 1, cutout_length: 4 }), 'toy-cell/tanglenas', { progress: quiet });
+    assert.equal(r.status, 'done');
+    alphas.push({ alpha: (r.result as unknown as Record<string, unknown>).alpha, losses: metrics(dir).map((m) => [m.train_loss, m.valid_acc]) });
+  }
+  assert.deepEqual(alphas[1], alphas[0]);
+});
+
 test('precision bf16 on the CPU: a search runs (autocast), weights and alphas stay float32, losses finite; fp32 after the run', async () => {
   const dir = join(t.dir, 'bf16');
   const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { device: 'cpu', precision: 'bf16', epochs: 1 }), 'toy-cell/tanglenas', { progress: quiet });

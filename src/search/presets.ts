@@ -75,6 +75,7 @@ const BASE: PartialConfig = {
   threads: 0,
   device: 'auto',
   precision: 'fp32',
+  data_on_device: false,
   budget_minutes: 0,
   budget_fit: false,
   budget_clock: 'wall',
