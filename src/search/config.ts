@@ -396,7 +396,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 10, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

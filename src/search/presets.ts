@@ -54,7 +54,7 @@ const BASE: PartialConfig = {
   constraint_lr: 0.1,
   pareto: false,
   pareto_metric: 'params',
-  pareto_strength: 10,
+  pareto_strength: 3,
   pareto_points: 21,
   black_box: 'es',
   population: 5,
