@@ -14,7 +14,7 @@ done_in() { log "  $1 done in $((SECONDS - step_t)) s"; }
 
 # 1. Debian packages. libopenblas0-openmp replaces the reference BLAS behind
 #    libblas.so.3 (6 -> 190 GFLOP/s sgemm on 2 cores).
-pkgs=(libtorch-dev libopenblas0-openmp ${TANGLENAS_APT_EXTRA:-})
+pkgs=(libtorch-dev libopenblas0-openmp libgloo-dev ${TANGLENAS_APT_EXTRA:-})
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -27,6 +27,8 @@ export interface ArchitectOptions {
   penalty?: ConstraintPenalty | null;
   /** Preference-conditioned alpha for a Pareto front (pareto.ts); none: plain alpha. */
   preference?: PreferenceOptions | null;
+  /** Data-parallel runs: averages alpha's gradients over the ranks, in place, before the update. */
+  syncGrads?: ((grads: Tensor[]) => void) | null;
 }
 
 export interface PreferenceOptions {
@@ -53,6 +55,7 @@ export class Architect {
   readonly order: 1 | 2;
   readonly penalty: ConstraintPenalty | null;
   readonly preference: PreferenceOptions | null;
+  readonly #syncGrads: ((grads: Tensor[]) => void) | null;
   /**
    * Preference mode: alpha(t) = base - t * strength * direction; base is what
    * the optimizer trains, with the gradient at alpha(t) (pareto.ts says why
@@ -65,6 +68,7 @@ export class Architect {
   constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
     this.order = opts.order ?? 1;
     this.penalty = opts.penalty ?? null;
+    this.#syncGrads = opts.syncGrads ?? null;
     if (this.order !== 1 && this.order !== 2) throw new Error(`architect: order must be 1 or 2, got ${opts.order}`);
     this.preference = sampler.trainsAlpha ? (opts.preference ?? null) : null;
     if (this.preference) {
@@ -105,6 +109,7 @@ export class Architect {
     const alphas = this.space.alphas();
     return tidy(() => {
       const { loss, grads } = this.order === 1 ? this.#firstOrder(val, alphas) : this.#secondOrder(val, alphas, unroll!);
+      this.#syncGrads?.(grads);
       // Preference mode: d alpha(t) / d base = 1.
       const trained = this.preference ? this.base : alphas;
       trained.forEach((a, i) => (a.grad = grads[i]));

@@ -56,13 +56,15 @@ export function checkArchStep(space: SearchSpace, archLoss: number): void {
 }
 
 /** Weight step: forward under a new sample, cross-entropy, backward, clip, update, finiteness check. */
-export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, optimizer: Optimizer<H>, batch: Batch, clip = 5): { loss: number; acc: number; gradNorm: number | null } {
+export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, optimizer: Optimizer<H>, batch: Batch, clip = 5, syncGrads?: ((grads: Tensor[]) => void) | null): { loss: number; acc: number; gradNorm: number | null } {
   const r = withFrozenAlphas(space, () =>
     tidy(() => {
       const logits = space.supernet.forward(batch.x, sampler.sample(space.choices));
       const loss = space.loss(logits, batch.y);
       optimizer.zeroGrad();
       loss.backward();
+      // Data-parallel: the ranks' gradients averaged before clipping, as DDP does.
+      if (syncGrads) syncGrads(space.supernet.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== null));
       const gradNorm = clip > 0 ? clipGradNorm(space.supernet.parameters(), clip) : null;
       optimizer.step();
       return { loss: loss.item(), acc: accuracy(logits, batch.y), gradNorm };
@@ -79,10 +81,10 @@ export function bilevelStep<H extends Hyper>(
   optimizer: Optimizer<H>,
   train: Batch,
   val: Batch,
-  opts: { clip?: number; unroll?: Omit<UnrollContext, 'train'> } = {},
+  opts: { clip?: number; unroll?: Omit<UnrollContext, 'train'>; syncGrads?: ((grads: Tensor[]) => void) | null } = {},
 ): StepResult {
   const archLoss = architect.step(val, opts.unroll ? { ...opts.unroll, train } : undefined);
   if (architect.optimizer) checkArchStep(space, archLoss);
-  const { loss, acc } = weightStep(space, sampler, optimizer, train, opts.clip ?? 5);
+  const { loss, acc } = weightStep(space, sampler, optimizer, train, opts.clip ?? 5, opts.syncGrads);
   return { archLoss, trainLoss: loss, trainAcc: acc };
 }
