@@ -59,6 +59,11 @@ export const runOptions = {
   from: { type: 'string' },
   supernet: { type: 'string' },
   keys: { type: 'boolean' },
+  nproc: { type: 'string' },
+  nnodes: { type: 'string' },
+  'node-rank': { type: 'string' },
+  'master-addr': { type: 'string' },
+  'master-port': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Named flags and the keys they set. */

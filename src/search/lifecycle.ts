@@ -23,6 +23,7 @@ import { applyThreads, archValues, Clock, type RunContext } from './common.js';
 import { checkFullConfig, checkMethodFor, checkResumeOverrides, ConfigError, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
+import { distFromEnv, joinGroup, leaveGroup, shardLoaders } from './distributed.js';
 import { Progress } from './progress.js';
 import { benchmarkEntry, type RunOutcome } from './results.js';
 import { COMMANDS, readJson, RunDir, RunDirError, writeJsonAtomic, type Command, type RunInfo } from './rundir.js';
@@ -159,6 +160,8 @@ function failure(e: unknown, run: RunDir): unknown {
 async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null): Promise<RunOutcome> {
   const { config: c, run, progress: p } = ctx;
   applyThreads(c);
+  // Data-parallel (RANK/WORLD_SIZE in the environment): wait here for every rank.
+  const dist = distFromEnv();
   const clock = new Clock(0, c.budget_clock);
   run.setStatus({ command: ctx.command, status: 'running', phase: 'setup' });
   let loaders: RunLoaders | null = null;
@@ -169,7 +172,12 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
     p.log(`  run directory ${run.dir}`);
     if (lockNote) p.log(`  note: ${lockNote}`);
     const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
+    if (dist) {
+      p.log(`  data-parallel: rank ${dist.rank} of ${dist.world}, rendezvous at ${dist.addr}:${dist.port} (Gloo)`);
+      joinGroup(dist);
+    }
     ({ space, loaders } = buildSpace(c, ds));
+    loaders = shardLoaders(loaders);
     // The option values of every choice, for readers of the metrics' alpha arrays (reports).
     writeJsonAtomic(run.file('space.json'), { space: space.name, form: space.form, choices: Object.fromEntries(space.choices.map((ch) => [ch.name, ch.values])) });
     p.log(`  data: ${loaders.describe}`);
@@ -205,6 +213,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
     loaders?.close();
     space?.supernet.dispose();
     endRunDevice();
+    leaveGroup();
   }
 }
 

@@ -14,6 +14,7 @@ import type { BatchLoader } from '../data/loader.js';
 import { Architect } from '../nas/architect.js';
 import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
 import { costDirection, preferenceAt } from '../nas/pareto.js';
+import { gradientSync } from './distributed.js';
 import { bilevelStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
@@ -71,7 +72,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     const constraints = constraintsOf(c);
     const penalty = constraints.length && this.sampler.trainsAlpha ? new ConstraintPenalty(constraints, c.constraint_lr) : null;
     const preference = c.pareto ? { metric: c.pareto_metric, strength: c.pareto_strength, direction: costDirection(env.space, c.pareto_metric) } : null;
-    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference });
+    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference, syncGrads: gradientSync() });
     if (this.sampler.trainsAlpha && loaders.valid === null) {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
     }
@@ -143,13 +144,13 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     return tidy((): StepResult => {
       const train = this.loaders.train.next();
       if (!this.sampler.trainsAlpha) {
-        const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip);
+        const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, gradientSync());
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
       }
       const val = this.loaders.valid!.next();
       if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
       const unroll = this.#unroll();
-      return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll });
+      return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, syncGrads: gradientSync() });
     });
   }
 

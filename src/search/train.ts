@@ -11,6 +11,8 @@ import { metricOf } from '../nas/registry.js';
 import type { Layer } from '../nn/layer.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { gradientSync } from './distributed.js';
 import { restoreModule, restoreOptimizer, type CheckpointBuilder, type LoadedCheckpoint } from './checkpoint.js';
 import type { RunLoaders } from './data.js';
 import { evaluateNetwork, type EvalResult } from './evaluate.js';
@@ -80,6 +82,7 @@ export class NetworkTrainer extends EpochLoop<TrainState, StepResult> {
       const { loss: l, logits } = this.space.trainingLoss(this.net, b.x, b.y);
       this.optimizer.zeroGrad();
       l.backward();
+      gradientSync()?.(this.net.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== null));
       const gradNorm = c.grad_clip > 0 ? clipGradNorm(this.net.parameters(), c.grad_clip) : null;
       this.optimizer.step();
       return { loss: l.item(), acc: accuracy(logits, b.y), gradNorm };

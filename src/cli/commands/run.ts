@@ -10,6 +10,8 @@ import { getSpace } from '../../nas/registry.js';
 import { checkMethodFor, pluginsInConfigFile, type PartialConfig } from '../../search/config.js';
 import { listPresets, resolveConfig } from '../../search/presets.js';
 import { loadPlugins, pluginsOf } from '../../search/plugins.js';
+import { distFromEnv, rankRunDir } from '../../search/distributed.js';
+import { launch, launchPlan, LAUNCH_HELP, withoutLaunchFlags } from '../launch.js';
 import { applyThreads, cliPlugins, CONFIG_OPTIONS, DEFAULT_METHOD, loadRunPlugins, overridesFrom, parse, prepareRunDir, presetNameFrom, runConfigOf, runOptions, str, UsageError } from '../args.js';
 
 export type RunCommand = 'search' | 'two-stage' | 'black-box' | 'train' | 'finetune';
@@ -67,7 +69,7 @@ export function inlineArchitecture(spec: string, space: string): string {
 
 function help(command: RunCommand): string {
   const methods = [...new Set(listPresets().filter((p) => (command === 'search' ? p.command === 'search' : command === 'two-stage' || command === 'black-box' ? p.command === 'two-stage' : p.command === command)).map((p) => p.name.split('/')[1]))];
-  return `${RUN_USAGE[command]}\n\n${CONFIG_OPTIONS.replace('{PRESET_METHODS}', methods.join(', '))}${command === 'train' || command === 'finetune' ? '\n  --arch ARCH          the architecture (JSON, benchmark key or file)\n  --from RUN_DIR       a search run: its architecture (and supernet, for finetune)' : ''}${command === 'black-box' || command === 'finetune' ? '\n  --supernet RUN_DIR   the trained supernet (a run directory or supernet.safetensors)' : ''}`;
+  return `${RUN_USAGE[command]}\n\n${LAUNCH_HELP}\n${CONFIG_OPTIONS.replace('{PRESET_METHODS}', methods.join(', '))}${command === 'train' || command === 'finetune' ? '\n  --arch ARCH          the architecture (JSON, benchmark key or file)\n  --from RUN_DIR       a search run: its architecture (and supernet, for finetune)' : ''}${command === 'black-box' || command === 'finetune' ? '\n  --supernet RUN_DIR   the trained supernet (a run directory or supernet.safetensors)' : ''}`;
 }
 
 export async function run(args: string[], name: string): Promise<void> {
@@ -77,7 +79,20 @@ export async function run(args: string[], name: string): Promise<void> {
   const quiet = Boolean(values.quiet);
   if (values.keys) throw new UsageError(`--keys belongs to 'tanglenas config'`);
   const overrides = overridesFrom(values);
+  const plan = launchPlan(values);
+  const dist = distFromEnv();
   const resume = str(values.resume);
+  if (plan) {
+    // The launcher: every rank gets the same run directory (a new run's default name has a time in it).
+    const argv = withoutLaunchFlags(process.argv.slice(2));
+    if (!resume && overrides.run_dir === undefined) argv.push('--run-dir', `runs/${command}-dp${plan.nproc * plan.nnodes}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    process.exitCode = await launch(plan, argv);
+    return;
+  }
+  if (dist && !resume && overrides.run_dir === undefined) throw new UsageError(`rank ${dist.rank} of ${dist.world}: a data-parallel run needs --run-dir (every rank must name the same directory)`);
+  // Rank r > 0 keeps its own bookkeeping below the run directory and prints only errors.
+  const rankDir = (dir: string) => (dist ? rankRunDir(dir, dist.rank) : dir);
+  const quietRank = quiet || (dist !== null && dist.rank > 0);
   if (resume) {
     const extra = ['preset', 'space', 'method', 'config', 'from'].filter((k) => values[k] !== undefined);
     if (extra.length) throw new UsageError(`--resume continues a run with its own config; drop --${extra.join(', --')}`);
@@ -85,7 +100,7 @@ export async function run(args: string[], name: string): Promise<void> {
     await prepareRunDir(resume, overrides.threads as number | undefined);
     const { resumeRun } = await import('../../search/pipeline.js');
     const { Progress } = await import('../../search/progress.js');
-    const outcome = await resumeRun(resume, overrides, { progress: new Progress({ quiet }), command });
+    const outcome = await resumeRun(rankDir(resume), overrides, { progress: new Progress({ quiet: quietRank }), command });
     if (outcome.status === 'stopped') process.exitCode = 3;
     return;
   }
@@ -136,6 +151,6 @@ export async function run(args: string[], name: string): Promise<void> {
   applyThreads(config.threads);
   const { startRun } = await import('../../search/pipeline.js');
   const { Progress } = await import('../../search/progress.js');
-  const outcome = await startRun(command, config, preset, { progress: new Progress({ quiet }) });
+  const outcome = await startRun(command, dist && config.run_dir ? { ...config, run_dir: rankDir(config.run_dir) } : config, preset, { progress: new Progress({ quiet: quietRank }) });
   if (outcome.status === 'stopped') process.exitCode = 3;
 }

@@ -1,0 +1,55 @@
+// Data-parallel runs from the command line: `search --nproc 2` ends with the
+// alphas of the single-process run on the same global batches (lm-tiny,
+// DrNAS with its noise shared through the seed), rank 1's copy identical,
+// rank 0 owning the run directory; the launcher's and the environment's
+// errors name the fix.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distAvailable } from '../dist/process-group.js';
+import { distFromEnv, rankRunDir } from './distributed.js';
+import { tempDir } from './test-util.js';
+
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, TANGLENAS_THREADS: '1', ...env } });
+const LM = ['--preset', 'lm-tiny/tanglenas', '--dataset', 'synthetic', '--set', 'synthetic_train=6000', '--set', 'synthetic_test=1000', '--batch-size', '4', '--set', 'eval_batch_size=8', '--set', 'eval_samples=16', '--set', 'block_size=16', '--epochs', '2', '--set', 'steps_per_epoch=5', '--set', 'loader_workers=0', '--quiet'];
+const alphas = (dir: string) => (JSON.parse(readFileSync(join(dir, 'architecture.json'), 'utf8')) as { alpha: Record<string, number[]> }).alpha;
+
+test('search --nproc 2 == one process on the same global batches (alphas within 1e-5); rank 1 keeps an identical copy in ranks/1', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, () => {
+  const t = tempDir('tanglenas-dp-');
+  try {
+    const one = cli(['search', ...LM, '--run-dir', join(t.dir, 'one')]);
+    assert.equal(one.status, 0, one.stderr);
+    const two = cli(['search', ...LM, '--run-dir', join(t.dir, 'two'), '--nproc', '2']);
+    assert.equal(two.status, 0, two.stderr);
+    const a = alphas(join(t.dir, 'one'));
+    const b = alphas(join(t.dir, 'two'));
+    let worst = 0;
+    for (const k of Object.keys(a)) a[k].forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[k][i]))));
+    assert.ok(worst < 1e-5, `largest alpha difference ${worst}`);
+    assert.ok(Object.values(a).some((row) => row.some((v) => Math.abs(v) > 1e-3)), 'the alphas moved');
+    assert.deepEqual(alphas(rankRunDir(join(t.dir, 'two'), 1)), b);
+    assert.ok(existsSync(join(t.dir, 'two', 'checkpoints')));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('launch and environment errors: --node-rank past --nnodes, --nnodes without --master-addr, a rank without --run-dir, bad RANK/WORLD_SIZE', () => {
+  const bad = (args: string[], re: RegExp, env: NodeJS.ProcessEnv = {}) => {
+    const r = cli(['search', ...args], env);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, re);
+  };
+  bad(['--nproc', '2', '--nnodes', '2', '--node-rank', '2'], /--node-rank 2 must be below --nnodes 2/);
+  bad(['--nproc', '1', '--nnodes', '2', '--node-rank', '1'], /--nnodes > 1 needs --master-addr/);
+  bad(['--nproc', '0'], /--nproc must be an integer >= 1/);
+  bad([...LM], /rank 1 of 2: a data-parallel run needs --run-dir/, { RANK: '1', WORLD_SIZE: '2' });
+  assert.throws(() => distFromEnv({ WORLD_SIZE: '2', RANK: '2' }), /RANK='2' must be an integer in 0\.\.1/);
+  assert.throws(() => distFromEnv({ WORLD_SIZE: 'two' }), /WORLD_SIZE='two' is not a positive integer/);
+  assert.equal(distFromEnv({}), null);
+  assert.deepEqual(distFromEnv({ WORLD_SIZE: '2', RANK: '1', MASTER_PORT: '1234' }), { rank: 1, world: 2, addr: '127.0.0.1', port: 1234 });
+});

@@ -1,0 +1,80 @@
+// A run across processes (data-parallel, dist/process-group.ts): the rank and
+// world size come from the environment, as torchrun and SLURM set it (RANK,
+// WORLD_SIZE, MASTER_ADDR, MASTER_PORT; `tanglenas ... --nproc N` sets them
+// for its N local processes). Every rank trains on its share of each training
+// and validation batch; gradients of the weights and of alpha are averaged
+// before each update, so all ranks keep the same weights and alphas (same
+// seed, same initial values, same sampler draws). Rank 0 owns the run
+// directory; rank r > 0 keeps its own bookkeeping in <run>/ranks/<r>/.
+import { join } from 'node:path';
+import type { BatchLoader } from '../data/loader.js';
+import { allReduce, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { RunLoaders } from './data.js';
+
+export interface DistEnv {
+  rank: number;
+  world: number;
+  addr: string;
+  port: number;
+}
+
+/** The data-parallel set-up the environment names, or null for a single process. */
+export function distFromEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | null {
+  const world = env.WORLD_SIZE === undefined ? 1 : Number(env.WORLD_SIZE);
+  if (!Number.isInteger(world) || world < 1) throw new Error(`WORLD_SIZE='${env.WORLD_SIZE}' is not a positive integer`);
+  if (world === 1) return null;
+  const rank = Number(env.RANK);
+  if (env.RANK === undefined || !Number.isInteger(rank) || rank < 0 || rank >= world) throw new Error(`RANK='${env.RANK}' must be an integer in 0..${world - 1} (WORLD_SIZE ${world})`);
+  const port = Number(env.MASTER_PORT ?? 29500);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`MASTER_PORT='${env.MASTER_PORT}' is not a port number`);
+  return { rank, world, addr: env.MASTER_ADDR ?? '127.0.0.1', port };
+}
+
+/** Where rank `rank` of a run in `dir` keeps its files (rank 0: the run directory itself). */
+export function rankRunDir(dir: string, rank: number): string {
+  return rank === 0 ? dir : join(dir, 'ranks', String(rank));
+}
+
+/** Joins the group the environment names (rendezvous timeout TANGLENAS_DIST_TIMEOUT_S, default 60 s). */
+export function joinGroup(d: DistEnv): void {
+  const t = Number(process.env.TANGLENAS_DIST_TIMEOUT_S ?? 60);
+  initProcessGroup({ addr: d.addr, port: d.port, rank: d.rank, world: d.world, timeoutMs: Math.max(1, t) * 1000 });
+}
+
+export function leaveGroup(): void {
+  if (processGroup()) destroyProcessGroup();
+}
+
+/** In a data-parallel run: averages gradients over the ranks; else null. */
+export function gradientSync(): ((grads: Tensor[]) => void) | null {
+  return processGroup() ? (grads) => allReduce(grads, 'mean') : null;
+}
+
+/** The training and validation loaders give each rank its share of every batch (evaluation loaders stay whole). */
+export function shardLoaders(l: RunLoaders): RunLoaders {
+  const g = processGroup();
+  if (!g) return l;
+  const shard = (b: BatchLoader): BatchLoader => ({
+    batchSize: b.batchSize,
+    batchesPerEpoch: b.batchesPerEpoch,
+    samples: b.samples,
+    next() {
+      const batch = b.next();
+      const x = shardOf(batch.x, g).contiguous();
+      const y = shardOf(batch.y, g).contiguous();
+      return { ...batch, x, y, size: x.shape[0] };
+    },
+    *epochBatches() {
+      for (;;) {
+        const batch = this.next();
+        yield batch;
+        if (batch.last) return;
+      }
+    },
+    state: () => b.state(),
+    restore: (s: object) => b.restore(s),
+    close: () => b.close(),
+  });
+  return { ...l, train: shard(l.train), valid: l.valid && shard(l.valid) };
+}
