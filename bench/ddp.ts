@@ -1,0 +1,101 @@
+// bench/ddp: the cost of data-parallel communication on one machine: the
+// toy conv-macro TangleNAS bi-level step (DrNAS, batch 64) as 2 ranks x 1
+// thread (each on half the batch, gradients of weights and alpha averaged by
+// Gloo over loopback) against 1 rank x 2 threads on the whole batch. Every
+// configuration in its own processes, alternating, medians; ratios from one
+// run. Run by hand:
+//
+//   node dist/bench/ddp.js [--steps 5] [--rounds 3] [--batch 64] [--space toy-conv-macro]
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { allReduce, destroyProcessGroup, initProcessGroup, shardOf } from '../src/dist/process-group.js';
+import { Architect } from '../src/nas/architect.js';
+import { bilevelStep } from '../src/nas/bilevel.js';
+import { createSampler } from '../src/nas/samplers/index.js';
+import { createSpace } from '../src/spaces/index.js';
+import { manualSeed } from '../src/tensor/random.js';
+import { tidy } from '../src/tensor/scope.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { median, referenceOptimizer } from './nas-setup.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+/** One rank (or the single process): median seconds per step after one warm-up step. */
+function child(spaceName: string, batch: number, steps: number, rank: number, world: number, port: number): void {
+  if (world > 1) initProcessGroup({ addr: '127.0.0.1', port, rank, world, timeoutMs: 120_000 });
+  const group = world > 1 ? { rank, world } : null;
+  manualSeed(0);
+  const space = createSpace(spaceName);
+  const sampler = createSampler('drnas');
+  const sync = group ? (gs: Tensor[]) => allReduce(gs, 'mean') : null;
+  const architect = new Architect(space, sampler, { syncGrads: sync });
+  const opt = referenceOptimizer(space, space.supernet.parameters());
+  const train = space.exampleBatch(batch);
+  const val = space.exampleBatch(batch);
+  const part = (b: { x: Tensor; y: Tensor }) => ({ x: shardOf(b.x, group).contiguous(), y: shardOf(b.y, group).contiguous() });
+  const t = part(train), v = part(val);
+  const times: number[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const t0 = performance.now();
+    tidy(() => void bilevelStep(space, sampler, architect, opt, t, v, { syncGrads: sync }));
+    if (i > 0) times.push((performance.now() - t0) / 1000);
+  }
+  if (world > 1) destroyProcessGroup();
+  process.stdout.write(JSON.stringify({ median: median(times) }) + '\n');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function runProcs(args: string[], world: number, threads: number): Promise<number> {
+  const me = fileURLToPath(import.meta.url);
+  return freePort().then((port) =>
+    Promise.all(
+      Array.from({ length: world }, (_, rank) =>
+        new Promise<number>((resolve, reject) => {
+          const p = spawn(process.execPath, [me, '--child', ...args, '--rank', String(rank), '--world', String(world), '--port', String(port)], { env: { ...process.env, TANGLENAS_THREADS: String(threads) }, stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!).median as number) : reject(new Error(`rank ${rank} exited with ${code}`))));
+        }),
+      ),
+    ).then((ms) => ms[0]),
+  );
+}
+
+async function main(): Promise<void> {
+  const spaceName = arg('--space', 'toy-conv-macro');
+  const batch = Number(arg('--batch', '64'));
+  const steps = Number(arg('--steps', '5'));
+  if (process.argv.includes('--child')) return child(spaceName, batch, steps, Number(arg('--rank', '0')), Number(arg('--world', '1')), Number(arg('--port', '0')));
+  const rounds = Number(arg('--rounds', '3'));
+  const args = ['--space', spaceName, '--batch', String(batch), '--steps', String(steps)];
+  const one: number[] = [];
+  const two: number[] = [];
+  console.log(`bench/ddp: ${spaceName} TangleNAS (DrNAS) bi-level step, global batch ${batch}; ${rounds} rounds of ${steps} steps (medians), alternating`);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ['one', 'two'] : ['two', 'one'];
+    for (const o of order) {
+      if (o === 'one') one.push(await runProcs(args, 1, 2));
+      else two.push(await runProcs(args, 2, 1));
+    }
+  }
+  const a = median(one), b = median(two);
+  console.log(`  1 rank  x 2 threads, whole batch: ${a.toFixed(3)} s/step`);
+  console.log(`  2 ranks x 1 thread, half each + Gloo allreduce: ${b.toFixed(3)} s/step`);
+  console.log(`  2 ranks / 1 rank = ${(b / a).toFixed(2)} (1.00: the communication and the duplicated per-step work cost nothing)`);
+}
+
+await main();
