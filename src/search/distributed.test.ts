@@ -38,6 +38,26 @@ test('search --nproc 2 == one process on the same global batches (alphas within 
   }
 });
 
+test('search --nproc 2 stopped by its budget: both ranks stop at the same step (agreed), and the resume with 2 ranks ends bit-identical to the uninterrupted run', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, () => {
+  const t = tempDir('tanglenas-dp-resume-');
+  try {
+    const args = [...LM, '--epochs', '3', '--set', 'steps_per_epoch=20', '--set', 'log_every=1', '--nproc', '2'];
+    const full = cli(['search', ...args, '--run-dir', join(t.dir, 'full')]);
+    assert.equal(full.status, 0, full.stderr);
+    const cut = cli(['search', ...args, '--run-dir', join(t.dir, 'cut'), '--budget-minutes', '0.04']);
+    assert.ok(cut.status === 3 || cut.status === 0, `exit ${cut.status}: ${cut.stderr}`);
+    const steps = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"step"')).length;
+    assert.equal(steps(join(t.dir, 'cut')), steps(rankRunDir(join(t.dir, 'cut'), 1)), 'both ranks did the same steps');
+    if (cut.status === 3) {
+      const more = cli(['search', '--resume', join(t.dir, 'cut'), '--budget-minutes', '0', '--nproc', '2', '--quiet']);
+      assert.equal(more.status, 0, more.stderr);
+    }
+    assert.deepEqual(alphas(join(t.dir, 'cut')), alphas(join(t.dir, 'full')));
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('launch and environment errors: --node-rank past --nnodes, --nnodes without --master-addr, a rank without --run-dir, bad RANK/WORLD_SIZE', () => {
   const bad = (args: string[], re: RegExp, env: NodeJS.ProcessEnv = {}) => {
     const r = cli(['search', ...args], env);

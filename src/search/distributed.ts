@@ -8,7 +8,9 @@
 // directory; rank r > 0 keeps its own bookkeeping in <run>/ranks/<r>/.
 import { join } from 'node:path';
 import type { BatchLoader } from '../data/loader.js';
-import { allReduce, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
+import { allReduce, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
+import { tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { RunLoaders } from './data.js';
 
@@ -77,4 +79,19 @@ export function shardLoaders(l: RunLoaders): RunLoaders {
     close: () => b.close(),
   });
   return { ...l, train: shard(l.train), valid: l.valid && shard(l.valid) };
+}
+
+/**
+ * Rank 0's value on every rank (as is, in a single process): decisions each
+ * rank would take from its own clock (a budget stop, budget_fit's epoch count)
+ * must be the same everywhere, or one rank would wait in a collective for
+ * another that has stopped.
+ */
+export function agreed(value: number): number {
+  if (!processGroup()) return value;
+  return tidy(() => {
+    const t = tensor([value], { dtype: 'float64', device: 'cpu' });
+    broadcast([t], 0);
+    return t.item();
+  });
 }

@@ -20,6 +20,7 @@ import type { SearchSpace } from '../nas/space.js';
 import type { ToyBenchmark } from './benchmark.js';
 import { CheckpointBuilder, restoreRng, type LoadedCheckpoint } from './checkpoint.js';
 import { withPrecision } from '../tensor/precision.js';
+import { agreed } from './distributed.js';
 import { lrAt, makeWeightOptimizer, gpuMemMb, rssMb, type Clock, type RunContext } from './common.js';
 import type { Config } from './config.js';
 import type { RunLoaders } from './data.js';
@@ -234,7 +235,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
       this.optimizer.setLr(lrAt(c, s.epoch, s.plannedEpochs));
       if (s.step === 0) this.resetEpochSums();
       while (s.step < this.stepsPerEpoch) {
-        if (this.budgetSpent()) {
+        if (agreed(this.budgetSpent() ? 1 : 0) === 1) {
           this.onBudgetStop();
           this.checkpoint();
           this.logBudgetStop(`budget of ${(this.budgetMs / 60000).toFixed(1)} min reached at epoch ${s.epoch + 1}, step ${s.step}`);
@@ -277,8 +278,8 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
     const now = this.clock.ms();
     const epochMs = Math.max(1, now - s.startMs);
     const fit = Math.max(1, Math.min(this.config.epochs, 1 + Math.floor((0.97 * this.budgetMs - now - this.finalPassMs()) / epochMs)));
-    s.plannedEpochs = fit;
-    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch_s: epochMs / 1000, planned_epochs: fit, ...this.planFields() });
-    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${fit} epoch${fit === 1 ? '' : 's'} in the budget`);
+    s.plannedEpochs = agreed(fit);
+    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch_s: epochMs / 1000, planned_epochs: s.plannedEpochs, ...this.planFields() });
+    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${s.plannedEpochs} epoch${s.plannedEpochs === 1 ? "" : "s"} in the budget`);
   }
 }
