@@ -1,0 +1,78 @@
+// Data-parallel on c10d (Gloo, loopback): collectives between two processes;
+// two ranks with half a batch each end with the alphas of one process on the
+// whole batch (DARTS, and DrNAS with its noise shared through the seed); a
+// rank killed mid-run makes the other fail within the timeout, naming itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { distAvailable, initProcessGroup, processGroup } from './process-group.js';
+import { runBilevel, type WorkerArgs } from './test-worker.js';
+
+const worker = fileURLToPath(new URL('./test-worker.js', import.meta.url));
+const skip = distAvailable() ? false : 'this libtorch has no Gloo';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(a: WorkerArgs): { done: Promise<{ code: number | null; out: Record<string, unknown>[] }>; kill: () => void; firstLine: Promise<void> } {
+  const p = spawn(process.execPath, [worker, JSON.stringify(a)], { env: { ...process.env, TANGLENAS_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  let signal: () => void = () => {};
+  const firstLine = new Promise<void>((r) => (signal = r));
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    if (buf.includes('\n')) signal();
+  });
+  const done = new Promise<{ code: number | null; out: Record<string, unknown>[] }>((resolve) => p.on('close', (code) => resolve({ code, out: buf.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) })));
+  return { done, kill: () => p.kill('SIGKILL'), firstLine };
+}
+
+async function ranks(a: Omit<WorkerArgs, 'rank' | 'port'>): Promise<Record<string, unknown>[]> {
+  const port = await freePort();
+  const rs = await Promise.all([0, 1].map((rank) => start({ ...a, rank, port }).done));
+  for (const r of rs) assert.equal(r.code, 0, JSON.stringify(r.out));
+  return rs.map((r) => r.out[0]);
+}
+
+test('collectives between 2 ranks: allreduce sum and mean, broadcast from rank 1, barrier', { skip }, async () => {
+  const [a, b] = await ranks({ mode: 'collectives', world: 2 });
+  for (const r of [a, b]) assert.deepEqual(r, { sum: [3, 30], mean: [0.5], broadcast: [42] });
+});
+
+for (const sampler of ['darts', 'drnas']) {
+  test(`data-parallel ${sampler}: 2 ranks x half a batch == 1 process x the whole batch (alphas within 1e-5 after 5 bi-level steps), identical on both ranks`, { skip }, async () => {
+    const single = runBilevel(sampler, 5, null);
+    const [a, b] = await ranks({ mode: 'bilevel', world: 2, steps: 5, sampler });
+    assert.deepEqual(a.alphas, b.alphas, 'the ranks agree exactly');
+    const got = a.alphas as number[][];
+    let worst = 0;
+    got.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - single[i][j])))));
+    assert.ok(worst < 1e-5, `largest alpha difference ${worst}`);
+    assert.ok(single.some((row) => row.some((v) => Math.abs(v) > 1e-3)), 'the alphas moved');
+  });
+}
+
+test('a rank killed mid-run: the other fails within the timeout, naming itself; bad group arguments are refused', { skip }, async () => {
+  const port = await freePort();
+  const r0 = start({ mode: 'forever', rank: 0, world: 2, port, timeoutMs: 5000 });
+  const r1 = start({ mode: 'forever', rank: 1, world: 2, port, timeoutMs: 5000 });
+  await Promise.all([r0.firstLine, r1.firstLine]);
+  const t0 = Date.now();
+  r1.kill();
+  const res = await r0.done;
+  assert.equal(res.code, 3);
+  assert.match(String(res.out.at(-1)?.error), /rank 0 of 2: allreduce failed, another rank stopped or hung/);
+  assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
+  assert.throws(() => initProcessGroup({ addr: '127.0.0.1', port, rank: 2, world: 2 }), /rank 2 must be an integer in 0\.\.1/);
+  assert.throws(() => initProcessGroup({ addr: '127.0.0.1', port, rank: 0, world: 1, backend: 'nccl' as never }), /only 'gloo'/);
+  assert.equal(processGroup(), null);
+});
