@@ -15,7 +15,7 @@ import { tempDir } from './test-util.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, TANGLENAS_THREADS: '1', ...env } });
-const LM = ['--preset', 'lm-tiny/tanglenas', '--dataset', 'synthetic', '--set', 'synthetic_train=6000', '--set', 'synthetic_test=1000', '--batch-size', '4', '--set', 'eval_batch_size=8', '--set', 'eval_samples=16', '--set', 'block_size=16', '--epochs', '2', '--set', 'steps_per_epoch=5', '--set', 'loader_workers=0', '--quiet'];
+const LM = ['--preset', 'lm-tiny/tanglenas', '--dataset', 'synthetic', '--set', 'synthetic_train=6000', '--set', 'synthetic_test=1000', '--batch-size', '4', '--set', 'eval_batch_size=8', '--set', 'eval_samples=16', '--set', 'block_size=16', '--epochs', '2', '--set', 'steps_per_epoch=5', '--set', 'loader_workers=0', '--device', 'cpu', '--quiet'];
 const alphas = (dir: string) => (JSON.parse(readFileSync(join(dir, 'architecture.json'), 'utf8')) as { alpha: Record<string, number[]> }).alpha;
 
 test('search --nproc 2 == one process on the same global batches (alphas within 1e-5); rank 1 keeps an identical copy in ranks/1', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, () => {

@@ -76,6 +76,8 @@ export function tinyConfig(preset: string, runDir: string, o: PartialConfig = {}
     loader_workers: 0,
     arch_lr: 0.03,
     threads: 1,
+    // The suite's exact expectations (bit-identical resume, ...) are CPU facts; GPU tests ask for 'cuda'.
+    device: 'cpu',
     bn_calibration_samples: 32,
     generations: 3,
     rs_iters: 12,
