@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtWithCuda, cudaIsAvailable, getPrecision } from '../tensor/index.js';
 import { checkFullConfig, parseOverride } from './config.js';
+import { resolveConfig } from './presets.js';
 import { evaluateRun, resumeRun, startRun } from './pipeline.js';
 import { Progress } from './progress.js';
 import { testFolder, tinyConfig } from './test-util.js';
@@ -17,7 +18,7 @@ const t = testFolder('tanglenas-device-');
 const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test("device: 'auto' by default; a malformed value is a config error naming the choices", () => {
-  assert.equal(tinyConfig('toy-cell/tanglenas', join(t.dir, 'x')).device, 'auto');
+  assert.equal(resolveConfig({ preset: 'toy-cell/tanglenas', overrides: {}, defaultPreset: 'toy-cell/tanglenas' }).config.device, 'auto');
   assert.throws(() => parseOverride('device', 'gpu', '--device'), /config key 'device' .* must be 'auto', 'cpu', 'cuda' or 'cuda:N', got "gpu"/);
   assert.throws(() => checkFullConfig({ ...tinyConfig('toy-cell/tanglenas', join(t.dir, 'x')), device: 'cuda:-1' }, 'in the test config'), /'device'.*'auto', 'cpu', 'cuda' or 'cuda:N'/);
 });
