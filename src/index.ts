@@ -14,3 +14,4 @@ export { Progress } from './search/progress.js';
 export { loadPlugins, PluginError } from './search/plugins.js';
 export { benchmarkFor, findBenchmark, loadBenchmark, type Lookup } from './search/benchmark.js';
 export { writeReport } from './report/report.js';
+export { initProcessGroup, destroyProcessGroup, processGroup, allReduce, broadcast, barrier, shardOf, distAvailable, type ProcessGroupOptions } from './dist/process-group.js';
