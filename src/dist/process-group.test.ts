@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { distAvailable, initProcessGroup, processGroup } from './process-group.js';
-import { runBilevel, type WorkerArgs } from './test-worker.js';
+import { runBilevel, type WorkerArgs } from './test-util.js';
 
-const worker = fileURLToPath(new URL('./test-worker.js', import.meta.url));
+const worker = fileURLToPath(new URL('./test-util.js', import.meta.url));
 const skip = distAvailable() ? false : 'this libtorch has no Gloo';
 
 function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 // A rank of the data-parallel tests (process-group.test.ts), run as its own
-// process: `node test-worker.js '<json>'`; prints one JSON line. The bi-level
+// process: `node test-util.js '<json>'`; prints one JSON line. The bi-level
 // run is also called in-process (world size 1) as the single-process reference.
 import { fileURLToPath } from 'node:url';
 import { Architect } from '../nas/architect.js';
