@@ -210,3 +210,18 @@ test('finding 6: budget_fit reserves for the final test pass one calibration plu
   assert.ok(reserved < 3 * actual + 0.5, `reserved ${reserved} s for a final pass of ${actual.toFixed(2)} s`);
   assert.ok(reserved > actual / 4, `reserved ${reserved} s for a final pass of ${actual.toFixed(2)} s`);
 });
+
+test('budget_fit re-plans after every epoch: the plans never undercut the epochs done, the run ends on its last plan and uses most of its budget', () => {
+  const dir = join(tmp.dir, 'refit');
+  const budgetS = 12;
+  const r = cli(['search', '--preset', 'toy-cell/tanglenas', '--dataset', 'synthetic', '--set', 'synthetic_train=64', '--set', 'synthetic_test=32', '--batch-size', '8', '--set', 'steps_per_epoch=2', '--set', 'eval_batch_size=16', '--set', 'eval_samples=16', '--set', 'bn_calibration_samples=16', '--threads', '1', '--epochs', '1000', '--set', 'budget_fit=true', '--budget-minutes', String(budgetS / 60), '--quiet', '--run-dir', dir]);
+  assert.ok(r.status === 0 || r.status === 3, r.stderr);
+  const m = new RunDir(dir).readMetrics();
+  const plans = m.filter((x) => x.kind === 'plan');
+  const epochs = m.filter((x) => x.kind === 'epoch');
+  assert.ok(plans.length >= 1);
+  for (const p of plans) assert.ok((p.planned_epochs as number) >= (p.epoch as number) + 1, JSON.stringify(p));
+  if (r.status === 0) assert.equal(epochs.length, plans.at(-1)!.planned_epochs);
+  const used = (epochs.at(-1)!.time_s as number) / budgetS;
+  assert.ok(used > 0.6 && used <= 1.05, `the epochs used ${(100 * used).toFixed(0)}% of the budget`);
+});

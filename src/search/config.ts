@@ -186,7 +186,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   data_on_device: { type: bool, doc: "image datasets: hold the splits on the run's device (uint8) and crop, flip and cut out there, the same batches as the loader's CPU path (for GPUs: no per-batch host copies; the worker thread is not used)", resumable: true },
   device: { type: device, doc: "where the run computes: 'auto' (a GPU when the addon has CUDA and one is visible, else the CPU), 'cpu', 'cuda' or 'cuda:N'; checkpoints are device-independent, so a run can resume on another device", resumable: true },
   budget_minutes: { type: num(0), doc: 'wall-clock budget of the run in minutes (0 = none); the run stops cleanly and can be resumed', resumable: true },
-  budget_fit: { type: bool, doc: 'fit the epoch count to budget_minutes, measured on the first epoch' },
+  budget_fit: { type: bool, doc: 'fit the epoch count to budget_minutes: planned after the first epoch, re-planned after every epoch from the mean epoch time so far (the cosine schedule stretches with it)' },
   budget_clock: { type: oneOf('wall', 'cpu'), doc: "what budget_minutes and time_s measure: 'wall' time, or the process's 'cpu' time (user + system, all threads): equal budgets on a shared machine; with threads=1 one CPU minute is about one quiet wall minute" },
   checkpoint_minutes: { type: num(0), doc: 'also checkpoint every N minutes within an epoch (0 = only at epoch ends)', resumable: true },
   checkpoint_every_steps: { type: int(0), doc: 'also checkpoint every N steps (0 = off)', resumable: true },

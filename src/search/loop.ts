@@ -258,7 +258,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
         if ((this.saveDue() || bySteps) && s.step < this.stepsPerEpoch) this.checkpoint();
       }
       this.endOfEpoch();
-      if (c.budget_fit && s.epoch === 0 && Number.isFinite(this.budgetMs)) this.#fitEpochs();
+      if (c.budget_fit && Number.isFinite(this.budgetMs)) this.#fitEpochs();
       s.epoch++;
       s.step = 0;
       if (s.epoch >= s.plannedEpochs) s.finished = true;
@@ -269,17 +269,22 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
   }
 
   /**
-   * budget_fit: as many epochs as fit the budget (at most `epochs`), measured
-   * on epoch 0. Epoch 0's learning rate and schedules do not depend on the
-   * epoch count, so fixing it now changes nothing already done.
+   * budget_fit: as many epochs as fit the budget (at most `epochs`), planned
+   * after epoch 0 and re-planned after every epoch from the mean epoch time so
+   * far (epoch 0 carries start-up costs, so a plan from it alone left a tenth
+   * of the budget unused). Epoch 0's learning rate and schedules do not depend
+   * on the epoch count; a later re-plan stretches the rest of the schedule.
    */
   #fitEpochs(): void {
     const s = this.state;
     const now = this.clock.ms();
-    const epochMs = Math.max(1, now - s.startMs);
-    const fit = Math.max(1, Math.min(this.config.epochs, 1 + Math.floor((0.97 * this.budgetMs - now - this.finalPassMs()) / epochMs)));
-    s.plannedEpochs = agreed(fit);
-    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch_s: epochMs / 1000, planned_epochs: s.plannedEpochs, ...this.planFields() });
-    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${s.plannedEpochs} epoch${s.plannedEpochs === 1 ? "" : "s"} in the budget`);
+    const done = s.epoch + 1;
+    const epochMs = Math.max(1, (now - s.startMs) / done);
+    const fit = Math.max(done, Math.min(this.config.epochs, done + Math.floor((0.97 * this.budgetMs - now - this.finalPassMs()) / epochMs)));
+    const planned = agreed(fit);
+    if (planned === s.plannedEpochs && s.epoch > 0) return;
+    s.plannedEpochs = planned;
+    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch: s.epoch, epoch_s: epochMs / 1000, planned_epochs: planned, ...this.planFields() });
+    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${planned} epoch${planned === 1 ? '' : 's'} in the budget`);
   }
 }
