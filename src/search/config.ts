@@ -103,6 +103,7 @@ export interface Config {
   device: string;
   precision: 'fp32' | 'tf32' | 'bf16';
   data_on_device: boolean;
+  arch_warmup: number;
   budget_minutes: number;
   budget_fit: boolean;
   /** What budget_minutes measures: wall time, or this process's CPU time (fair on a shared machine). */
@@ -161,6 +162,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   arch_weight_decay: { type: num(0), doc: 'Adam weight decay of alpha (DrNAS l2 uses drnas_reg_scale instead)' },
   constraints: { type: paths, doc: "upper bounds on the architecture found, e.g. 'params <= 200k' or 'flops <= 5M' (several: comma-separated on --set, a list in a config file): single-stage searches add a penalty with dual-ascent multipliers to the arch loss, two-stage searches reject candidates over a bound; the result records each bound and whether it holds" },
   constraint_lr: { type: num(0, undefined, { minOpen: true }), doc: 'dual-ascent step of the constraint multipliers per arch step (their penalty is lambda x expected cost / bound)' },
+  arch_warmup: { type: num(0, 1, { maxOpen: true }), doc: "single-stage: the first share of the planned steps (budget_fit's plan included) trains only the weights, sampling sub-networks from alpha as it starts (near uniform); then the bi-level steps begin. 0 = off (the paper's setting)" },
   pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t (alpha = base - t * pareto_strength * each option\'s relative extra cost, a fresh t in [0, 1) each step, base learned from accuracy alone) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
   pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
   pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "lambda at t = 1: how far the training preferences push alpha towards cheaper options (options' extra costs are relative to the span from the smallest to the largest architecture)" },
@@ -396,7 +398,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

@@ -76,6 +76,7 @@ const BASE: PartialConfig = {
   device: 'auto',
   precision: 'fp32',
   data_on_device: false,
+  arch_warmup: 0,
   budget_minutes: 0,
   budget_fit: false,
   budget_clock: 'wall',

@@ -47,9 +47,17 @@ interface Window {
   trainLoss: number;
   trainAcc: number;
   archLoss: number;
+  /** Steps that updated alpha (arch_warmup's steps do not; absent in older checkpoints: n). */
+  archN?: number;
 }
 
-const emptyWindow = (): Window => ({ n: 0, trainLoss: 0, trainAcc: 0, archLoss: 0 });
+const emptyWindow = (): Window => ({ n: 0, trainLoss: 0, trainAcc: 0, archLoss: 0, archN: 0 });
+
+/** Mean arch loss of a window, null when no step updated alpha. */
+const meanArchLoss = (w: Window): number | null => {
+  const n = w.archN ?? w.n;
+  return n > 0 ? w.archLoss / n : null;
+};
 
 interface StepResult {
   trainLoss: number;
@@ -143,12 +151,14 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     // Both steps check their losses, gradient norm, alpha and BatchNorm statistics (NonFiniteError; EpochLoop names the step).
     return tidy((): StepResult => {
       const train = this.loaders.train.next();
-      if (!this.sampler.trainsAlpha) {
+      if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
+      // arch_warmup: the first share of the planned steps trains the weights only.
+      const warm = c.arch_warmup > 0 && this.state.globalStep < Math.round(c.arch_warmup * this.state.plannedEpochs * this.stepsPerEpoch);
+      if (!this.sampler.trainsAlpha || warm) {
         const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, gradientSync());
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
       }
       const val = this.loaders.valid!.next();
-      if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
       const unroll = this.#unroll();
       return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, syncGrads: gradientSync() });
     });
@@ -159,15 +169,18 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
       win.n++;
       win.trainLoss += r.trainLoss;
       win.trainAcc += r.trainAcc;
-      win.archLoss += r.archLoss;
+      if (Number.isFinite(r.archLoss)) {
+        win.archLoss += r.archLoss;
+        win.archN = (win.archN ?? win.n - 1) + 1;
+      }
     }
   }
 
   protected logStep(): void {
     const s = this.state;
     const w = s.logSums;
-    this.#record('step', { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? w.archLoss / w.n : null });
-    if (!this.progress.tty) this.progress.log(`  epoch ${s.epoch + 1} step ${s.step}/${this.stepsPerEpoch}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%${this.sampler.trainsAlpha ? `  arch loss ${(w.archLoss / w.n).toFixed(3)}` : ''}`);
+    this.#record('step', { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? meanArchLoss(w) : null });
+    if (!this.progress.tty) this.progress.log(`  epoch ${s.epoch + 1} step ${s.step}/${this.stepsPerEpoch}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%${this.sampler.trainsAlpha && meanArchLoss(w) !== null ? `  arch loss ${meanArchLoss(w)!.toFixed(3)}` : ''}`);
     s.logSums = emptyWindow();
   }
 
@@ -196,7 +209,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
   protected endOfEpoch(): void {
     const c = this.config;
     const w = this.state.epochSums;
-    const extra: Record<string, unknown> = { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? w.archLoss / w.n : null };
+    const extra: Record<string, unknown> = { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? meanArchLoss(w) : null };
     Object.assign(extra, this.sampler.state()); // schedule state, e.g. GDAS's tau
     if (this.architect.penalty) extra.constraint_multipliers = this.architect.penalty.state().multipliers;
     let line = `epoch ${this.state.epoch + 1}/${this.state.plannedEpochs}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%`;

@@ -1,0 +1,36 @@
+// Budget-aware schedule keys: arch_warmup freezes alpha for the first share of
+// the planned steps (the weights train, the arch loss is not reported), then
+// the bi-level steps move it; 0 leaves the paper's schedule unchanged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRun } from './pipeline.js';
+import { Progress } from './progress.js';
+import { testFolder, tinyConfig } from './test-util.js';
+import { parseOverride } from './config.js';
+
+const quiet = new Progress({ quiet: true });
+const t = testFolder('tanglenas-schedule-');
+const steps = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((m) => m.kind === 'step');
+
+test('arch_warmup 0.5 of 6 steps: alpha frozen through step 3 (no arch loss), moving after; 0 moves it from step 1', async () => {
+  for (const warm of [0.5, 0]) {
+    const dir = join(t.dir, `w${warm}`);
+    const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { arch_warmup: warm, epochs: 2, steps_per_epoch: 3, log_every: 1 }), 'toy-cell/tanglenas', { progress: quiet });
+    assert.equal(r.status, 'done');
+    const s = steps(dir);
+    assert.equal(s.length, 6);
+    if (warm > 0) {
+      assert.deepEqual(s[0].alpha, s[2].alpha, 'alpha frozen during the warm-up');
+      assert.equal(s[2].arch_loss, null);
+      assert.notDeepEqual(s[3].alpha, s[2].alpha, 'alpha moves after it');
+      assert.equal(typeof s[3].arch_loss, 'number');
+    } else {
+      assert.notDeepEqual(s[0].alpha, s[1].alpha);
+      assert.equal(typeof s[0].arch_loss, 'number');
+    }
+  }
+  assert.throws(() => parseOverride('arch_warmup', '1', '--set arch_warmup=1'), /arch_warmup.*a number >= 0 and < 1/);
+});
