@@ -126,3 +126,29 @@ export function paretoSpec(points: ParetoPlotPoint[], o: { title: string; metric
     ],
   };
 }
+
+export interface BudgetPoint {
+  /** The method without its budget (the line). */
+  group: string;
+  budget: number;
+  /** Mean over seeds, and mean -/+ one standard error. */
+  mean: number;
+  low: number;
+  high: number;
+}
+
+/** Final accuracy against budget (compare --budgets): per method the mean over seeds, a standard-error band, a point per budget. */
+export function budgetSpec(points: BudgetPoint[], o: { groups: string[]; accTitle: string; clock: 'wall' | 'cpu' | 'mixed' }): ChartSpec {
+  const x = { field: 'budget', type: 'quantitative' as const, title: `budget per run (min${o.clock === 'cpu' ? ' of process CPU time' : ''})`, scale: { type: 'log' as const } };
+  return {
+    title: { text: `${o.accTitle} vs budget`, subtitle: 'line: mean over seeds; band: one standard error' },
+    width: 440,
+    height: 260,
+    data: { values: points as unknown as Record<string, unknown>[] },
+    encoding: { x, color: colour(o.groups) },
+    layer: [
+      { mark: { type: 'area', opacity: 0.18 }, encoding: { y: { field: 'low', type: 'quantitative', title: o.accTitle, scale: { zero: false } }, y2: { field: 'high' } } },
+      { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+    ],
+  };
+}

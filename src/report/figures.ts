@@ -6,12 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParetoFile } from '../search/pareto.js';
-import { alphaSpec, anytimeSpec, barSpec, paretoSpec, renderSvg, type BarDatum, type ParetoPlotPoint } from './charts.js';
+import { alphaSpec, anytimeSpec, barSpec, budgetSpec, paretoSpec, renderSvg, type BarDatum, type BudgetPoint, type ParetoPlotPoint } from './charts.js';
 import { alphaTrajectories, anytimeBand, optionNames, type BandPoint, type CurveAxis, type CurveMetric } from './series.js';
 import type { Spread } from './stats.js';
 import type { GroupSummary, RunSummary, Summary } from './summary.js';
 
-export type FigureSection = 'anytime' | 'alpha' | 'cost' | 'pareto';
+export type FigureSection = 'anytime' | 'alpha' | 'cost' | 'pareto' | 'budget';
 
 export interface Figure {
   section: FigureSection;
@@ -144,6 +144,32 @@ async function paretoFigures(s: Summary, out: Figures): Promise<void> {
   }
 }
 
+/** compare --budgets: each method's final accuracy against the budget, when the runs have more than one budget. */
+async function budgetFigures(s: Summary, out: Figures): Promise<void> {
+  const budgets = new Set(s.groups.map((g) => g.method.budgetMinutes).filter((b): b is number => b !== null));
+  if (budgets.size < 2) return;
+  const points: BudgetPoint[] = [];
+  const lines = new Map<string, string>();
+  for (const g of s.groups) {
+    const b = g.method.budgetMinutes;
+    if (b === null || !g.accuracy) continue;
+    const line = g.label.replace(/, [0-9.]+ min$/, '');
+    lines.set(line, line);
+    const { mean, se } = g.accuracy;
+    points.push({ group: line, budget: b, mean, low: mean - se, high: mean + se });
+  }
+  if (points.length === 0) return;
+  const source = s.groups.find((g) => g.source)?.source;
+  const accTitle = source === 'benchmark' ? 'benchmark test accuracy (%)' : 'test accuracy (%)';
+  out.figures.push({
+    section: 'budget',
+    file: 'budget-accuracy.svg',
+    title: 'Final accuracy vs budget',
+    caption: `Each method's ${source === 'benchmark' ? 'benchmark test accuracy of the architecture it found' : 'test accuracy'} at each budget (${[...budgets].sort((a, b) => a - b).join(', ')} min): mean over seeds, band one standard error.`,
+    svg: await renderSvg(budgetSpec(points, { groups: [...lines.keys()], accTitle, clock: clockOf(s) })),
+  });
+}
+
 export async function buildFigures(s: Summary): Promise<Figures> {
   const groups = s.groups.map((g) => g.label);
   const out: Figures = { figures: [], missing: [] };
@@ -151,5 +177,6 @@ export async function buildFigures(s: Summary): Promise<Figures> {
   await alphaFigures(s, out);
   await costFigures(s, groups, out);
   await paretoFigures(s, out);
+  await budgetFigures(s, out);
   return out;
 }

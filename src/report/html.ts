@@ -52,12 +52,13 @@ function figureHtml(f: Figure): string {
   return `<figure id="${esc(f.file.replace(/\.svg$/, ''))}" class="chart">\n${f.svg}\n<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)} (plots/${esc(f.file)})</figcaption>\n</figure>`;
 }
 
-/** An optional section appears only when it has a plot (Pareto: runs with pareto: true). */
+/** An optional section appears only when it has a plot (Pareto: runs with pareto: true; budget: compare --budgets). */
 const SECTIONS: { id: FigureSection; title: string; optional?: boolean }[] = [
   { id: 'anytime', title: 'Any-time performance' },
   { id: 'alpha', title: 'Architecture-weight trajectories' },
   { id: 'cost', title: 'Search time and memory' },
   { id: 'pareto', title: 'Pareto fronts', optional: true },
+  { id: 'budget', title: 'Accuracy against budget', optional: true },
 ];
 
 function kv(rows: [string, string][]): string {

@@ -14,6 +14,8 @@ export interface MethodInfo {
   /** WE (weight entanglement / superposition) or WS (weight sharing); '-' for retraining. */
   supernet: string;
   trainPortion: number | null;
+  /** The run's budget in minutes (null: none); groups apart when a folder holds several (compare --budgets). */
+  budgetMinutes: number | null;
   space: string;
 }
 
@@ -40,6 +42,7 @@ export function describeMethod(run: LoadedRun, origin: LoadedRun | null = null):
   const form = c.form === 'ws' ? 'WS' : 'WE';
   const tp = typeof c.train_portion === 'number' ? c.train_portion : null;
   const space = String(c.space ?? '?');
+  const budget = typeof c.budget_minutes === 'number' && c.budget_minutes > 0 ? c.budget_minutes : null;
   let searchType: SearchType;
   let optimizer: string;
   let supernet = form;
@@ -57,7 +60,7 @@ export function describeMethod(run: LoadedRun, origin: LoadedRun | null = null):
     else if (method === 'darts') optimizer = c.darts_order === 2 ? 'DARTS (2nd order)' : 'DARTS';
     else optimizer = method.toUpperCase();
   }
-  return { key: `${searchType}|${optimizer}|${supernet}|${tp ?? ''}`, searchType, optimizer, supernet, trainPortion: tp, space };
+  return { key: `${searchType}|${optimizer}|${supernet}|${tp ?? ''}|${budget ?? ''}`, searchType, optimizer, supernet, trainPortion: tp, budgetMinutes: budget, space };
 }
 
 /** Sort order of method groups: the paper's table order, unknown optimizers last by name. */
@@ -68,21 +71,24 @@ export function compareMethods(a: MethodInfo, b: MethodInfo): number {
     rank(OPTIMIZER_ORDER.indexOf(a.optimizer)) - rank(OPTIMIZER_ORDER.indexOf(b.optimizer)) ||
     a.optimizer.localeCompare(b.optimizer) ||
     a.supernet.localeCompare(b.supernet) ||
-    (a.trainPortion ?? 0) - (b.trainPortion ?? 0)
+    (a.trainPortion ?? 0) - (b.trainPortion ?? 0) ||
+    (a.budgetMinutes ?? 0) - (b.budgetMinutes ?? 0)
   );
 }
 
 /**
  * A short legend label per method key: optimizer and supernet type, plus the
- * train portion when the runs use more than one.
+ * train portion and the budget when the runs use more than one.
  */
 export function methodLabels(methods: MethodInfo[]): Map<string, string> {
   const portions = new Set(methods.map((m) => m.trainPortion));
+  const budgets = new Set(methods.map((m) => m.budgetMinutes));
   const out = new Map<string, string>();
   for (const m of methods) {
     let label = m.supernet === '-' ? m.searchType : `${m.optimizer} (${m.supernet})`;
     if (m.supernet !== '-' && (m.searchType === 'Retrain' || m.searchType === 'Fine-tune')) label += `, ${m.searchType === 'Retrain' ? 'retrained' : 'fine-tuned'}`;
     if (portions.size > 1 && m.trainPortion !== null) label += ` ${Math.round(100 * m.trainPortion)}%`;
+    if (budgets.size > 1 && m.budgetMinutes !== null) label += `, ${m.budgetMinutes} min`;
     out.set(m.key, label);
   }
   return out;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -170,4 +170,29 @@ test('tanglenas report --watch: live page until SIGINT, then a static page', { t
     assert.equal(await exited, 0, out);
     assert.match(out, /final report \(static page\): .*report\.html/);
     assert.doesNotMatch(readFileSync(join(dir, 'report.html'), 'utf8'), /http-equiv="refresh"/);
+  }));
+
+test('writeReport: runs at several budgets (compare --budgets) group apart and get an accuracy-vs-budget plot; one budget gets none', () =>
+  withTempDir(async (dir) => {
+    const runs = join(dir, 'compare');
+    writeCompareFixture(runs);
+    // The TangleNAS seeds again at 8 minutes: same files, another budget.
+    for (const s of [0, 1, 2]) {
+      const from = join(runs, `tanglenas-seed${s}`);
+      const to = join(runs, `tanglenas-b8-seed${s}`);
+      cpSync(from, to, { recursive: true });
+      const cfg = JSON.parse(readFileSync(join(to, 'config.json'), 'utf8'));
+      writeFileSync(join(to, 'config.json'), JSON.stringify({ ...cfg, budget_minutes: 8, run_dir: to }));
+    }
+    const r = await writeReport(runs, { out: join(dir, 'out') });
+    assert.ok(existsSync(join(dir, 'out', 'plots', 'budget-accuracy.svg')));
+    const html = readFileSync(r.files.html, 'utf8');
+    assert.match(html, /<h2 id="budget">Accuracy against budget<\/h2>/);
+    assert.match(html, /TangleNAS \(WE\), 4 min/);
+    assert.match(html, /TangleNAS \(WE\), 8 min/);
+    assert.match(html, /at each budget \(4, 8 min\)/);
+    const plain = join(dir, 'plain');
+    writeCompareFixture(plain);
+    const r2 = await writeReport(plain, { out: join(dir, 'out2') });
+    assert.doesNotMatch(readFileSync(r2.files.html, 'utf8'), /id="budget"/);
   }));

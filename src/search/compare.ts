@@ -28,6 +28,8 @@ export interface ComparePlan {
   retrainMinutes?: number;
   /** A third grid axis: train_portion values (runs named <method>-tp<P>-seed<seed>); default the presets'. */
   trainPortions?: number[];
+  /** A budget axis: each method x seed at each of these budgets (runs named <method>-b<M>-seed<seed>); default budgetMinutes alone. */
+  budgets?: number[];
 }
 
 export interface PlannedRun {
@@ -75,15 +77,19 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
   for (const tp of p.trainPortions ?? []) {
     if (!(tp > 0 && tp <= 1)) throw new Error(`compare: train portion ${tp} must be in (0, 1]`);
   }
+  for (const b of p.budgets ?? []) {
+    if (!(b > 0)) throw new Error(`compare: budget ${b} must be a positive number of minutes`);
+  }
   const portions: (number | null)[] = p.trainPortions?.length ? p.trainPortions : [null];
-  // Seed-major: an interrupted grid has every method for its first seeds.
-  const cells = portions.flatMap((tp) => p.methods.map((m, mi) => ({ tp, m, preset: presets[mi] })));
+  const budgets: (number | null)[] = p.budgets?.length ? p.budgets : [null];
+  // Seed-major (an interrupted grid has every method for its first seeds), small budgets first.
+  const cells = budgets.flatMap((b) => portions.flatMap((tp) => p.methods.map((m, mi) => ({ b, tp, m, preset: presets[mi] }))));
   for (const seed of p.seeds) {
-    for (const { tp, m, preset } of cells) {
-      const name = tp === null ? m : `${m}-tp${tp}`;
+    for (const { b, tp, m, preset } of cells) {
+      const name = `${m}${tp === null ? '' : `-tp${tp}`}${b === null ? '' : `-b${b}`}`;
       const sets = tp === null ? p.sets : [`train_portion=${tp}`, ...p.sets];
       const dir = resolve(p.out, `${name}-seed${seed}`);
-      out.push(plannedRun(m, seed, dir, preset.command, 'search', p.budgetMinutes, ['--preset', preset.name, '--seed', String(seed)], sets));
+      out.push(plannedRun(m, seed, dir, preset.command, 'search', b ?? p.budgetMinutes, ['--preset', preset.name, '--seed', String(seed)], sets));
       const rm = p.retrainMinutes ?? 0;
       // Same budget and recipe for every method's architecture: the LM table compares test loss after it.
       if (rm > 0) out.push(plannedRun(m, seed, `${dir}-retrain`, 'train', 'retrain', rm, ['--preset', `${p.space}/retrain`, '--from', dir, '--seed', String(seed)], p.sets));

@@ -9,6 +9,8 @@ import { startRun } from './pipeline.js';
 import { Progress } from './progress.js';
 import { testFolder, tinyConfig } from './test-util.js';
 import { parseOverride } from './config.js';
+import { planCompare } from './compare.js';
+import { basename } from 'node:path';
 
 const quiet = new Progress({ quiet: true });
 const t = testFolder('tanglenas-schedule-');
@@ -33,4 +35,11 @@ test('arch_warmup 0.5 of 6 steps: alpha frozen through step 3 (no arch loss), mo
     }
   }
   assert.throws(() => parseOverride('arch_warmup', '1', '--set arch_warmup=1'), /arch_warmup.*a number >= 0 and < 1/);
+});
+
+test('compare --budgets: every method x seed at each budget, named <method>-b<M>-seed<s>, small budgets first; bad budgets refused', () => {
+  const plan = planCompare({ space: 'toy-cell', methods: ['tanglenas', 'spos-es'], seeds: [0, 1], budgetMinutes: 5, budgets: [5, 10], out: join(t.dir, 'grid'), sets: [] });
+  assert.deepEqual(plan.map((p) => basename(p.dir)), ['tanglenas-b5-seed0', 'spos-es-b5-seed0', 'tanglenas-b10-seed0', 'spos-es-b10-seed0', 'tanglenas-b5-seed1', 'spos-es-b5-seed1', 'tanglenas-b10-seed1', 'spos-es-b10-seed1']);
+  for (const p of plan) assert.equal(p.args[p.args.indexOf('--budget-minutes') + 1], /-b10-/.test(p.dir) ? '10' : '5');
+  assert.throws(() => planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [0], budgetMinutes: 5, budgets: [0], out: join(t.dir, 'g2'), sets: [] }), /budget 0 must be a positive number/);
 });

@@ -7,7 +7,7 @@ import { parseOverride } from '../../search/config.js';
 import { checkSpaceFlag, cliPlugins, parse, str, UsageError } from '../args.js';
 
 const COMPARE_USAGE = `usage: tanglenas compare --budget-minutes M [--space S] [--methods a,b,...] [--seeds 0,1,2] [--out DIR]
-                         [--train-portions P,Q] [--retrain-minutes R] [--set KEY=VALUE ...]
+                         [--train-portions P,Q] [--budgets A,B,...] [--retrain-minutes R] [--set KEY=VALUE ...]
                          [--dry-run] [--summary-only]
 
 Runs every method x seed with the same budget (wall time, or CPU time with --set budget_clock=cpu) (epochs fitted to it),
@@ -18,20 +18,25 @@ spos-rs, spos-es (language models: tanglenas, spos-rs, spos-es); default out:
 runs/compare-<space>-<M>min. --retrain-minutes R also trains each found architecture
 from scratch for R minutes (OUT/<method>-seed<seed>-retrain; the language-model table
 compares test loss after it). --train-portions 0.5,0.8 adds a grid axis (runs
-OUT/<method>-tp<P>-seed<seed>). --set budget_clock=cpu measures every budget in CPU time
-(fair when the machine is shared).`;
+OUT/<method>-tp<P>-seed<seed>). --budgets 5,10,20 (instead of --budget-minutes) runs the grid at
+each budget (OUT/<method>-b<M>-seed<seed>); the report then plots accuracy against budget.
+--set budget_clock=cpu measures every budget in CPU time (fair when the machine is shared).`;
 
 /** The CLI's entry file, which the grid's runs are started with. */
 const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parse(args, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, 'train-portions': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(args, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, 'train-portions': { type: 'string' }, budgets: { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) return void console.log(COMPARE_USAGE);
   const space = str(values.space) ?? 'toy-cell';
   checkSpaceFlag(space);
+  const budgetsRaw = str(values.budgets);
+  const budgets = budgetsRaw === undefined ? undefined : budgetsRaw.split(',').map((s) => Number(s.trim()));
+  if (budgets && (budgets.length === 0 || budgets.some((b) => !(b > 0)))) throw new UsageError(`--budgets must be comma-separated positive minutes, e.g. 5,10,20, got '${budgetsRaw}'`);
   const budgetRaw = str(values['budget-minutes']);
-  const budget = budgetRaw === undefined ? NaN : Number(budgetRaw);
-  if (!(budget > 0)) throw new UsageError(`compare needs --budget-minutes M (a positive number, the same for every run), got '${budgetRaw ?? ''}'`);
+  if (budgets && budgetRaw !== undefined) throw new UsageError('give either --budget-minutes M (one budget) or --budgets A,B,... (a budget axis), not both');
+  const budget = budgets ? budgets[0] : budgetRaw === undefined ? NaN : Number(budgetRaw);
+  if (!(budget > 0)) throw new UsageError(`compare needs --budget-minutes M (a positive number, the same for every run) or --budgets A,B,..., got '${budgetRaw ?? ''}'`);
   const retrainRaw = str(values['retrain-minutes']);
   const retrain = retrainRaw === undefined ? 0 : Number(retrainRaw);
   if (!(retrain >= 0) || retrainRaw?.trim() === '') throw new UsageError(`--retrain-minutes must be a number >= 0 (the budget to train each found architecture from scratch), got '${retrainRaw}'`);
@@ -48,15 +53,15 @@ export async function run(args: string[]): Promise<void> {
     if (eq <= 0) throw new UsageError(`--set needs KEY=VALUE, got '${s}'`);
     parseOverride(s.slice(0, eq).trim(), s.slice(eq + 1), `--set ${s}`);
   }
-  const out = str(values.out) ?? join('runs', `compare-${space}-${budget}min`);
+  const out = str(values.out) ?? join('runs', `compare-${space}-${budgets ? budgets.join('-') : budget}min`);
   let failed: string[] = [];
   if (!values['summary-only']) {
-    const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain, trainPortions });
+    const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain, trainPortions, budgets });
     failed = runCompareGrid(plan, { cliEntry: CLI_ENTRY, plugins: cliPlugins, quiet: Boolean(values.quiet), dryRun: Boolean(values['dry-run']) });
     if (values['dry-run']) return;
   }
   const { summarizeCompare } = await import('../../report/compare.js');
-  const s = summarizeCompare(out, space, budget);
+  const s = summarizeCompare(out, space, budgets && budgets.length > 1 ? null : budget);
   console.log(`\n${s.markdown}\nfiles: ${out}/results.md, results.json`);
   const { writeReport } = await import('../../report/report.js');
   await writeReport(out, { costs: true }).then((r) => console.log(`report: ${r.files.html}`), (e: Error) => console.error(`compare: the report was not written (${e.message}); run 'tanglenas report ${out}' to retry`));
