@@ -2,6 +2,7 @@
 // order mirrors the TypeScript wrappers in src/tensor/.
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
+#include <c10/core/DeviceGuard.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -410,7 +411,7 @@ OP(setNumThreads) {
 }
 OP(cudaIsAvailable) { return BOOL(torch::cuda::is_available()); }
 OP(cudaDeviceCount) { return NUM(torch::cuda::device_count()); }
-// [used, total] bytes of the current CUDA device (cudaMemGetInfo: what nvidia-smi
+// (index?) -> [used, total] bytes of that CUDA device (cudaMemGetInfo: what nvidia-smi
 // shows, context and the caching allocator's reserve included), or null where no
 // CUDA runtime is loaded. Looked up at run time, so the addon needs no CUDA headers.
 static int findCudart(struct dl_phdr_info* lib, size_t, void* out) {
@@ -433,7 +434,11 @@ OP(cudaMemInfo) {
     if (h) fn = reinterpret_cast<MemGetInfo>(dlsym(h, "cudaMemGetInfo"));
   }
   size_t freeBytes = 0, total = 0;
-  if (!fn || !torch::cuda::is_available() || fn(&freeBytes, &total) != 0) return info.Env().Null();
+  if (!fn || !torch::cuda::is_available()) return info.Env().Null();
+  // (device index): cudaMemGetInfo reports the current device; make it the run's for the call.
+  int64_t index = info.Length() > 0 && info[0].IsNumber() ? intArg(info, 0) : 0;
+  c10::DeviceGuard guard(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index)));
+  if (fn(&freeBytes, &total) != 0) return info.Env().Null();
   auto arr = Napi::Array::New(info.Env(), 2);
   arr.Set(0u, NUM(total - freeBytes));
   arr.Set(1u, NUM(total));

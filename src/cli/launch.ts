@@ -73,10 +73,16 @@ export async function launch(plan: LaunchPlan, argv: readonly string[]): Promise
   const children: ChildProcess[] = [];
   const exits: Promise<number>[] = [];
   let failed: number | null = null;
+  // Ctrl-C or a kill of the launcher reaches every rank (no orphans writing the run directory).
+  const forward = (sig: NodeJS.Signals) => {
+    for (const c of children) if (c.exitCode === null) c.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   for (let local = 0; local < plan.nproc; local++) {
     const rank = plan.nodeRank * plan.nproc + local;
     const env = { ...process.env, RANK: String(rank), LOCAL_RANK: String(local), WORLD_SIZE: String(world), MASTER_ADDR: plan.addr, MASTER_PORT: String(plan.port), TANGLENAS_THREADS: threads };
-    const child = spawn(process.execPath, [process.argv[1], ...argv], { env, stdio: ['ignore', rank === 0 ? 'inherit' : 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { env, stdio: ['ignore', rank === 0 ? 'inherit' : 'ignore', 'inherit'] });
     children.push(child);
     exits.push(
       new Promise((resolve) =>
@@ -94,5 +100,7 @@ export async function launch(plan: LaunchPlan, argv: readonly string[]): Promise
     );
   }
   const codes = await Promise.all(exits);
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
   return failed ?? codes.find((c) => c !== 0) ?? 0;
 }

@@ -81,10 +81,9 @@ export function allReduce(tensors: readonly Tensor[], op: 'sum' | 'mean' = 'mean
   );
 }
 
-/** In place: rank `root`'s values on every rank. */
+/** In place: rank `root`'s values of each tensor on every rank (one collective per tensor: Gloo reads a list as one tensor per device). */
 export function broadcast(tensors: readonly Tensor[], root = 0): void {
-  if (!tensors.length) return;
-  collective('broadcast', () => native.distBroadcast(tensors.map((t) => t.h), root));
+  for (const t of tensors) collective('broadcast', () => native.distBroadcast([t.h], root));
 }
 
 export function barrier(): void {

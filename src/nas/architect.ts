@@ -78,7 +78,7 @@ export class Architect {
       }
       space.alphas().forEach((a, i) => {
         this.base.push(keep(noGrad(() => a.clone())).requiresGrad_(true));
-        this.#direction.push(keep(tensor(direction[i], { dtype: a.dtype })));
+        this.#direction.push(keep(tensor(direction[i], { dtype: a.dtype, device: a.device })));
       });
     }
     // SPOS never trains alpha.

@@ -87,6 +87,10 @@ export function rssMb(): number {
 }
 
 let gpuPeakMb = 0;
+/** A new run's GPU peak starts from zero. */
+export function resetGpuMemPeak(): void {
+  gpuPeakMb = 0;
+}
 /**
  * On a GPU run, the most GPU memory in use at any record so far (MiB, as
  * nvidia-smi counts it: context and the caching allocator's reserve included;

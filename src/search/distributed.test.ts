@@ -58,7 +58,7 @@ test('search --nproc 2 stopped by its budget: both ranks stop at the same step (
   }
 });
 
-test('launch and environment errors: --node-rank past --nnodes, --nnodes without --master-addr, a rank without --run-dir, bad RANK/WORLD_SIZE', () => {
+test('launch and environment errors: --node-rank past --nnodes, --nnodes without --master-addr, a rank without --run-dir, second-order DARTS, bad RANK/WORLD_SIZE', () => {
   const bad = (args: string[], re: RegExp, env: NodeJS.ProcessEnv = {}) => {
     const r = cli(['search', ...args], env);
     assert.notEqual(r.status, 0);
@@ -68,6 +68,12 @@ test('launch and environment errors: --node-rank past --nnodes, --nnodes without
   bad(['--nproc', '1', '--nnodes', '2', '--node-rank', '1'], /--nnodes > 1 needs --master-addr/);
   bad(['--nproc', '0'], /--nproc must be an integer >= 1/);
   bad([...LM], /rank 1 of 2: a data-parallel run needs --run-dir/, { RANK: '1', WORLD_SIZE: '2' });
+  const t = tempDir('tanglenas-dp-bad-');
+  try {
+    bad([...LM, '--set', 'method=darts', '--set', 'darts_order=2', '--run-dir', join(t.dir, 'v2')], /second-order DARTS \(darts_order 2\) does not run data-parallel yet/, { RANK: '0', WORLD_SIZE: '2' });
+  } finally {
+    t.cleanup();
+  }
   assert.throws(() => distFromEnv({ WORLD_SIZE: '2', RANK: '2' }), /RANK='2' must be an integer in 0\.\.1/);
   assert.throws(() => distFromEnv({ WORLD_SIZE: 'two' }), /WORLD_SIZE='two' is not a positive integer/);
   assert.equal(distFromEnv({}), null);

@@ -62,7 +62,15 @@ export function shardLoaders(l: RunLoaders): RunLoaders {
     batchesPerEpoch: b.batchesPerEpoch,
     samples: b.samples,
     next() {
-      const batch = b.next();
+      let batch = b.next();
+      // An epoch's last, partial batch that does not split evenly is skipped (every rank alike),
+      // as DistributedSampler's drop_last would: equal shares keep the mean of the ranks' means exact.
+      for (let guard = 0; batch.x.shape[0] % g.world !== 0; guard++) {
+        if (guard > 1) throw new Error(`batch_size ${b.batchSize} does not split evenly over ${g.world} ranks; use a batch size divisible by the world size`);
+        batch.x.dispose();
+        batch.y.dispose();
+        batch = b.next();
+      }
       const x = shardOf(batch.x, g).contiguous();
       const y = shardOf(batch.y, g).contiguous();
       return { ...batch, x, y, size: x.shape[0] };

@@ -19,7 +19,7 @@ import { setDefaultDevice, type Device } from '../tensor/tensor.js';
 import { benchmarkFor, type Lookup } from './benchmark.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runBlackBox, runSearch, runTraining, type RunParts } from './commands.js';
-import { applyThreads, archValues, Clock, type RunContext } from './common.js';
+import { applyThreads, archValues, Clock, resetGpuMemPeak, type RunContext } from './common.js';
 import { checkFullConfig, checkMethodFor, checkResumeOverrides, ConfigError, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
@@ -129,7 +129,10 @@ export function buildSpace(c: Config, ds: RunDataset): { space: SearchSpace; loa
 
 /** The run's space, seeded, built on the CPU, moved to c.device, which becomes the default device. */
 export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; device: Device } {
-  const device = resolveDevice(c.device);
+  // A data-parallel rank asking for 'auto' or 'cuda' gets the GPU of its local rank.
+  const local = process.env.LOCAL_RANK;
+  const spec = local !== undefined && distFromEnv() && (c.device === 'cuda' || (c.device === 'auto' && resolveDevice('auto') !== 'cpu')) ? `cuda:${local}` : c.device;
+  const device = resolveDevice(spec);
   manualSeed(c.seed);
   setDefaultDevice('cpu');
   const space = createSpace(c.space, spaceOptionsFor(c, ds));
@@ -141,6 +144,7 @@ export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; 
   }
   setDefaultDevice(device);
   setPrecision(c.precision, device);
+  resetGpuMemPeak();
   return { space, device };
 }
 
@@ -173,6 +177,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
     if (lockNote) p.log(`  note: ${lockNote}`);
     const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
     if (dist) {
+      if (c.darts_order === 2) throw new ConfigError('second-order DARTS (darts_order 2) does not run data-parallel yet (its virtual step would be per rank); use darts_order 1, or one process');
       p.log(`  data-parallel: rank ${dist.rank} of ${dist.world}, rendezvous at ${dist.addr}:${dist.port} (Gloo)`);
       joinGroup(dist);
     }

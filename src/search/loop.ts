@@ -235,7 +235,8 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
       this.optimizer.setLr(lrAt(c, s.epoch, s.plannedEpochs));
       if (s.step === 0) this.resetEpochSums();
       while (s.step < this.stepsPerEpoch) {
-        if (agreed(this.budgetSpent() ? 1 : 0) === 1) {
+        // (Rank 0's decision in a data-parallel run; a run without a budget never stops here, on every rank alike.)
+        if (Number.isFinite(this.budgetMs) && agreed(this.budgetSpent() ? 1 : 0) === 1) {
           this.onBudgetStop();
           this.checkpoint();
           this.logBudgetStop(`budget of ${(this.budgetMs / 60000).toFixed(1)} min reached at epoch ${s.epoch + 1}, step ${s.step}`);
@@ -255,7 +256,9 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
         if (s.globalStep % c.log_every === 0) this.logStep(r);
         p.update({ phase: `${this.phase} ${s.epoch + 1}/${s.plannedEpochs}`, done: s.epoch * this.stepsPerEpoch + s.step, total: s.plannedEpochs * this.stepsPerEpoch, rate: rate.secondsPer(), ...this.status(r) });
         const bySteps = c.checkpoint_every_steps > 0 && s.globalStep % c.checkpoint_every_steps === 0;
-        if ((this.saveDue() || bySteps) && s.step < this.stepsPerEpoch) this.checkpoint();
+        // Time-based saves are rank 0's decision too, so every rank's checkpoint is of the same step.
+        const due = c.checkpoint_minutes > 0 && agreed(this.saveDue() ? 1 : 0) === 1;
+        if ((due || bySteps) && s.step < this.stepsPerEpoch) this.checkpoint();
       }
       this.endOfEpoch();
       if (c.budget_fit && Number.isFinite(this.budgetMs)) this.#fitEpochs();

@@ -57,7 +57,12 @@ export function paretoSweep(space: SearchSpace, architect: Architect, loaders: R
   if (!pref) throw new Error('paretoSweep: the architect has no preference (pareto: true)');
   const base = architect.base.map((b) => noGrad(() => b.toArray() as number[]));
   const seen = new Map<string, { arch: Architecture; t: number[] }>();
-  for (const t of sweepPreferences(base, pref.direction, pref.strength)) {
+  // The switch points are exact where the architecture is each choice's argmax; a space with its own
+  // derivation rule (DARTS's top-2 edges) can change between them, so an even grid of t joins them.
+  const exact = sweepPreferences(base, pref.direction, pref.strength);
+  const last = Math.max(...exact);
+  const grid = Array.from({ length: o.points }, (_, i) => (last * i) / Math.max(1, o.points - 1));
+  for (const t of [...new Set([...exact, ...grid])].sort((a, b) => a - b)) {
     architect.setPreference(t);
     const arch = space.discretize();
     const key = space.encode(arch);

@@ -2,7 +2,7 @@
 // against what the addon was built with and what the machine shows, with
 // errors that say how to get a CUDA build.
 import { native } from './native.js';
-import type { Device } from './tensor.js';
+import { getDefaultDevice, type Device } from './tensor.js';
 
 export type DeviceSpec = 'auto' | Device;
 
@@ -32,8 +32,9 @@ export function isCuda(device: Device): boolean {
   return device.startsWith('cuda');
 }
 
-/** Memory in use on the current CUDA device, as nvidia-smi counts it (MiB), or null without CUDA. */
-export function gpuMemory(): { usedMb: number; totalMb: number } | null {
-  const r = native.cudaMemInfo() as [number, number] | null;
+/** Memory in use on a CUDA device (default: the default device's, else GPU 0), as nvidia-smi counts it (MiB), or null without CUDA. */
+export function gpuMemory(device: Device = getDefaultDevice()): { usedMb: number; totalMb: number } | null {
+  const m = /^cuda:(\d+)$/.exec(device);
+  const r = native.cudaMemInfo(m ? Number(m[1]) : 0) as [number, number] | null;
   return r ? { usedMb: r[0] / 2 ** 20, totalMb: r[1] / 2 ** 20 } : null;
 }
