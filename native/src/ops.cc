@@ -486,18 +486,25 @@ OP(autocast) {
 // TF32 for float32 matmuls (cuBLAS) and convolutions (cuDNN); PyTorch's defaults are off and on.
 // The setters are looked up at compile time, so a libtorch without one of them still builds.
 template <class C>
-static auto tf32Cublas(C& c, bool on, int) -> decltype(c.setAllowTF32CuBLAS(on), void()) { c.setAllowTF32CuBLAS(on); }
+static auto tf32Cublas(C& c, bool on, int) -> decltype(c.setAllowTF32CuBLAS(on), bool()) {
+  c.setAllowTF32CuBLAS(on);
+  return true;
+}
 template <class C>
-static void tf32Cublas(C&, bool, long) {}
+static bool tf32Cublas(C&, bool, long) { return false; }
 template <class C>
-static auto tf32Cudnn(C& c, bool on, int) -> decltype(c.setAllowTF32CuDNN(on), void()) { c.setAllowTF32CuDNN(on); }
+static auto tf32Cudnn(C& c, bool on, int) -> decltype(c.setAllowTF32CuDNN(on), bool()) {
+  c.setAllowTF32CuDNN(on);
+  return true;
+}
 template <class C>
-static void tf32Cudnn(C&, bool, long) {}
+static bool tf32Cudnn(C&, bool, long) { return false; }
+// (on) -> whether this libtorch had both switches (false: the setting could not be applied).
 OP(setTf32) {
   bool on = boolArg(info, 0);
-  tf32Cublas(at::globalContext(), on, 0);
-  tf32Cudnn(at::globalContext(), on, 0);
-  return info.Env().Undefined();
+  bool a = tf32Cublas(at::globalContext(), on, 0);
+  bool b = tf32Cudnn(at::globalContext(), on, 0);
+  return BOOL(a && b);
 }
 OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); }
 OP(configInfo) { return Napi::String::New(info.Env(), at::show_config()); }

@@ -147,6 +147,7 @@ export function moveTensorsTo(device: Device, tensors: readonly Tensor[]): void 
       moved.dispose();
       const g = t.grad;
       if (g && g.device !== device) t.grad = g.toDevice(device);
+      g?.dispose();
     }
   });
 }

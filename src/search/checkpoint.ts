@@ -190,5 +190,12 @@ export function restoreRng(ck: LoadedCheckpoint): void {
   // The GPU generator's state when the run resumes on the same kind of device; elsewhere the draws differ (docs/gpu.md).
   const r = ck.state.rng_device as { device: string; state: string } | null | undefined;
   const dev = getDefaultDevice();
-  if (r && dev !== 'cpu') setRngState(new Uint8Array(Buffer.from(r.state, 'base64')), dev);
+  if (r && dev !== 'cpu') {
+    try {
+      setRngState(new Uint8Array(Buffer.from(r.state, 'base64')), dev);
+    } catch (e) {
+      // Another libtorch's generator state (its size differs): the run goes on with a fresh GPU stream.
+      process.emitWarning(`checkpoint '${ck.file}': the GPU generator state does not fit this libtorch (${(e as Error).message}); the samplers' draws will differ from an uninterrupted run`);
+    }
+  }
 }

@@ -13,11 +13,15 @@ export type Precision = 'fp32' | 'tf32' | 'bf16';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'tf32', 'bf16'];
 
 let current: { type: 'cpu' | 'cuda'; precision: Precision } = { type: 'cpu', precision: 'fp32' };
+let warned = false;
 
 /** Sets the precision of what runs on `device` from now on (runs set it at start, and 'fp32' at the end). */
 export function setPrecision(precision: Precision, device: Device = 'cpu'): void {
   if (!PRECISIONS.includes(precision)) throw new Error(`precision '${precision}' is not one of ${PRECISIONS.join(', ')}`);
-  native.setTf32(precision !== 'fp32');
+  if (!(native.setTf32(precision !== 'fp32') as boolean) && !warned) {
+    warned = true;
+    process.emitWarning(`precision '${precision}': this libtorch has no setAllowTF32CuBLAS/CuDNN switches, so TF32 is left as libtorch sets it`);
+  }
   current = { type: device.startsWith('cuda') ? 'cuda' : 'cpu', precision };
 }
 
