@@ -40,6 +40,8 @@ export interface LoopState extends EpochState {
   /** Measured cost of an evaluation pass per image, and of one BatchNorm calibration (budget_fit reserves the final test pass). */
   evalMsPerImage: number;
   calibrationMs?: number;
+  /** arch_warmup is over (set at the first alpha update, so a budget_fit re-plan never returns to it). */
+  archStarted?: boolean;
 }
 
 interface Window {
@@ -153,7 +155,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
       const train = this.loaders.train.next();
       if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
       // arch_warmup: the first share of the planned steps trains the weights only.
-      const warm = c.arch_warmup > 0 && this.state.globalStep < Math.round(c.arch_warmup * this.state.plannedEpochs * this.stepsPerEpoch);
+      const warm = c.arch_warmup > 0 && !this.state.archStarted && this.state.globalStep < Math.round(c.arch_warmup * this.state.plannedEpochs * this.stepsPerEpoch);
+      if (!warm && this.sampler.trainsAlpha) this.state.archStarted = true;
       if (!this.sampler.trainsAlpha || warm) {
         const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, gradientSync());
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
