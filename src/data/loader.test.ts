@@ -2,7 +2,7 @@
 // worker thread giving the same batches as inline assembly, and exact resume.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tidy } from '../tensor/index.js';
+import { liveTensorCount, tidy } from '../tensor/index.js';
 import { assembleBatch } from './augment.js';
 import type { ImageSplit } from './dataset.js';
 import { ImageLoader, type ImageInfo, type ImageLoaderOptions } from './loader.js';
@@ -152,6 +152,22 @@ describe('ImageLoader', () => {
         for (const l of [plain, held, again]) l.close();
       }
     }
+  });
+
+  test('resident loaders over one split share its device copy, freed when the last one closes', () => {
+    const s = split(21);
+    const start = liveTensorCount();
+    const a = new ImageLoader(s, info, { batchSize: 4, augment: aug, resident: true });
+    collect(a, 1);
+    const oneCopy = liveTensorCount();
+    const b = new ImageLoader(s, info, { batchSize: 4, augment: aug, resident: true, shuffle: false });
+    collect(b, 1);
+    // The second loader adds only its normalisation constants (mean, std), not the split's images and labels.
+    assert.equal(liveTensorCount(), oneCopy + 2, 'the second loader holds no copy of its own');
+    a.close();
+    assert.equal(liveTensorCount(), oneCopy, 'the copy stays while the other loader uses it');
+    b.close();
+    assert.equal(liveTensorCount(), start, 'freed with the last loader');
   });
 
   for (const workers of [0, 1] as const) {

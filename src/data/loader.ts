@@ -187,6 +187,15 @@ export interface BatchLoader {
   close(): void;
 }
 
+/** A split held on a device by resident loaders: counted, freed when its last loader closes. */
+interface HeldSplit {
+  images: Tensor;
+  labels: Tensor;
+  users: number;
+  release: () => void;
+}
+const HELD = new WeakMap<Uint8Array, Map<string, HeldSplit>>();
+
 export class ImageLoader implements BatchLoader {
   readonly batchSize: number;
   readonly batchesPerEpoch: number;
@@ -198,7 +207,7 @@ export class ImageLoader implements BatchLoader {
   readonly #planner: Planner;
   readonly #opts: Required<Pick<ImageLoaderOptions, 'workers' | 'prefetch' | 'device' | 'output' | 'timeoutMs' | 'resident'>>;
   // resident mode: the padded split and its labels on the device
-  #held: { images: Tensor; labels: Tensor } | null = null;
+  #held: HeldSplit | null = null;
   readonly #sampleBytes: number;
   #staging: Uint8Array;
   #mean: Tensor | null = null;
@@ -354,8 +363,12 @@ export class ImageLoader implements BatchLoader {
     this.#mean?.dispose();
     this.#std?.dispose();
     this.#mean = this.#std = null;
-    this.#held?.images.dispose();
-    this.#held?.labels.dispose();
+    const held = this.#held;
+    if (held && --held.users === 0) {
+      held.images.dispose();
+      held.labels.dispose();
+      held.release();
+    }
     this.#held = null;
   }
 
@@ -369,15 +382,25 @@ export class ImageLoader implements BatchLoader {
     const device = this.#opts.device;
     const pad = this.#planner.cropPad;
     if (!this.#held) {
-      const held = tidy(() => {
-        // (A split shared with the worker thread lives in a SharedArrayBuffer, which the addon cannot read: a copy.)
-        const bytes = this.#split.images.buffer instanceof SharedArrayBuffer ? this.#split.images.slice() : this.#split.images;
-        let images = tensor(bytes, { shape: [this.#split.size, C, H, W], dtype: 'uint8', device: 'cpu' }).toDevice(device);
-        if (pad > 0) images = images.pad([pad, pad, pad, pad]);
-        const labels = tensor(Int32Array.from(this.#split.labels), { dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device);
-        return { images: keep(images), labels: keep(labels) };
-      });
-      this.#held = held;
+      // One copy per split, device and padding, shared by the loaders over it (train, validation, evaluation, calibration).
+      const key = `${device}|${pad}`;
+      let bySplit = HELD.get(this.#split.images);
+      if (!bySplit) HELD.set(this.#split.images, (bySplit = new Map()));
+      let entry = bySplit.get(key);
+      if (!entry) {
+        const made = tidy(() => {
+          // (A split shared with the worker thread lives in a SharedArrayBuffer, which the addon cannot read: a copy.)
+          const bytes = this.#split.images.buffer instanceof SharedArrayBuffer ? this.#split.images.slice() : this.#split.images;
+          let images = tensor(bytes, { shape: [this.#split.size, C, H, W], dtype: 'uint8', device: 'cpu' }).toDevice(device);
+          if (pad > 0) images = images.pad([pad, pad, pad, pad]);
+          const labels = tensor(Int32Array.from(this.#split.labels), { dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device);
+          return { images: keep(images), labels: keep(labels) };
+        });
+        entry = { ...made, users: 0, release: () => bySplit!.delete(key) };
+        bySplit.set(key, entry);
+      }
+      entry.users++;
+      this.#held = entry;
     }
     const held = this.#held;
     const n = plan.count;
