@@ -7,10 +7,9 @@
 //
 //   node dist/bench/ddp.js [--steps 5] [--rounds 3] [--batch 64] [--space toy-conv-macro]
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { allReduce, destroyProcessGroup, initProcessGroup, shardOf } from '../src/dist/process-group.js';
+import { allReduce, destroyProcessGroup, freePort, initProcessGroup, shardOf } from '../src/dist/process-group.js';
 import { Architect } from '../src/nas/architect.js';
 import { bilevelStep } from '../src/nas/bilevel.js';
 import { createSampler } from '../src/nas/samplers/index.js';
@@ -47,16 +46,6 @@ function child(spaceName: string, batch: number, steps: number, rank: number, wo
   }
   if (world > 1) destroyProcessGroup();
   process.stdout.write(JSON.stringify({ median: median(times) }) + '\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function runProcs(args: string[], world: number, threads: number): Promise<number> {

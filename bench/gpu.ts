@@ -21,7 +21,7 @@ import { Architect } from '../src/nas/architect.js';
 import { bilevelStep } from '../src/nas/bilevel.js';
 import { createSampler } from '../src/nas/samplers/index.js';
 import { createSpace } from '../src/spaces/index.js';
-import { gpuMemory, resolveDevice } from '../src/tensor/device.js';
+import { gpuMemory, isCuda, resolveDevice } from '../src/tensor/device.js';
 import { manualSeed } from '../src/tensor/random.js';
 import { tidy } from '../src/tensor/scope.js';
 import { setDefaultDevice, withDefaultDevice } from '../src/tensor/tensor.js';
@@ -115,7 +115,7 @@ function main(): void {
   const rows: Row[] = [
     { label: 'conv-macro TangleNAS, batch 64', ours: { space: 'toy-conv-macro', form: 'we', what: 'step', batch: 64 }, torch: { batch: 64 } },
     { label: 'conv-macro TangleNAS, batch 256', ours: { space: 'toy-conv-macro', form: 'we', what: 'step', batch: 256 }, torch: { batch: 256 } },
-    ...(device.startsWith('cuda') ? [{ label: 'conv-macro, PyTorch in a CUDA graph, batch 64', torch: { batch: 64, graph: true } }, { label: 'conv-macro, PyTorch in a CUDA graph, batch 256', torch: { batch: 256, graph: true } }] : []),
+    ...(isCuda(device) ? [{ label: 'conv-macro, PyTorch in a CUDA graph, batch 64', torch: { batch: 64, graph: true } }, { label: 'conv-macro, PyTorch in a CUDA graph, batch 256', torch: { batch: 256, graph: true } }] : []),
     { label: 'conv-macro largest sub-network alone, batch 64', ours: { space: 'toy-conv-macro', form: 'we', what: 'largest', batch: 64 }, torch: { batch: 64, largest: true } },
     { label: 'conv-macro DrNAS-WS, batch 64', ours: { space: 'toy-conv-macro', form: 'ws', what: 'step', batch: 64 } },
     { label: 'toy-cell TangleNAS, batch 64', ours: { space: 'toy-cell', form: 'we', what: 'step', batch: 64 } },
@@ -133,7 +133,7 @@ function main(): void {
   for (const r of rows) {
     const m: { ours?: Measured; torch?: Measured } = {};
     if (r.ours) m.ours = runChild(process.execPath, [me, '--child', JSON.stringify(r.ours), '--device', device, '--steps', String(steps), '--precision', precision]);
-    if (r.torch) m.torch = runChild(python, [torchScript, '--device', device.startsWith('cuda') ? device : 'cpu', '--batch', String(r.torch.batch), '--steps', String(steps), ...(r.torch.graph ? ['--graph'] : []), ...(r.torch.largest ? ['--largest'] : []), '--precision', precision]);
+    if (r.torch) m.torch = runChild(python, [torchScript, '--device', device, '--batch', String(r.torch.batch), '--steps', String(steps), ...(r.torch.graph ? ['--graph'] : []), ...(r.torch.largest ? ['--largest'] : []), '--precision', precision]);
     got.set(r.label, m);
     const f = (x?: Measured) => (x ? `${x.median_ms.toFixed(1)} ms${x.gpu_mib !== null ? `, ${x.gpu_mib.toFixed(0)} MiB` : ''}` : '-');
     const ratio = m.ours && m.torch ? `  tanglenas / PyTorch ${(m.ours.median_ms / m.torch.median_ms).toFixed(2)}` : '';

@@ -485,20 +485,19 @@ OP(autocast) {
 }
 // TF32 for float32 matmuls (cuBLAS) and convolutions (cuDNN); PyTorch's defaults are off and on.
 // The setters are looked up at compile time, so a libtorch without one of them still builds.
-template <class C>
-static auto tf32Cublas(C& c, bool on, int) -> decltype(c.setAllowTF32CuBLAS(on), bool()) {
-  c.setAllowTF32CuBLAS(on);
-  return true;
-}
-template <class C>
-static bool tf32Cublas(C&, bool, long) { return false; }
-template <class C>
-static auto tf32Cudnn(C& c, bool on, int) -> decltype(c.setAllowTF32CuDNN(on), bool()) {
-  c.setAllowTF32CuDNN(on);
-  return true;
-}
-template <class C>
-static bool tf32Cudnn(C&, bool, long) { return false; }
+// NAME(context, on, 0): calls context.METHOD(on) and returns true, or returns false where the class has no METHOD.
+#define TN_OPTIONAL_SETTER(NAME, METHOD)                                                \
+  template <class C>                                                                  \
+  static auto NAME(C& c, bool on, int)->decltype(c.METHOD(on), bool()) {              \
+    c.METHOD(on);                                                                     \
+    return true;                                                                      \
+  }                                                                                   \
+  template <class C>                                                                  \
+  static bool NAME(C&, bool, long) {                                                  \
+    return false;                                                                     \
+  }
+TN_OPTIONAL_SETTER(tf32Cublas, setAllowTF32CuBLAS)
+TN_OPTIONAL_SETTER(tf32Cudnn, setAllowTF32CuDNN)
 // (on) -> whether this libtorch had both switches (false: the setting could not be applied).
 OP(setTf32) {
   bool on = boolArg(info, 0);

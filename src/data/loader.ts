@@ -187,6 +187,15 @@ export interface BatchLoader {
   close(): void;
 }
 
+/** An epoch's remaining batches from `next()` (every BatchLoader's epochBatches). */
+export function* epochBatchesOf(next: () => Batch): Generator<Batch, void, undefined> {
+  for (;;) {
+    const b = next();
+    yield b;
+    if (b.last) return;
+  }
+}
+
 /** A split held on a device by resident loaders: counted, freed when its last loader closes. */
 interface HeldSplit {
   images: Tensor;
@@ -309,12 +318,8 @@ export class ImageLoader implements BatchLoader {
   }
 
   /** Yields the remaining batches of the current epoch. */
-  *epochBatches(): Generator<Batch, void, undefined> {
-    for (;;) {
-      const b = this.next();
-      yield b;
-      if (b.last) return;
-    }
+  epochBatches(): Generator<Batch, void, undefined> {
+    return epochBatchesOf(() => this.next());
   }
 
   state(): LoaderState {
@@ -414,10 +419,11 @@ export class ImageLoader implements BatchLoader {
       for (let c = 0; c < W; c++) cols[b * W + c] = ox + (plan.flip[b] !== 0 ? W - 1 - c : c);
     }
     const Wp = W + 2 * pad;
+    const index = (a: Int32Array, shape: number[]) => tensor(a, { shape, dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device);
     const out = tidy(() => {
-      const idx = tensor(Int32Array.from(plan.indices.subarray(0, n)), { dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device);
-      const r = tensor(rows, { shape: [n, 1, H, 1], dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device).expand(n, C, H, Wp);
-      const c = tensor(cols, { shape: [n, 1, 1, W], dtype: 'int32', device: 'cpu' }).to('int64').toDevice(device).expand(n, C, H, W);
+      const idx = index(plan.indices.subarray(0, n), [n]);
+      const r = index(rows, [n, 1, H, 1]).expand(n, C, H, Wp);
+      const c = index(cols, [n, 1, 1, W]).expand(n, C, H, W);
       const u8 = held.images.indexSelect(0, idx).gather(2, r).gather(3, c);
       return this.#finish(u8, held.labels.indexSelect(0, idx));
     });

@@ -4,7 +4,7 @@
 //   one); an epoch is as many batches as cover the split's tokens once;
 // - 'sequential': non-overlapping windows from the start (evaluation passes:
 //   every pass sees the same tokens).
-import type { Batch, BatchLoader } from './loader.js';
+import { epochBatchesOf, type Batch, type BatchLoader } from './loader.js';
 import { DataError } from './errors.js';
 import { LmBatchSampler, windowBatch, type LmSamplerState } from './text.js';
 import type { Tensor } from '../tensor/index.js';
@@ -92,12 +92,8 @@ export class TextLoader implements BatchLoader {
     return { x, y, epoch, index, size, last };
   }
 
-  *epochBatches(): Generator<Batch, void, undefined> {
-    for (;;) {
-      const b = this.next();
-      yield b;
-      if (b.last) return;
-    }
+  epochBatches(): Generator<Batch, void, undefined> {
+    return epochBatchesOf(() => this.next());
   }
 
   state(): TextLoaderState {

@@ -5,23 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { distAvailable, initProcessGroup, processGroup } from './process-group.js';
+import { distAvailable, freePort, initProcessGroup, processGroup } from './process-group.js';
 import { runBilevel, type WorkerArgs } from './test-util.js';
 
 const worker = fileURLToPath(new URL('./test-util.js', import.meta.url));
 const skip = distAvailable() ? false : 'this libtorch has no Gloo';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(a: WorkerArgs): { done: Promise<{ code: number | null; out: Record<string, unknown>[] }>; kill: () => void; firstLine: Promise<void> } {
   const p = spawn(process.execPath, [worker, JSON.stringify(a)], { env: { ...process.env, TANGLENAS_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });

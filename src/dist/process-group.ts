@@ -2,6 +2,7 @@
 // process, a TCPStore rendezvous (rank 0 serves it) and the Gloo backend on
 // CPUs. Collectives run in place on lists of tensors; every rank must make the
 // same calls in the same order.
+import { createServer } from 'node:net';
 import { native } from '../tensor/native.js';
 import { noGrad } from '../tensor/autograd.js';
 import { cat, type Tensor } from '../tensor/tensor.js';
@@ -20,6 +21,17 @@ export interface ProcessGroupOptions {
 }
 
 let current: { rank: number; world: number } | null = null;
+
+/** A TCP port free on this machine now, for a local rendezvous (tests, benchmarks). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /** True when this addon can make a Gloo process group. */
 export function distAvailable(): boolean {

@@ -149,12 +149,14 @@ async function budgetFigures(s: Summary, out: Figures): Promise<void> {
   const budgets = new Set(s.groups.map((g) => g.method.budgetMinutes).filter((b): b is number => b !== null));
   if (budgets.size < 2) return;
   const points: BudgetPoint[] = [];
-  const lines = new Map<string, string>();
+  const lines = new Set<string>();
   for (const g of s.groups) {
     const b = g.method.budgetMinutes;
     if (b === null || !g.accuracy) continue;
-    const line = g.label.replace(/, [0-9.]+ min$/, '');
-    lines.set(line, line);
+    // The method's line: its label without the budget methodLabels appends.
+    const suffix = `, ${b} min`;
+    const line = g.label.endsWith(suffix) ? g.label.slice(0, -suffix.length) : g.label;
+    lines.add(line);
     const { mean, se } = g.accuracy;
     points.push({ group: line, budget: b, mean, low: mean - se, high: mean + se });
   }
@@ -166,7 +168,7 @@ async function budgetFigures(s: Summary, out: Figures): Promise<void> {
     file: 'budget-accuracy.svg',
     title: 'Final accuracy vs budget',
     caption: `Each method's ${source === 'benchmark' ? 'benchmark test accuracy of the architecture it found' : 'test accuracy'} at each budget (${[...budgets].sort((a, b) => a - b).join(', ')} min): mean over seeds, band one standard error.`,
-    svg: await renderSvg(budgetSpec(points, { groups: [...lines.keys()], accTitle, clock: clockOf(s) })),
+    svg: await renderSvg(budgetSpec(points, { groups: [...lines], accTitle, clock: clockOf(s) })),
   });
 }
 

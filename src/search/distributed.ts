@@ -7,7 +7,7 @@
 // seed, same initial values, same sampler draws). Rank 0 owns the run
 // directory; rank r > 0 keeps its own bookkeeping in <run>/ranks/<r>/.
 import { join } from 'node:path';
-import type { BatchLoader } from '../data/loader.js';
+import { epochBatchesOf, type BatchLoader } from '../data/loader.js';
 import { allReduce, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
 import { tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
@@ -65,8 +65,8 @@ export function shardLoaders(l: RunLoaders): RunLoaders {
       let batch = b.next();
       // An epoch's last, partial batch that does not split evenly is skipped (every rank alike),
       // as DistributedSampler's drop_last would: equal shares keep the mean of the ranks' means exact.
-      for (let guard = 0; batch.x.shape[0] % g.world !== 0; guard++) {
-        if (guard > 1) throw new Error(`batch_size ${b.batchSize} does not split evenly over ${g.world} ranks; use a batch size divisible by the world size`);
+      // (A batch_size that does not split is shardOf's error.)
+      if (batch.last && batch.x.shape[0] % g.world !== 0) {
         batch.x.dispose();
         batch.y.dispose();
         batch = b.next();
@@ -75,12 +75,8 @@ export function shardLoaders(l: RunLoaders): RunLoaders {
       const y = shardOf(batch.y, g).contiguous();
       return { ...batch, x, y, size: x.shape[0] };
     },
-    *epochBatches() {
-      for (;;) {
-        const batch = this.next();
-        yield batch;
-        if (batch.last) return;
-      }
+    epochBatches() {
+      return epochBatchesOf(() => this.next());
     },
     state: () => b.state(),
     restore: (s: object) => b.restore(s),

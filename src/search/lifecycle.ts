@@ -13,7 +13,7 @@ import '../nas/samplers/index.js';
 import { getSpace } from '../nas/registry.js';
 import { manualSeed } from '../tensor/random.js';
 import { getNumThreads } from '../tensor/runtime.js';
-import { resolveDevice } from '../tensor/device.js';
+import { isCuda, resolveDevice } from '../tensor/device.js';
 import { setPrecision } from '../tensor/precision.js';
 import { setDefaultDevice, type Device } from '../tensor/tensor.js';
 import { benchmarkFor, type Lookup } from './benchmark.js';
@@ -129,10 +129,10 @@ export function buildSpace(c: Config, ds: RunDataset): { space: SearchSpace; loa
 
 /** The run's space, seeded, built on the CPU, moved to c.device, which becomes the default device. */
 export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; device: Device } {
-  // A data-parallel rank asking for 'auto' or 'cuda' gets the GPU of its local rank.
+  let device = resolveDevice(c.device);
+  // A data-parallel rank that did not name a GPU index gets the GPU of its local rank.
   const local = process.env.LOCAL_RANK;
-  const spec = local !== undefined && distFromEnv() && (c.device === 'cuda' || (c.device === 'auto' && resolveDevice('auto') !== 'cpu')) ? `cuda:${local}` : c.device;
-  const device = resolveDevice(spec);
+  if (local !== undefined && isCuda(device) && !c.device.includes(':') && distFromEnv()) device = resolveDevice(`cuda:${local}`);
   manualSeed(c.seed);
   setDefaultDevice('cpu');
   const space = createSpace(c.space, spaceOptionsFor(c, ds));
@@ -172,7 +172,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
   let space: SearchSpace | null = null;
   try {
     const bench = benchmarkFor(c.space, c.benchmark_dir);
-    p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, device ${resolveDevice(c.device)}, seed ${c.seed}`);
+    p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
     p.log(`  run directory ${run.dir}`);
     if (lockNote) p.log(`  note: ${lockNote}`);
     const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
@@ -181,8 +181,10 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
       p.log(`  data-parallel: rank ${dist.rank} of ${dist.world}, rendezvous at ${dist.addr}:${dist.port} (Gloo)`);
       joinGroup(dist);
     }
-    ({ space, loaders } = buildSpace(c, ds));
+    let device: Device;
+    ({ space, loaders, device } = buildSpace(c, ds));
     loaders = shardLoaders(loaders);
+    p.log(`  device ${device}${c.precision === 'fp32' ? '' : `, precision ${c.precision}`}`);
     // The option values of every choice, for readers of the metrics' alpha arrays (reports).
     writeJsonAtomic(run.file('space.json'), { space: space.name, form: space.form, choices: Object.fromEntries(space.choices.map((ch) => [ch.name, ch.values])) });
     p.log(`  data: ${loaders.describe}`);

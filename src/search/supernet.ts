@@ -72,6 +72,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
   readonly sampler: Sampler;
   readonly architect: Architect;
   readonly state: LoopState;
+  /** Data-parallel: averages gradients over the ranks (null in one process). */
+  readonly #sync: ((grads: Tensor[]) => void) | null;
   protected readonly checkpointPhase = 'supernet';
   #validEval: BatchLoader | null = null;
 
@@ -82,7 +84,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     const constraints = constraintsOf(c);
     const penalty = constraints.length && this.sampler.trainsAlpha ? new ConstraintPenalty(constraints, c.constraint_lr) : null;
     const preference = c.pareto ? { metric: c.pareto_metric, strength: c.pareto_strength, direction: costDirection(env.space, c.pareto_metric) } : null;
-    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference, syncGrads: gradientSync() });
+    this.#sync = gradientSync();
+    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference, syncGrads: this.#sync });
     if (this.sampler.trainsAlpha && loaders.valid === null) {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
     }
@@ -158,12 +161,12 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
       const warm = c.arch_warmup > 0 && !this.state.archStarted && this.state.globalStep < Math.round(c.arch_warmup * this.state.plannedEpochs * this.stepsPerEpoch);
       if (!warm && this.sampler.trainsAlpha) this.state.archStarted = true;
       if (!this.sampler.trainsAlpha || warm) {
-        const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, gradientSync());
+        const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, this.#sync);
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
       }
       const val = this.loaders.valid!.next();
       const unroll = this.#unroll();
-      return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, syncGrads: gradientSync() });
+      return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, syncGrads: this.#sync });
     });
   }
 
@@ -182,8 +185,9 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
   protected logStep(): void {
     const s = this.state;
     const w = s.logSums;
-    this.#record('step', { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: this.sampler.trainsAlpha ? meanArchLoss(w) : null });
-    if (!this.progress.tty) this.progress.log(`  epoch ${s.epoch + 1} step ${s.step}/${this.stepsPerEpoch}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%${this.sampler.trainsAlpha && meanArchLoss(w) !== null ? `  arch loss ${meanArchLoss(w)!.toFixed(3)}` : ''}`);
+    const arch = this.sampler.trainsAlpha ? meanArchLoss(w) : null;
+    this.#record('step', { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: arch });
+    if (!this.progress.tty) this.progress.log(`  epoch ${s.epoch + 1} step ${s.step}/${this.stepsPerEpoch}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%${arch !== null ? `  arch loss ${arch.toFixed(3)}` : ''}`);
     s.logSums = emptyWindow();
   }
 

@@ -2,9 +2,8 @@
 // against what the addon was built with and what the machine shows, with
 // errors that say how to get a CUDA build.
 import { native } from './native.js';
+import { cudaDeviceCount, cudaIsAvailable } from './runtime.js';
 import { getDefaultDevice, type Device } from './tensor.js';
-
-export type DeviceSpec = 'auto' | Device;
 
 /** libtorch was built with CUDA (a GPU need not be visible). */
 export function builtWithCuda(): boolean {
@@ -16,12 +15,12 @@ const BUILD_HINT =
 
 /** The device a spec names on this machine; an error that names the fix when it cannot be had. */
 export function resolveDevice(spec: string): Device {
-  if (spec === 'auto') return native.cudaIsAvailable() ? 'cuda:0' : 'cpu';
+  if (spec === 'auto') return cudaIsAvailable() ? 'cuda:0' : 'cpu';
   if (spec === 'cpu') return 'cpu';
   const m = /^cuda(?::(\d+))?$/.exec(spec);
   if (!m) throw new Error(`device '${spec}' is not one of auto, cpu, cuda, cuda:N (N = 0, 1, ...)`);
   if (!builtWithCuda()) throw new Error(`device '${spec}': this tanglenas addon was built against a libtorch without CUDA; ${BUILD_HINT}; or use --device cpu`);
-  const count = native.cudaDeviceCount() as number;
+  const count = cudaDeviceCount();
   if (count === 0) throw new Error(`device '${spec}': the addon has CUDA but no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES); or use --device cpu`);
   const index = m[1] === undefined ? 0 : Number(m[1]);
   if (index >= count) throw new Error(`device '${spec}': only ${count} GPU${count === 1 ? '' : 's'} visible (cuda:0${count > 1 ? ` to cuda:${count - 1}` : ''})`);

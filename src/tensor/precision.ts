@@ -7,6 +7,7 @@
 // and the evaluations run in; leaving it clears libtorch's cache of casted
 // weights (they change with every optimizer step).
 import { native } from './native.js';
+import { isCuda } from './device.js';
 import type { Device } from './tensor.js';
 
 export type Precision = 'fp32' | 'tf32' | 'bf16';
@@ -22,7 +23,7 @@ export function setPrecision(precision: Precision, device: Device = 'cpu'): void
     warned = true;
     process.emitWarning(`precision '${precision}': this libtorch has no setAllowTF32CuBLAS/CuDNN switches, so TF32 is left as libtorch sets it`);
   }
-  current = { type: device.startsWith('cuda') ? 'cuda' : 'cpu', precision };
+  current = { type: isCuda(device) ? 'cuda' : 'cpu', precision };
 }
 
 export function getPrecision(): Precision {
