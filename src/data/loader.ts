@@ -196,6 +196,27 @@ export function* epochBatchesOf(next: () => Batch): Generator<Batch, void, undef
   }
 }
 
+/**
+ * A loader whose batches are `fn(next)`: `fn` draws from the wrapped loader
+ * (once, or more to skip a batch) and returns the batch to hand out; position,
+ * state and closing are the wrapped loader's.
+ */
+export function mappedLoader(b: BatchLoader, fn: (next: () => Batch) => Batch): BatchLoader {
+  const next = () => b.next();
+  return {
+    batchSize: b.batchSize,
+    batchesPerEpoch: b.batchesPerEpoch,
+    samples: b.samples,
+    next: () => fn(next),
+    epochBatches() {
+      return epochBatchesOf(() => this.next());
+    },
+    state: () => b.state(),
+    restore: (s: object) => b.restore(s),
+    close: () => b.close(),
+  };
+}
+
 /** A split held on a device by resident loaders: counted, freed when its last loader closes. */
 interface HeldSplit {
   images: Tensor;

@@ -31,9 +31,12 @@ export function withFrozenAlphas<T>(space: SearchSpace, fn: () => T): T {
   }
 }
 
-/** Fraction of rows (or tokens: logits [..., classes]) whose argmax equals the label. */
+/**
+ * Fraction of rows (or tokens: logits [..., classes]) whose argmax equals the
+ * label; with class-probability labels (mixup, label smoothing) the most likely class.
+ */
 export function accuracy(logits: Tensor, y: Tensor): number {
-  return tidy(() => logits.argmax(-1).eq(y).float().mean().item());
+  return tidy(() => logits.argmax(-1).eq(y.ndim === logits.ndim ? y.argmax(-1) : y).float().mean().item());
 }
 
 /**

@@ -48,8 +48,16 @@ export function makeWeightOptimizer(params: Tensor[], c: Config): Optimizer<Hype
   return new Adam(params, { lr: c.lr, betas: c.adam_betas, weightDecay: c.weight_decay }) as unknown as Optimizer<Hyper>;
 }
 
-/** The weight learning rate of an epoch: cosine annealing stepped per epoch (T_max = epochs unless set), or constant. */
+/** timm's warmup_lr: the first warm-up epoch's learning rate. */
+const WARMUP_LR0 = 1e-6;
+
+/**
+ * The weight learning rate of an epoch: a linear warm-up from 1e-6 over
+ * warmup_epochs (timm's), then cosine annealing stepped per epoch (T_max =
+ * epochs unless set; counted from epoch 0, as timm without warmup_prefix), or constant.
+ */
 export function lrAt(c: Config, epoch: number, epochs: number): number {
+  if (epoch < c.warmup_epochs) return WARMUP_LR0 + ((c.lr - WARMUP_LR0) * epoch) / c.warmup_epochs;
   if (c.lr_schedule === 'constant') return c.lr;
   return cosineAnnealing({ baseLr: c.lr, tMax: c.cosine_t_max || epochs, etaMin: c.lr_min })(epoch);
 }

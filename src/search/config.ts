@@ -52,6 +52,14 @@ export interface Config {
   augment: boolean;
   /** Cutout on the weight-training batches: the side of the zeroed square (0 = off; DARTS retraining: 16). */
   cutout_length: number;
+  /** Weight-training batches (src/data/batch-augment.ts): timm's RandAugment, random erasing, mixup / cutmix, label smoothing. */
+  randaugment: number;
+  randaugment_magnitude: number;
+  randaugment_mstd: number;
+  random_erase: number;
+  mixup: number;
+  cutmix: number;
+  label_smoothing: number;
   loader_workers: 0 | 1;
   batch_size: number;
   eval_batch_size: number;
@@ -62,6 +70,7 @@ export interface Config {
   lr: number;
   lr_min: number;
   lr_schedule: 'cosine' | 'constant';
+  warmup_epochs: number;
   cosine_t_max: number;
   momentum: number;
   nesterov: boolean;
@@ -142,6 +151,13 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   synthetic_test: { type: int(1), doc: 'test images of the synthetic dataset' },
   augment: { type: bool, doc: "use the dataset's training augmentation (CIFAR-10: crop + flip)" },
   cutout_length: { type: int(0), doc: "cutout on the weight-training batches (DeVries & Taylor; DARTS's Cutout): per image a length x length square around a random pixel, clipped at the borders, is zeroed after normalisation (0 = off; DARTS retraining: 16)" },
+  randaugment: { type: int(0), doc: "RandAugment on the weight-training images (timm's rand-m9-mstd0.5-inc1, on the batch): operations per image, each applied with probability 0.5 (0 = off; AutoFormer: 2)" },
+  randaugment_magnitude: { type: num(0, 10), doc: 'RandAugment magnitude of 10 (AutoFormer: 9)' },
+  randaugment_mstd: { type: num(0), doc: 'RandAugment: standard deviation of the magnitude, drawn per application (AutoFormer: 0.5)' },
+  random_erase: { type: num(0, 1), doc: "random erasing of the weight-training images (timm's RandomErasing, per-pixel noise): probability per image (0 = off; AutoFormer: 0.25)" },
+  mixup: { type: num(0), doc: 'mixup on the weight-training batches: Beta(alpha, alpha) of the mixing weight (0 = off; AutoFormer: 0.8); the loss takes the mixed labels' },
+  cutmix: { type: num(0), doc: 'cutmix on the weight-training batches: Beta(alpha, alpha) (0 = off; AutoFormer: 1); with mixup too, one of the two per batch, 50/50' },
+  label_smoothing: { type: num(0, 1, { maxOpen: true }), doc: 'label smoothing of the weight-training loss (0 = off; AutoFormer: 0.1)' },
   loader_workers: { type: oneOf(0, 1), doc: 'data loader worker threads (0 or 1; identical batches either way)', resumable: true },
   batch_size: { type: int(1), doc: 'training batch size' },
   eval_batch_size: { type: int(1), doc: 'batch size of evaluation passes', resumable: true },
@@ -151,6 +167,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   lr: { type: num(0, undefined, { minOpen: true }), doc: 'weight learning rate' },
   lr_min: { type: num(0), doc: 'cosine floor (eta_min)' },
   lr_schedule: { type: oneOf('cosine', 'constant'), doc: 'per-epoch schedule of the weight learning rate' },
+  warmup_epochs: { type: int(0), doc: 'weight learning rate rises linearly from 1e-6 to lr over these first epochs, then follows lr_schedule (timm; AutoFormer: 20 of 500)' },
   cosine_t_max: { type: int(0), doc: 'cosine period in epochs (0 = epochs)' },
   momentum: { type: num(0, 1, { maxOpen: true }), doc: 'SGD momentum' },
   nesterov: { type: bool, doc: 'SGD Nesterov momentum' },
@@ -378,6 +395,10 @@ export function checkConsistency(c: Config): void {
   if (!fits) fail(`space '${c.space}' takes ${lm ? 'a text corpus' : 'images'} (${space.datasets.join(' or ')}), but dataset is '${c.dataset}'; set dataset: ${space.datasets[0]} (or synthetic)`);
   if (!lm && c.block_size !== 0) fail(`block_size applies to the language-model spaces (${listSpaces().filter((x) => x.task === 'language-model').map((x) => x.name).join(', ')}), not '${c.space}'; remove it`);
   if (lm && c.cutout_length !== 0) fail(`cutout_length applies to image datasets, not the language model '${c.space}'; set cutout_length: 0`);
+  for (const k of ['randaugment', 'random_erase', 'mixup', 'cutmix', 'label_smoothing'] as const) {
+    if (lm && c[k] !== 0) fail(`${k} applies to image classification, not the language model '${c.space}'; set ${k}: 0`);
+  }
+  if (c.warmup_epochs >= c.epochs) fail(`warmup_epochs (${c.warmup_epochs}) must be below epochs (${c.epochs}); the learning rate would never reach lr`);
   if (!lm && c.tokenizer !== 'auto') fail(`tokenizer applies to text datasets of the language-model spaces, not '${c.space}'; remove it`);
   if (!space.forms.includes(c.form)) fail(`space '${c.space}' has only the ${space.forms.map((f) => (f === 'we' ? 'weight-superposition' : 'weight-sharing')).join(' and ')} form; set form: ${space.forms[0]}`);
   if (c.lr_schedule === 'cosine' && c.lr_min > c.lr) fail(`lr_min (${c.lr_min}) is above lr (${c.lr}); the cosine schedule would raise the learning rate`);
@@ -398,7 +419,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0 };
+const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

@@ -5,7 +5,10 @@
 // weights, alpha, and evaluation passes in a fixed order without augmentation.
 import { sharedBytes, type ImageDataset, type ImageSplit } from '../data/dataset.js';
 import { getDataset, loadTextCorpus, type ImageDatasetEntry } from '../data/registry.js';
-import { ImageLoader, type BatchLoader } from '../data/loader.js';
+import { ImageLoader, mappedLoader, type Batch, type BatchLoader } from '../data/loader.js';
+import { mixupCutmix, randAugment, randomErasing } from '../data/batch-augment.js';
+import { tidy } from '../tensor/scope.js';
+import { tensor } from '../tensor/tensor.js';
 import { TextLoader } from '../data/text-loader.js';
 import { CharTokenizer, Gpt2Tokenizer, splitTokens, type Tokenizer } from '../data/text.js';
 import type { SpaceOptions } from '../nas/space.js';
@@ -169,6 +172,42 @@ function createTextLoaders(ds: TextRunDataset, c: Config, blockSize: number, dev
   };
 }
 
+/** Whether any batch augmentation of the weight-training batches is on. */
+export function batchAugmented(c: Config): boolean {
+  return c.randaugment > 0 || c.random_erase > 0 || c.mixup > 0 || c.cutmix > 0 || c.label_smoothing > 0;
+}
+
+/**
+ * The weight-training loader with the batch augmentations of the config (timm's
+ * order: RandAugment on the [0, 1] images, then, normalised, random erasing;
+ * then mixup / cutmix with label smoothing, which make the labels class
+ * probabilities [B, classes]). Every draw comes from libtorch's generator in
+ * step order, so a resume replays them. Before any data-parallel sharding, so
+ * every rank mixes the whole batch as one process would.
+ */
+function augmentedLoader(train: BatchLoader, c: Config, ds: ImageDataset): BatchLoader {
+  if (!batchAugmented(c)) return train;
+  const C = ds.channels;
+  return mappedLoader(train, (next) => {
+    const b = next();
+    const out = tidy((): Pick<Batch, 'x' | 'y'> => {
+      let x = b.x;
+      if (c.randaugment > 0) {
+        const mean = tensor([...ds.mean], { shape: [1, C, 1, 1], device: x.device });
+        const std = tensor([...ds.std], { shape: [1, C, 1, 1], device: x.device });
+        x = randAugment(x.mul(std).add(mean), { ops: c.randaugment, magnitude: c.randaugment_magnitude, magnitudeStd: c.randaugment_mstd }).sub(mean).div(std);
+      }
+      if (c.random_erase > 0) x = randomErasing(x, { prob: c.random_erase });
+      if (c.mixup === 0 && c.cutmix === 0 && c.label_smoothing === 0) return { x, y: b.y };
+      const mixed = mixupCutmix(x, b.y, { numClasses: ds.numClasses, mixup: c.mixup, cutmix: c.cutmix, labelSmoothing: c.label_smoothing });
+      return { x: mixed.x, y: mixed.y };
+    });
+    if (out.x !== b.x) b.x.dispose();
+    if (out.y !== b.y) b.y.dispose();
+    return { ...b, ...out };
+  });
+}
+
 /** The run's loaders; their batches are made on `device` (the run's, resolved). */
 export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0, device: Device = 'cpu'): RunLoaders {
   if (isTextDataset(ds)) return createTextLoaders(ds, c, blockSize, device);
@@ -177,6 +216,7 @@ export function createRunLoaders(ds: RunDataset, c: Config, blockSize = 0, devic
   let cal: Calibration | null = null;
   return {
     ...base,
+    train: augmentedLoader(base.train, c, ds),
     describe: `${ds.name}${ds.source === 'memory' ? ' (in memory)' : ''}, ${base.split.weights.length} weight / ${base.split.arch.length} validation / ${ds.test.size} test images`,
     validEval(limit: number) {
       const arch = base.split.arch;

@@ -7,7 +7,7 @@
 // seed, same initial values, same sampler draws). Rank 0 owns the run
 // directory; rank r > 0 keeps its own bookkeeping in <run>/ranks/<r>/.
 import { join } from 'node:path';
-import { epochBatchesOf, type BatchLoader } from '../data/loader.js';
+import { mappedLoader, type BatchLoader } from '../data/loader.js';
 import { allReduce, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
 import { tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
@@ -57,31 +57,21 @@ export function gradientSync(): ((grads: Tensor[]) => void) | null {
 export function shardLoaders(l: RunLoaders): RunLoaders {
   const g = processGroup();
   if (!g) return l;
-  const shard = (b: BatchLoader): BatchLoader => ({
-    batchSize: b.batchSize,
-    batchesPerEpoch: b.batchesPerEpoch,
-    samples: b.samples,
-    next() {
-      let batch = b.next();
+  const shard = (b: BatchLoader): BatchLoader =>
+    mappedLoader(b, (next) => {
+      let batch = next();
       // An epoch's last, partial batch that does not split evenly is skipped (every rank alike),
       // as DistributedSampler's drop_last would: equal shares keep the mean of the ranks' means exact.
       // (A batch_size that does not split is shardOf's error.)
       if (batch.last && batch.x.shape[0] % g.world !== 0) {
         batch.x.dispose();
         batch.y.dispose();
-        batch = b.next();
+        batch = next();
       }
       const x = shardOf(batch.x, g).contiguous();
       const y = shardOf(batch.y, g).contiguous();
       return { ...batch, x, y, size: x.shape[0] };
-    },
-    epochBatches() {
-      return epochBatchesOf(() => this.next());
-    },
-    state: () => b.state(),
-    restore: (s: object) => b.restore(s),
-    close: () => b.close(),
-  });
+    });
   return { ...l, train: shard(l.train), valid: l.valid && shard(l.valid) };
 }
 

@@ -29,7 +29,7 @@ import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { relu, softmax } from '../tensor/ops/activation.js';
 import { adaptiveAvgPool2d, avgPool2d } from '../tensor/ops/pool.js';
-import { bernoulli } from '../tensor/random.js';
+import { dropPath } from '../tensor/ops/dropout.js';
 import { tidy } from '../tensor/scope.js';
 import { cat, full, zeros, type Tensor } from '../tensor/tensor.js';
 import type { ArchSample } from '../nas/arch.js';
@@ -181,16 +181,6 @@ export class DartsSupernet extends Supernet {
 }
 
 // ---------------------------------------------------------------- standalone networks
-
-/** DARTS's drop_path: per sample, zero the whole tensor with probability p, else scale it by 1/(1-p). */
-export function dropPath(x: Tensor, p: number): Tensor {
-  if (p <= 0) return x;
-  return tidy(() => {
-    const keep = 1 - p;
-    const mask = bernoulli(full([x.size(0), 1, 1, 1], keep, { dtype: x.dtype, device: x.device }));
-    return x.div(keep).mul(mask);
-  });
-}
 
 /** A discrete cell: the chosen operation per edge ('none': no edge). */
 class DartsCell extends Module {

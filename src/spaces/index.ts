@@ -6,3 +6,4 @@ export { ToyConvMacroSpace } from './toy-conv-macro.js';
 export { GptSpace, GptSupernet, GptSubnet, GPT_PRESETS, createGptSpace, generate, type GptConfig, type GptArchConfig, type GptNetConfig, type GptPresetName, type GenerateOptions } from './gpt.js';
 export { Nb201Space, NB201_OPS } from './nb201.js';
 export { DartsSpace, DartsSupernet, DartsNetwork, DARTS_PRIMITIVES } from './darts.js';
+export { ViTSpace, ViTSupernet, ViTSubnet, VIT_PRESETS, createViTSpace, HEAD_DIM, type ViTPresetName, type ViTArchConfig, type ViTOptions } from './autoformer.js';
