@@ -8,7 +8,7 @@
 // not numpy's or Python's `random`, so the streams differ from timm's; the
 // distributions are the same.
 import {
-  Tensor, arange, cat, full, oneHot, ones, rand, randint, randn, tensor, tidy, where, standardGamma, type DType,
+  Tensor, arange, cat, full, oneHot, ones, rand, randint, randn, standardGamma, tensor, tidy, where, zeros, type DType,
 } from '../tensor/index.js';
 
 const FLOATS: readonly DType[] = ['float32', 'float64', 'float16'];
@@ -219,23 +219,28 @@ function affine(img: Tensor, mats: number[][], fill: Tensor): Tensor {
  * ImageOps.equalize per channel: lut[v] = (step//2 + #pixels below v) // step
  * with step = (#pixels below the top value) // 256, identity when step is 0
  * (so images under 257 pixels never change), clipped to 255. "#pixels below v"
- * comes from a sort: the sorted position where v's run starts.
+ * is the sorted position where v's run of equal values starts: one sort, and a
+ * scatter of each run start's position to its value (the other elements go to
+ * slots of their own past 256, so no index repeats and the result is deterministic).
  */
 function equalize(img: Tensor): Tensor {
   const [n, C, H, W] = img.shape;
   const N = H * W;
-  const { values: s, indices: order } = img.flatten(2).sort(-1); // [n, C, N]
-  const pos = arange(N, undefined, 1, { device: img.device }).view(1, 1, N).expand(n, C, N);
-  const first = ones([n, C, 1], { dtype: 'bool', device: img.device });
+  const device = img.device;
+  const s = img.flatten(2).sort(-1).values.long(); // [n, C, N]
+  const pos = arange(N, undefined, 1, { device }).view(1, 1, N).expand(n, C, N);
+  const first = ones([n, C, 1], { dtype: 'bool', device });
   const starts = cat([first, s.narrow(2, 1, N - 1).ne(s.narrow(2, 0, N - 1))], 2);
-  const run = starts.long().cumsum(2).sub(1); // index of each element's run of equal values
-  // The run starts in order (start positions sort before the others, shifted by N), looked up per element.
-  const below = where(starts, pos, pos.add(N)).sort(-1).values.gather(2, run);
-  const step = below.narrow(2, N - 1, 1).floorDiv(256);
+  const below = zeros([n, C, 256 + N], { dtype: 'int64', device }).scatter(2, where(starts, s, pos.add(256)), pos.contiguous()).narrow(2, 0, 256);
+  const step = below.gather(2, s.narrow(2, N - 1, 1)).floorDiv(256); // [n, C, 1]
   const lut = below.add(step.floorDiv(2)).floorDiv(step.clamp(1)).clamp(null, 255);
-  const mapped = where(step.gt(0), lut, s.long());
-  // Back to pixel order; `order` is a permutation, so every element of the base is overwritten.
-  return mapped.scatter(2, order, mapped).float().view(n, C, H, W);
+  const identity = arange(256, undefined, 1, { device }).view(1, 1, 256);
+  return lookup(img, where(step.gt(0), lut, identity));
+}
+
+/** Per-channel lookup tables [n, C, 256] applied to 0..255 images (PIL's point()). */
+function lookup(img: Tensor, lut: Tensor): Tensor {
+  return lut.float().gather(2, img.flatten(2).long()).view(...img.shape);
 }
 
 function rotateMatrix(deg: number, W: number, H: number): number[] {
@@ -264,13 +269,13 @@ export const RAND_AUGMENT_OPS: readonly RandAugmentOp[] = [
     apply: (img) => {
       // ImageOps.autocontrast (cutoff 0): each channel's lo..hi stretched to 0..255 by PIL's
       // lut int(v * scale + offset), scale = 255 / (hi - lo), offset = -lo * scale, in doubles
-      // as PIL (whose rounding can give 254 for hi).
-      const v = img.to('float64');
-      const lo = v.flatten(2).min(2, true).unsqueeze(3);
-      const hi = v.flatten(2).max(2, true).unsqueeze(3);
-      const scale = full([1], 255, { dtype: 'float64', device: img.device }).div(hi.sub(lo).clamp(1));
-      const out = v.mul(scale).add(lo.mul(scale).neg()).floor().clamp(null, 255).float();
-      return where(hi.gt(lo), out, img);
+      // as PIL (whose rounding can give 254 for hi); a flat channel is kept.
+      const device = img.device;
+      const lo = img.flatten(2).min(2, true).to('float64'); // [n, C, 1]
+      const hi = img.flatten(2).max(2, true).to('float64');
+      const scale = full([1], 255, { dtype: 'float64', device }).div(hi.sub(lo).clamp(1));
+      const v = arange(256, undefined, 1, { dtype: 'float64', device }).view(1, 1, 256);
+      return lookup(img, where(hi.gt(lo), v.mul(scale).add(lo.mul(scale).neg()).floor().clamp(null, 255), v));
     },
   },
   { name: 'Equalize', level: none, apply: (img) => equalize(img) },

@@ -109,6 +109,31 @@ export abstract class SearchSpace {
     return [...this.choices];
   }
 
+  /**
+   * One architecture per distinct network: the black-box stage keys, de-duplicates
+   * and scores candidates by it. The identity by default; a space with a depth
+   * choice puts the choices of layers beyond the depth at their first value
+   * (`inactiveAtFirst`), so two keys never name one network.
+   */
+  canonical(arch: Architecture): Architecture {
+    return arch;
+  }
+
+  /** `arch` with every choice outside activeChoices(arch) at index 0. */
+  protected inactiveAtFirst(arch: Architecture): Architecture {
+    const active = new Set(this.activeChoices(arch).map((c) => c.name));
+    return Object.fromEntries(this.choices.map((c) => [c.name, active.has(c.name) ? arch[c.name] : 0]));
+  }
+
+  /**
+   * What AutoFormer's evolution treats apart (reference-facts 5): `structural`
+   * choices are mutated with s_prob instead of m_prob (the depth, the embedding
+   * width), and crossover pairs parents of equal `depth`. None by default.
+   */
+  evolution(): { structural: readonly Choice[]; depth: Choice | null } {
+    return { structural: [], depth: null };
+  }
+
   /** A uniform random architecture from a [0, 1) source (seeded by the caller). */
   randomArchitecture(random: () => number): Architecture {
     return Object.fromEntries(this.choices.map((c) => [c.name, Math.min(c.size - 1, Math.floor(random() * c.size))]));

@@ -5,9 +5,12 @@
 // supernet did not train on).
 // ES per generation: evaluate the new candidates; merge them into a top-k list
 // kept across generations (`select`); make `mutation` mutants of top-k members
-// (each gene resampled with probability m_prob) and `crossover` children (each
-// gene from one of two top-k parents, 50/50); fill up to `population` with
-// random architectures. Candidates are unique among all visited ones; each
+// (each gene resampled with probability m_prob; the space's structural genes,
+// depth and embedding width, with s_prob; the layers a deeper mutant gains
+// drawn at random) and `crossover` children (each gene from one of two top-k
+// parents of equal depth, 50/50); fill up to `population` with
+// random architectures. Candidates are unique among all visited ones (keyed by
+// the space's canonical form: one key per distinct network); each
 // mutation / crossover phase makes at most 10x its target attempts.
 // With cost constraints, only architectures within every bound are candidates:
 // mutants and children over a bound count as failed attempts, and a random
@@ -162,7 +165,7 @@ export class BlackBoxSearch extends PhaseLoop {
     const seen = new Set([...Object.keys(this.state.visited)]);
     const out: string[] = [];
     const add = (a: Architecture): boolean => {
-      const k = this.space.encode(a);
+      const k = this.space.encode(this.space.canonical(a));
       if (seen.has(k) || !this.#feasible(a)) return false;
       seen.add(k);
       out.push(k);
@@ -171,16 +174,23 @@ export class BlackBoxSearch extends PhaseLoop {
     const parents = this.state.topk.map((k) => this.space.decode(k));
     // ES: a uniform pick from the top-k; NSGA-II: binary tournament on its rank-and-crowding order (best first).
     const pick = (): Architecture => parents[this.state.method === 'nsga2' ? Math.min(this.rng.int(parents.length), this.rng.int(parents.length)) : this.rng.int(parents.length)];
+    const { structural, depth } = this.space.evolution();
     if (parents.length > 0) {
       for (let made = 0, tries = 0; made < c.mutation && tries < 10 * c.mutation; tries++) {
         const p = pick();
         const child: Architecture = {};
-        for (const ch of this.space.choices) child[ch.name] = this.rng.float() < c.m_prob ? this.rng.int(ch.size) : p[ch.name];
+        for (const ch of this.space.choices) child[ch.name] = this.rng.float() < (structural.includes(ch) ? c.s_prob : c.m_prob) ? this.rng.int(ch.size) : p[ch.name];
+        // Layers a deeper mutant gains get random choices (AutoFormer), not the parent's canonical first values.
+        const had = new Set(this.space.activeChoices(p).map((ch) => ch.name));
+        for (const ch of this.space.activeChoices(child)) if (!had.has(ch.name)) child[ch.name] = this.rng.int(ch.size);
         if (add(child)) made++;
       }
       for (let made = 0, tries = 0; made < c.crossover && tries < 10 * c.crossover; tries++) {
         const a = pick();
-        const b = pick();
+        let b = pick();
+        // AutoFormer crosses parents of equal depth only (50 draws of a pair at most).
+        for (let i = 0; depth && b[depth.name] !== a[depth.name] && i < 50; i++) b = pick();
+        if (depth && b[depth.name] !== a[depth.name]) continue;
         const child: Architecture = {};
         for (const ch of this.space.choices) child[ch.name] = this.rng.float() < 0.5 ? a[ch.name] : b[ch.name];
         if (add(child)) made++;
@@ -195,7 +205,7 @@ export class BlackBoxSearch extends PhaseLoop {
     const c = this.config;
     const n = Math.min(c.population, c.rs_iters - this.state.draws);
     const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(this.space.encode(this.#random()));
+    for (let i = 0; i < n; i++) out.push(this.space.encode(this.space.canonical(this.#random())));
     this.state.draws += n;
     return out;
   }

@@ -94,6 +94,7 @@ export interface Config {
   mutation: number;
   crossover: number;
   m_prob: number;
+  s_prob: number;
   generations: number;
   rs_iters: number;
   fitness_samples: number;
@@ -190,6 +191,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   mutation: { type: int(0), doc: 'ES mutants per generation' },
   crossover: { type: int(0), doc: 'ES crossover children per generation' },
   m_prob: { type: num(0, 1), doc: 'ES probability of resampling each gene when mutating' },
+  s_prob: { type: num(0, 1), doc: "ES probability of resampling a structural gene (a transformer's depth and embedding width) when mutating (AutoFormer: 0.4)" },
   generations: { type: int(1), doc: 'ES generations' },
   rs_iters: { type: int(1), doc: 'random-search architectures' },
   fitness_samples: { type: int(0), doc: 'validation images (language models: token windows) per black-box fitness evaluation (0 = the whole split)' },
@@ -419,7 +421,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0 };
+const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

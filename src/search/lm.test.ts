@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TextLoader } from '../data/text-loader.js';
+import { createSpace } from '../spaces/index.js';
 import { generateFromRun } from './generate.js';
 import { resumeRun, startRun } from './pipeline.js';
 import { Progress } from './progress.js';
@@ -66,6 +67,12 @@ test('lm-tiny SPOS + ES: fitness is minus the validation loss; retrain and gener
   assert.ok(a.supernet_valid_loss > 0 && a.supernet_valid_acc === undefined);
   assert.ok(a.top.every((t: { fitness: number }) => t.fitness < 0), 'fitness is -loss');
   assert.ok(a.top[0].fitness >= a.top[a.top.length - 1].fitness);
+  // Every scored candidate is keyed canonically: a depth-1 network with any layer-2 genes is one key.
+  const space = createSpace('lm-tiny', { blockSize: LM.block_size as number });
+  const visited = Object.keys((JSON.parse(readFileSync(join(r.dir, 'checkpoints', 'black-box.json'), 'utf8')) as { visited: Record<string, unknown> }).visited);
+  assert.ok(visited.length >= 4);
+  for (const k of visited) assert.equal(space.encode(space.canonical(space.decode(k))), k);
+  space.supernet.dispose();
   const t = await startRun('train', tinyConfig('lm-tiny/retrain', join(tmp.dir, 'retrain'), { ...LM, arch: r.dir }), 'lm-tiny/retrain', { progress: quiet });
   const res = t.result as Record<string, any>;
   assert.ok(res.test_loss > 0 && res.params > 1000);

@@ -70,6 +70,7 @@ const BASE: PartialConfig = {
   mutation: 2,
   crossover: 2,
   m_prob: 0.2,
+  s_prob: 0.4,
   generations: 1000,
   rs_iters: 10000,
   fitness_samples: 0,

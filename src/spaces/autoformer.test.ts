@@ -111,3 +111,20 @@ test('autoformer: option and input errors name the fix', () => {
   });
   space.supernet.dispose();
 });
+
+test('autoformer-t: canonical form puts the choices of layers beyond the depth first; evolution names depth and embed', () => {
+  const space = createSpace('autoformer-t', { imageSize: 32, patchSize: 8 }) as ViTSpace;
+  const arch = space.randomArchitecture(seeded(2));
+  arch.num_layers = 0; // 12 layers
+  arch.num_heads_13 = 1;
+  arch.mlp_ratio_14 = 1;
+  const c = space.canonical(arch);
+  assert.equal(c.num_heads_13, 0);
+  assert.equal(c.mlp_ratio_14, 0);
+  assert.equal(c.num_heads_12, arch.num_heads_12);
+  assert.deepEqual(space.archConfig(c), space.archConfig(arch), 'the same network');
+  const ev = space.evolution();
+  assert.deepEqual(ev.structural.map((x) => x.name), ['embed_dim', 'num_layers']);
+  assert.equal(ev.depth?.name, 'num_layers');
+  space.supernet.dispose();
+});

@@ -468,6 +468,14 @@ export class ViTSpace extends SearchSpace {
     return [this.embed, ...this.heads.slice(0, d), ...this.ratios.slice(0, d), this.layers];
   }
 
+  override canonical(arch: Architecture): Architecture {
+    return this.inactiveAtFirst(arch);
+  }
+
+  override evolution(): { structural: readonly Choice[]; depth: Choice | null } {
+    return { structural: [this.embed, this.layers], depth: this.layers };
+  }
+
   /** No tabular benchmark; the key lists AutoFormer's config fields with every layer's entry, so it round-trips. */
   benchmarkKey(arch: Architecture): string {
     return JSON.stringify({

@@ -535,6 +535,14 @@ export class GptSpace extends SearchSpace {
     return [this.embed, ...this.heads.slice(0, d), ...this.ratios.slice(0, d), this.layers];
   }
 
+  override canonical(arch: Architecture): Architecture {
+    return this.inactiveAtFirst(arch);
+  }
+
+  override evolution(): { structural: readonly Choice[]; depth: Choice | null } {
+    return { structural: [this.embed, this.layers], depth: this.layers };
+  }
+
   /**
    * There is no tabular benchmark; the key is the reference's config listing
    * (paper G.2) with every layer's entry, so it round-trips exactly.
