@@ -24,8 +24,11 @@ function checkBatch(fn: string, name: string, x: Tensor): [number, number, numbe
   return s as [number, number, number, number];
 }
 
-function checkRange(fn: string, name: string, v: number, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new RangeError(`${fn}: ${name} must be a number in [${lo}, ${hi}], got ${v}`);
+/** A number in [lo, hi]; with hi Infinity, a finite number >= lo unless `infinite` allows Infinity. */
+function checkRange(fn: string, name: string, v: number, lo: number, hi = Infinity, infinite = false): number {
+  const ok = typeof v === 'number' && v >= lo && v <= hi && (infinite || Number.isFinite(v));
+  const want = hi === Infinity ? `a ${infinite ? '' : 'finite '}number >= ${lo}` : `a number in [${lo}, ${hi}]`;
+  if (!ok) throw new RangeError(`${fn}: ${name} must be ${want}, got ${v}`);
   return v;
 }
 
@@ -113,11 +116,11 @@ export function mixupCutmix(x: Tensor, y: Tensor, o: MixupCutmixOptions): { x: T
   const [B, , H, W] = checkBatch(fn, 'x', x);
   if (!(y instanceof Tensor)) throw new TypeError(`${fn}: y must be a Tensor of class indices`);
   if (y.ndim !== 1 || y.size(0) !== B) throw new RangeError(`${fn}: y must have shape [${B}] (one label per sample of x), got [${y.shape.join(', ')}]`);
-  if (y.dtype !== 'int64' && y.dtype !== 'int32') throw new TypeError(`${fn}: y must hold int64 class indices, got ${y.dtype}`);
+  if (y.dtype !== 'int64' && y.dtype !== 'int32') throw new TypeError(`${fn}: y must hold int64 (or int32) class indices, got ${y.dtype}`);
   if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options are required ({ numClasses, mixup, cutmix })`);
   const K = checkInt(fn, 'numClasses', o.numClasses, 1);
-  const mixA = checkRange(fn, 'mixup (alpha)', o.mixup, 0, Infinity);
-  const cutA = checkRange(fn, 'cutmix (alpha)', o.cutmix, 0, Infinity);
+  const mixA = checkRange(fn, 'mixup (alpha)', o.mixup, 0);
+  const cutA = checkRange(fn, 'cutmix (alpha)', o.cutmix, 0);
   const prob = checkRange(fn, 'prob', o.prob ?? 1, 0, 1);
   const switchProb = checkRange(fn, 'switchProb', o.switchProb ?? 0.5, 0, 1);
   const labelSmoothing = checkRange(fn, 'labelSmoothing', o.labelSmoothing ?? 0, 0, 1);
@@ -162,7 +165,9 @@ export interface RandAugmentOp {
   apply(img: Tensor, args: number[], fill: Tensor): Tensor;
 }
 
-const u8 = (t: Tensor): Tensor => t.floor().clamp(0, 255); // PIL's clip then (UINT8) cast
+// PIL's clip then (UINT8) cast. floorDiv(1) is floor (exactly), but libtorch's CPU floor kernel
+// costs a fixed ~8 ms per call here, a tenth of a small op's budget.
+const u8 = (t: Tensor): Tensor => t.floorDiv(1).clamp(0, 255);
 const perSample = (img: Tensor, v: number[]): Tensor => tensor(v, { shape: [v.length, 1, 1, 1], device: img.device });
 
 /** ImageEnhance's Image.blend(degenerate, img, f): deg + f*(img - deg) in float32, clipped and truncated. */
@@ -172,7 +177,7 @@ const blend = (deg: Tensor, img: Tensor, f: Tensor): Tensor => u8(deg.add(img.su
 function grey(img: Tensor): Tensor {
   if (img.size(1) === 1) return img;
   const [r, g, b] = [0, 1, 2].map((c) => img.narrow(1, c, 1));
-  return r.mul(19595).add(g.mul(38470)).add(b.mul(7471)).add(32768).div(65536).floor();
+  return r.mul(19595).add(g.mul(38470)).add(b.mul(7471)).add(32768).floorDiv(65536);
 }
 
 /** PIL's ImageFilter.SMOOTH ([[1,1,1],[1,5,1],[1,1,1]] / 13, rounded); border pixels kept, as PIL does. */
@@ -208,8 +213,8 @@ function affine(img: Tensor, mats: number[][], fill: Tensor): Tensor {
   const col = (i: number) => k.narrow(1, i, 1); // [n, 1]
   const px = arange(W, undefined, 1, { dtype: 'float64', device }).view(1, W).expand(H, W).reshape(1, H * W);
   const py = arange(H, undefined, 1, { dtype: 'float64', device }).view(H, 1).expand(H, W).reshape(1, H * W);
-  const sx = col(0).mul(px).add(col(1).mul(py)).add(col(2)).floor();
-  const sy = col(3).mul(px).add(col(4).mul(py)).add(col(5)).floor();
+  const sx = col(0).mul(px).add(col(1).mul(py)).add(col(2)).floorDiv(1);
+  const sy = col(3).mul(px).add(col(4).mul(py)).add(col(5)).floorDiv(1);
   const inside = sx.ge(0).logicalAnd(sx.lt(W)).logicalAnd(sy.ge(0)).logicalAnd(sy.lt(H)).unsqueeze(1);
   const index = sy.clamp(0, H - 1).mul(W).add(sx.clamp(0, W - 1)).long().unsqueeze(1).expand(n, C, H * W).contiguous();
   return where(inside, img.flatten(2).gather(2, index), fill).view(n, C, H, W);
@@ -286,7 +291,7 @@ export const RAND_AUGMENT_OPS: readonly RandAugmentOp[] = [
     level: (m) => 4 - Math.trunc((m / 10) * 4), // bits kept
     apply: (img, bits) => {
       const q = perSample(img, bits.map((b) => 2 ** (8 - b)));
-      return img.div(q).floor().mul(q);
+      return img.floorDiv(q).mul(q);
     },
   },
   {
@@ -368,8 +373,8 @@ export function randAugment(x01: Tensor, o: RandAugmentOptions = {}): Tensor {
   const fn = 'randAugment';
   const [B] = checkBatch(fn, 'x01', x01);
   const layers = checkInt(fn, 'ops', o.ops ?? 2, 0);
-  const mag = checkRange(fn, 'magnitude', o.magnitude ?? 9, 0, Infinity);
-  const std = checkRange(fn, 'magnitudeStd', o.magnitudeStd ?? 0.5, 0, Infinity);
+  const mag = checkRange(fn, 'magnitude', o.magnitude ?? 9, 0);
+  const std = checkRange(fn, 'magnitudeStd', o.magnitudeStd ?? 0.5, 0, Infinity, true);
   const prob = checkRange(fn, 'prob', o.prob ?? 0.5, 0, 1);
   return tidy(() => {
     const device = x01.device;
@@ -444,7 +449,8 @@ export function randomErasing(x: Tensor, o: RandomErasingOptions): Tensor {
   const prob = checkRange(fn, 'prob', o.prob, 0, 1);
   const minArea = checkRange(fn, 'minArea', o.minArea ?? 0.02, 0, 1);
   const maxArea = checkRange(fn, 'maxArea', o.maxArea ?? 1 / 3, minArea, 1);
-  const minAspect = checkRange(fn, 'minAspect', o.minAspect ?? 0.3, Number.MIN_VALUE, Infinity);
+  const minAspect = o.minAspect ?? 0.3;
+  if (!(minAspect > 0 && Number.isFinite(minAspect))) throw new RangeError(`${fn}: minAspect must be a finite number > 0, got ${minAspect}`);
   const A = checkInt(fn, 'attempts', o.attempts ?? 10, 1);
   if (prob === 0) return x.clone();
   return tidy(() => {

@@ -156,7 +156,7 @@ test('the real CIFAR-10 in the cache: verified, 50k/10k, 5000/1000 per class', {
   assert.equal(ds.source, 'cache');
   assert.equal(ds.train.size, 50_000);
   assert.equal(ds.test.size, 10_000);
-  const hist = (l: Uint8Array): number[] => l.reduce((h, v) => (h[v]++, h), new Array(10).fill(0));
+  const hist = (l: ArrayLike<number>): number[] => Array.from(l).reduce((h, v) => (h[v]++, h), new Array(10).fill(0));
   assert.deepEqual(hist(ds.train.labels), new Array(10).fill(5000));
   assert.deepEqual(hist(ds.test.labels), new Array(10).fill(1000));
   assert.deepEqual(Array.from(ds.train.labels.subarray(0, 10)), [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);

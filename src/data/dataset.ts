@@ -7,7 +7,8 @@ export type ImageDatasetName = 'cifar10' | 'fashion-mnist';
 /** One split: n images stored planar (C, H, W) uint8, and n labels. */
 export interface ImageSplit {
   images: Uint8Array;
-  labels: Uint8Array;
+  /** Uint16Array where a dataset has more than 256 classes (an image folder such as ImageNet's 1000). */
+  labels: Uint8Array | Uint16Array;
   size: number;
 }
 
@@ -93,7 +94,7 @@ export function sharedBytes(n: number): Uint8Array {
 }
 
 /** Checks that every label is below numClasses; `file` names the source in the error. */
-export function checkLabels(labels: Uint8Array, numClasses: number, file: string): void {
+export function checkLabels(labels: Uint8Array | Uint16Array, numClasses: number, file: string): void {
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] >= numClasses) {
       throw new DataError(file, `label ${labels[i]} at sample ${i} is outside 0..${numClasses - 1}; the file is corrupt`, 'delete the file and fetch it again (see docs/data.md)');

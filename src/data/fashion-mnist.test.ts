@@ -229,7 +229,7 @@ test('the real Debian Fashion-MNIST: 60k/10k, 6000/1000 per class, verified', { 
     assert.equal(ds.train.size, 60_000);
     assert.equal(ds.test.size, 10_000);
     assert.equal(ds.train.images.length, 60_000 * 784);
-    const hist = (l: Uint8Array): number[] => l.reduce((h, v) => (h[v]++, h), new Array(10).fill(0));
+    const hist = (l: ArrayLike<number>): number[] => Array.from(l).reduce((h, v) => (h[v]++, h), new Array(10).fill(0));
     assert.deepEqual(hist(ds.train.labels), new Array(10).fill(6000));
     assert.deepEqual(hist(ds.test.labels), new Array(10).fill(1000));
     assert.deepEqual(Array.from(ds.train.labels.subarray(0, 10)), [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);

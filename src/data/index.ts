@@ -15,3 +15,4 @@ export { assembleBatch, type BatchPlan, type ImageGeometry } from './augment.js'
 export * from './loader.js';
 export * from './text.js';
 export * from './prepare.js';
+export { IMAGEFOLDER, IMAGEFOLDER_32, IMAGENET_MEAN, IMAGENET_STD, decodeImage, resizeCrop, loadImageFolder, type ImageFolderOptions, type ImageFolderSpec, type RgbImage } from './image-folder.js';

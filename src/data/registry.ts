@@ -124,3 +124,8 @@ registerDataset({ name: 'synthetic', kind: 'synthetic', description: 'generated 
 // CIFAR-100 (src/data/cifar100.ts): the official archive, or its train.bin / test.bin, from data_dir or the cache.
 import { CIFAR100_INFO, loadCifar100 } from './cifar100.js';
 registerDataset({ name: 'cifar100', kind: 'image', description: 'CIFAR-100, fine labels (the official binary archive from --data DIR, the cache or the official download; archive sha256-verified, files checked by structure)', info: CIFAR100_INFO, load: (o) => loadCifar100(o) });
+
+// Your own ImageNet-style folder (src/data/image-folder.ts): root/train/<class>/*, root/val/<class>/* from --data DIR.
+import { IMAGEFOLDER, IMAGEFOLDER_32, imageFolderEntry } from './image-folder.js';
+registerDataset(imageFolderEntry(IMAGEFOLDER, 'your ImageNet-style folder (--data DIR holding train/<class>/*.jpg|png and val/<class>/*), resize 256, centre crop 224, ImageNet mean/std'));
+registerDataset(imageFolderEntry(IMAGEFOLDER_32, 'the same folder at 3x32x32 (resize 32, centre crop 32) for the CIFAR-shaped spaces and quick runs'));

@@ -134,6 +134,16 @@ export abstract class SearchSpace {
     return { structural: [], depth: null };
   }
 
+  /**
+   * Choices whose chosen output only feeds a scale-invariant layer (BatchNorm in
+   * training mode), so a straight-through weight (GDAS's discrete sample) gets
+   * a gradient of zero up to BatchNorm's eps through them: MobileNetV3's stage
+   * depths. None by default; the invariant tests exempt them for GDAS.
+   */
+  scaleInvariantChoices(): readonly Choice[] {
+    return [];
+  }
+
   /** A uniform random architecture from a [0, 1) source (seeded by the caller). */
   randomArchitecture(random: () => number): Architecture {
     return Object.fromEntries(this.choices.map((c) => [c.name, Math.min(c.size - 1, Math.floor(random() * c.size))]));

@@ -7,3 +7,4 @@ export { GptSpace, GptSupernet, GptSubnet, GPT_PRESETS, createGptSpace, generate
 export { Nb201Space, NB201_OPS } from './nb201.js';
 export { DartsSpace, DartsSupernet, DartsNetwork, DARTS_PRIMITIVES } from './darts.js';
 export { ViTSpace, ViTSupernet, ViTSubnet, VIT_PRESETS, createViTSpace, HEAD_DIM, type ViTPresetName, type ViTArchConfig, type ViTOptions } from './autoformer.js';
+export { Mbv3Space, Mbv3Supernet, Mbv3Subnet, makeDivisible, type Mbv3ArchConfig, type Mbv3Layout } from './mobilenetv3.js';

@@ -114,6 +114,7 @@ for (const { name, forms, heavy, testOptions } of listSpaces()) {
         manualSeed(3);
         const space = createSpace(name, { ...testOptions, form });
         const s = createSampler(sampler);
+        let discrete = false;
         const used = tidy(() => {
           const { x, y } = space.exampleBatch(2);
           const sample = s.sample(space.choices);
@@ -122,9 +123,13 @@ for (const { name, forms, heavy, testOptions } of listSpaces()) {
           if (!s.trainsAlpha) return [];
           // GDAS runs one candidate per choice, so every choice used in the forward gets a
           // gradient too; layers beyond a sampled depth are not used.
-          return sample.mode === 'discrete' ? space.activeChoices(sample.architecture()) : [...space.choices];
+          discrete = sample.mode === 'discrete';
+          return discrete ? space.activeChoices(sample.architecture()) : [...space.choices];
         });
-        const withGrad = space.choices.filter((c) => tidy(() => (c.alpha.grad?.abs().sum().item() ?? 0) > 0));
+        // A straight-through weight behind a training-mode BatchNorm has no gradient (scale invariance).
+        const blind = discrete ? space.scaleInvariantChoices() : [];
+        used.splice(0, used.length, ...used.filter((c) => !blind.includes(c)));
+        const withGrad = space.choices.filter((c) => !blind.includes(c) && tidy(() => (c.alpha.grad?.abs().sum().item() ?? 0) > 0));
         assert.deepEqual(withGrad.map((c) => c.name).sort(), used.map((c) => c.name).sort(), `alpha without gradient: ${used.filter((c) => !withGrad.includes(c)).map((c) => c.name).join(', ')}`);
         const weightGrads = space.supernet.parameters().filter((p) => tidy(() => (p.grad?.abs().sum().item() ?? 0) > 0));
         assert.ok(weightGrads.length > 0);

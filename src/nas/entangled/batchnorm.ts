@@ -8,10 +8,11 @@ import { ones, tensor, zeros, type Tensor } from '../../tensor/tensor.js';
 import { combiSuperposition, type ArchSample } from '../arch.js';
 import { Factor } from '../choice.js';
 import { prefixRule, Superposition } from '../superposition.js';
-import { chosenIndices, factorWeights, maxOf, type Cost, type Costed, type Size } from './common.js';
+import { chosenIndices, dependsOn, factorsOf, factorWeights, maxOf, sizeFor, type Cost, type Costed, type Size } from './common.js';
 
 export interface EntangledBatchNorm2dOptions {
-  channels: Factor<number> | number;
+  /** A fixed count, a choice, or a count derived from choices (MobileNetV3's expanded width). */
+  channels: Size;
   affine?: boolean;
   momentum?: number;
   eps?: number;
@@ -31,8 +32,8 @@ export class EntangledBatchNorm2d extends Module implements Costed {
     this.opts = { affine: true, momentum: 0.1, eps: 1e-5, ...opts };
     const ch: Size = this.opts.channels;
     this.maxC = maxOf(ch);
-    const factors = ch instanceof Factor ? [ch] : [];
-    this.sp = new Superposition([this.maxC], factors, ch instanceof Factor ? [prefixRule(0, [0], (v) => Number(v[0]))] : []);
+    const factors = factorsOf(ch);
+    this.sp = new Superposition([this.maxC], factors, typeof ch === 'number' ? [] : [prefixRule(0, dependsOn(ch, factors), (v) => sizeFor(ch, factors, v))]);
     this.weight = this.opts.affine ? this.param('weight', ones([this.maxC])) : null;
     this.bias = this.opts.affine ? this.param('bias', zeros([this.maxC])) : null;
     this.runningMean = this.buffer('running_mean', zeros([this.maxC]));
@@ -40,7 +41,7 @@ export class EntangledBatchNorm2d extends Module implements Costed {
   }
 
   #channels(idx: readonly number[]): number {
-    return idx.length ? Number(this.sp.factors[0].values[idx[0]]) : this.maxC;
+    return idx.length ? sizeFor(this.opts.channels, this.sp.factors, this.sp.values(idx)) : this.maxC;
   }
 
   forward(x: Tensor, arch: ArchSample): Tensor {

@@ -16,8 +16,14 @@ export interface EntangledConv2dOptions {
   kernel: Size;
   stride?: number;
   dilation?: number;
-  /** Fixed group count (depthwise: groups = channels); channel choices need groups = 1. */
+  /** Fixed group count; channel choices need groups = 1 or `depthwise`. */
   groups?: number;
+  /**
+   * Depthwise (groups = channels, one input channel per filter): the channel
+   * count may be a choice (outChannels; inChannels must be the same size), each
+   * candidate taking the first c filters. `groups` is then ignored.
+   */
+  depthwise?: boolean;
   /** 'same' keeps the spatial size for every kernel (needed with a kernel choice). */
   padding?: 'same' | number;
   /** weighted: sum_n w_n pad(b[:out_n]); full: the whole bias, unweighted. */
@@ -42,26 +48,27 @@ export class EntangledConv2d extends Module implements Costed {
 
   constructor(opts: EntangledConv2dOptions) {
     super();
-    this.opts = { stride: 1, dilation: 1, groups: 1, padding: 'same', bias: 'weighted', mix: 'weights', ...opts };
-    const { inChannels, outChannels, kernel, groups, padding } = this.opts;
+    this.opts = { stride: 1, dilation: 1, groups: 1, padding: 'same', bias: 'weighted', mix: 'weights', depthwise: false, ...opts };
+    const { inChannels, outChannels, kernel, groups, padding, depthwise } = this.opts;
     [this.maxIn, this.maxOut, this.maxK] = [maxOf(inChannels), maxOf(outChannels), maxOf(kernel)];
-    if (groups !== 1 && (typeof inChannels !== 'number' || typeof outChannels !== 'number')) {
+    if (depthwise && inChannels !== outChannels) throw new TypeError('EntangledConv2d: a depthwise conv takes the same size (number or choice) as inChannels and outChannels');
+    if (!depthwise && groups !== 1 && (typeof inChannels !== 'number' || typeof outChannels !== 'number')) {
       throw new TypeError('EntangledConv2d: channel choices need groups = 1 (depthwise convs search the kernel only)');
     }
-    if (this.maxIn % groups !== 0 || this.maxOut % groups !== 0) throw new TypeError(`EntangledConv2d: ${this.maxIn} in / ${this.maxOut} out channels not divisible by groups=${groups}`);
+    if (!depthwise && (this.maxIn % groups !== 0 || this.maxOut % groups !== 0)) throw new TypeError(`EntangledConv2d: ${this.maxIn} in / ${this.maxOut} out channels not divisible by groups=${groups}`);
     if (typeof kernel !== 'number' && padding !== 'same') throw new TypeError("EntangledConv2d: a kernel choice needs padding 'same' so every candidate keeps the spatial size");
     const factors = factorsOf(inChannels, outChannels, kernel);
     const rules: DimRule[] = [];
     const size = (s: Size) => (v: readonly (number | string)[]) => sizeFor(s, factors, v);
     if (typeof outChannels !== 'number') rules.push(prefixRule(0, dependsOn(outChannels, factors), size(outChannels)));
-    if (typeof inChannels !== 'number') rules.push(prefixRule(1, dependsOn(inChannels, factors), size(inChannels)));
+    if (typeof inChannels !== 'number' && !depthwise) rules.push(prefixRule(1, dependsOn(inChannels, factors), size(inChannels)));
     if (typeof kernel !== 'number') {
       for (const d of [2, 3]) rules.push(centredRule(d, dependsOn(kernel, factors), this.maxK, size(kernel)));
     }
-    const shape = [this.maxOut, this.maxIn / groups, this.maxK, this.maxK];
+    const shape = [this.maxOut, depthwise ? 1 : this.maxIn / groups, this.maxK, this.maxK];
     this.sp = new Superposition(shape, factors, rules);
     // PyTorch's default init: kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-    const bound = 1 / Math.sqrt((this.maxIn / groups) * this.maxK * this.maxK);
+    const bound = 1 / Math.sqrt(shape[1] * this.maxK * this.maxK);
     this.weight = this.param('weight', zeros(shape).uniform_(-bound, bound));
     this.bias = this.opts.bias === 'none' ? null : this.param('bias', zeros([this.maxOut]).uniform_(-bound, bound));
   }
@@ -92,7 +99,8 @@ export class EntangledConv2d extends Module implements Costed {
     const s = x.shape;
     this.inputHW = [s[2], s[3]];
     this.#checkInput(s, this.maxIn);
-    const { stride, dilation, groups } = this.opts;
+    const { stride, dilation } = this.opts;
+    const groups = this.#groups(this.maxOut);
     return tidy(() => {
       const w = this.sp.mix(this.weight, ws);
       const b = this.bias === null ? null : this.opts.bias === 'full' ? this.bias : this.bias.mul(this.sp.dimMask(ws, 0));
@@ -117,8 +125,9 @@ export class EntangledConv2d extends Module implements Costed {
   forwardCandidate(x: Tensor, idx: readonly number[], scale: Tensor | null = null): Tensor {
     const s = x.shape;
     this.inputHW = [s[2], s[3]];
-    const { stride, dilation, groups } = this.opts;
+    const { stride, dilation } = this.opts;
     const { cin, cout, k } = this.candidate(idx);
+    const groups = this.#groups(cout);
     this.#checkInput(s, cin);
     return tidy(() => {
       let w = this.sp.slice(this.weight, idx);
@@ -129,6 +138,11 @@ export class EntangledConv2d extends Module implements Costed {
       }
       return conv2d(x, w, b, { stride, dilation, groups, padding: this.#padding(k) });
     });
+  }
+
+  /** The conv's groups for a candidate with `channels` channels. */
+  #groups(channels: number): number {
+    return this.opts.depthwise ? channels : this.opts.groups;
   }
 
   #checkInput(s: number[], channels: number): void {
@@ -152,7 +166,7 @@ export class EntangledConv2d extends Module implements Costed {
     const params: number[] = [], flops: number[] = [];
     for (const t of this.sp.candidates) {
       const { cin, cout, k } = this.candidate(t);
-      const g = this.opts.groups;
+      const g = this.#groups(cin);
       const wParams = cout * (cin / g) * k * k;
       const [ho, wo] = this.outputHW(hw, k);
       params.push(wParams + (this.bias ? cout : 0));
