@@ -4,6 +4,7 @@
 //
 //   node dist/bench/memory.js [--repeats R] [--batch B] [--spaces toy-cell,toy-conv-macro,nb201,darts] [--malloc default]
 //   node dist/bench/memory.js --spaces autoformer-t --batch 8
+//   node dist/bench/memory.js --spaces mobilenetv3
 //
 // Targets: WE <= 1.2 x largest sub-network and WS / WE >= 1.4 on the toy cell
 // (issue 3; the reference: 957 MB vs 646 MB); WE / WS <= 0.75 on nb201 and
@@ -116,9 +117,15 @@ function main(): void {
     return { engine: median(runs.map((r) => r.engine)), before: median(runs.map((r) => r.before)), peak: median(runs.map((r) => r.peak)) };
   };
   for (const space of spaces) {
-    if (!getSpace(space).forms.includes('ws') && space in VIT_PRESETS) {
+    if (!getSpace(space).forms.includes('ws')) {
       const we = measure(space, 'we');
       const largest = measure(space, 'largest');
+      if (!(space in VIT_PRESETS)) {
+        console.log(`  ${space.padEnd(15)} we       peak ${mb(we.peak).padStart(6)} MB, above engine ${mb(we.peak - we.engine).padStart(6)} MB`);
+        console.log(`  ${space.padEnd(15)} largest  peak ${mb(largest.peak).padStart(6)} MB, above engine ${mb(largest.peak - largest.engine).padStart(6)} MB`);
+        console.log(`  ${space}: WE / largest = ${(we.peak / largest.peak).toFixed(2)} (target <= 1.2), ${((we.peak - we.engine) / (largest.peak - largest.engine)).toFixed(2)} above engine (no WS form)`);
+        continue;
+      }
       const c = VIT_PRESETS[space as ViTPresetName];
       let acts = 0;
       for (const e of c.embed) for (const h of c.heads) for (const r of c.mlpRatio) {

@@ -88,7 +88,7 @@ test('cli: bad commands, flags, keys and values give one clear line and exit cod
       [['search', '--set', 'lr'], /--set needs KEY=VALUE, got 'lr'/],
       [['search', '--set', 'nesterov=maybe'], /config key 'nesterov' .* must be true or false, got "maybe"/],
       [['search', '--method', 'dartz'], /--method 'dartz' is not a preset of toy-cell \(did you mean 'darts'\?\)/],
-      [['search', '--space', 'nb202'], /--space must be one of toy-cell, toy-conv-macro, lm-tiny, lm-small, lm-char, lm-paper, nb201, darts, got 'nb202'/],
+      [['search', '--space', 'nb202'], /--space must be one of toy-cell, toy-conv-macro, lm-tiny, lm-small, lm-char, lm-paper, nb201, darts, autoformer-t, autoformer-s, mobilenetv3, got 'nb202'/],
       [['search', '--preset', 'toy-cell/tanglenaz'], /unknown preset 'toy-cell\/tanglenaz' \(did you mean 'toy-cell\/tanglenas'\?\)/],
       [['search', '--preset', 'toy-cell/darts', '--method', 'gdas'], /--preset names space and method already/],
       [['search', '--method', 'spos-es'], /method 'spos' trains a supernet without alpha; use 'tanglenas two-stage'/],

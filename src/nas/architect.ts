@@ -8,6 +8,7 @@ import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
+import type { ArchSample } from './arch.js';
 import type { ConstraintPenalty } from './constraint.js';
 import type { Sampler } from './samplers/sampler.js';
 import type { SearchSpace } from './space.js';
@@ -90,12 +91,35 @@ export class Architect {
   #loss(b: Batch): Tensor {
     const { supernet, choices } = this.space;
     const sample = this.sampler.sample(choices);
-    let loss = this.space.loss(supernet.forward(b.x, sample), b.y);
-    const reg = this.sampler.regularizer(choices);
+    return this.withArchTerms(this.space.loss(supernet.forward(b.x, sample), b.y), sample);
+  }
+
+  /** The architecture loss of a data loss under `sample`: plus the sampler's regulariser and the constraints' penalty. */
+  withArchTerms(loss: Tensor, sample: ArchSample): Tensor {
+    const reg = this.sampler.regularizer(this.space.choices);
     if (reg) loss = loss.add(reg);
     const pen = this.penalty?.loss(this.space, sample);
     if (pen) loss = loss.add(pen);
     return loss;
+  }
+
+  /**
+   * The alpha update from gradients computed elsewhere (`arch_update:
+   * simultaneous`: one backward gave the weights and alpha theirs): averaged
+   * over data-parallel ranks, Adam, then the preference and penalty updates.
+   */
+  applyGradients(grads: Tensor[]): void {
+    if (!this.optimizer) return;
+    tidy(() => {
+      this.#syncGrads?.(grads);
+      // Preference mode: d alpha(t) / d base = 1.
+      const trained = this.preference ? this.base : this.space.alphas();
+      trained.forEach((a, i) => (a.grad = grads[i]));
+      this.optimizer!.step();
+      for (const a of trained) a.grad = null;
+      if (this.preference) this.setPreference(this.#t);
+      this.penalty?.update(this.space, this.space.discretize());
+    });
   }
 
   /**
@@ -109,14 +133,7 @@ export class Architect {
     const alphas = this.space.alphas();
     return tidy(() => {
       const { loss, grads } = this.order === 1 ? this.#firstOrder(val, alphas) : this.#secondOrder(val, alphas, unroll!);
-      this.#syncGrads?.(grads);
-      // Preference mode: d alpha(t) / d base = 1.
-      const trained = this.preference ? this.base : alphas;
-      trained.forEach((a, i) => (a.grad = grads[i]));
-      this.optimizer!.step();
-      for (const a of trained) a.grad = null;
-      if (this.preference) this.setPreference(this.#t);
-      this.penalty?.update(this.space, this.space.discretize());
+      this.applyGradients(grads);
       return loss;
     });
   }

@@ -91,3 +91,33 @@ export function bilevelStep<H extends Hyper>(
   const { loss, acc } = weightStep(space, sampler, optimizer, train, opts.clip ?? 5, opts.syncGrads);
   return { archLoss, trainLoss: loss, trainAcc: acc };
 }
+
+/**
+ * `arch_update: simultaneous` (the reference's MobileNetV3 default,
+ * reference-facts 6.6): one forward of the training batch under one sample,
+ * one backward for the weights and alpha together (the architecture terms,
+ * regulariser and penalty, added to the loss), then both updates. Half the
+ * passes of the bi-level step, and no held-out split for alpha.
+ */
+export function simultaneousStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, architect: Architect, optimizer: Optimizer<H>, train: Batch, opts: { clip?: number; syncGrads?: ((grads: Tensor[]) => void) | null } = {}): StepResult {
+  const alphas = space.alphas();
+  const clip = opts.clip ?? 5;
+  const r = tidy(() => {
+    const sample = sampler.sample(space.choices);
+    const logits = space.supernet.forward(train.x, sample);
+    const loss = space.loss(logits, train.y);
+    optimizer.zeroGrad();
+    for (const a of alphas) a.grad = null;
+    architect.withArchTerms(loss, sample).backward();
+    const grads = alphas.map((a) => a.grad ?? a.mul(0));
+    for (const a of alphas) a.grad = null;
+    if (opts.syncGrads) opts.syncGrads(space.supernet.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== null));
+    const gradNorm = clip > 0 ? clipGradNorm(space.supernet.parameters(), clip) : null;
+    optimizer.step();
+    architect.applyGradients(grads);
+    return { loss: loss.item(), acc: accuracy(logits, train.y), gradNorm };
+  });
+  checkWeightStep(r, space.supernet);
+  checkArchStep(space, r.loss);
+  return { archLoss: r.loss, trainLoss: r.loss, trainAcc: r.acc };
+}

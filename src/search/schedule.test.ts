@@ -43,3 +43,15 @@ test('compare --budgets: every method x seed at each budget, named <method>-b<M>
   for (const p of plan) assert.equal(p.args[p.args.indexOf('--budget-minutes') + 1], /-b10-/.test(p.dir) ? '10' : '5');
   assert.throws(() => planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [0], budgetMinutes: 5, budgets: [0], out: join(t.dir, 'g2'), sets: [] }), /budget 0 must be a positive number/);
 });
+
+test('arch_update simultaneous: one backward per step moves alpha and the weights (arch loss = train loss); refused with second order', async () => {
+  const dir = join(t.dir, 'simul');
+  const r = await startRun('search', tinyConfig('toy-cell/tanglenas', dir, { arch_update: 'simultaneous', epochs: 1, steps_per_epoch: 3, log_every: 1 }), 'toy-cell/tanglenas', { progress: quiet });
+  assert.equal(r.status, 'done');
+  const s = steps(dir);
+  assert.equal(s.length, 3);
+  assert.notDeepEqual(s[0].alpha, s[2].alpha, 'alpha moves');
+  for (const m of s) assert.equal(m.arch_loss, m.train_loss, 'alpha and weights share the batch and the loss');
+  assert.throws(() => parseOverride('arch_update', 'both', '--set arch_update=both'), /one of "alternating", "simultaneous"/);
+  assert.throws(() => tinyConfig('toy-cell/darts-v2', join(t.dir, 'simul2'), { arch_update: 'simultaneous' }), /arch_update: simultaneous .* second-order/);
+});

@@ -15,7 +15,7 @@ import { Architect } from '../nas/architect.js';
 import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
 import { costDirection, preferenceAt } from '../nas/pareto.js';
 import { gradientSync } from './distributed.js';
-import { bilevelStep, weightStep } from '../nas/bilevel.js';
+import { bilevelStep, simultaneousStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
 import { SGD } from '../nn/optim/sgd.js';
@@ -164,6 +164,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
         const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, this.#sync);
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
       }
+      if (c.arch_update === 'simultaneous') return simultaneousStep(this.space, this.sampler, this.architect, this.optimizer, train, { clip: c.grad_clip, syncGrads: this.#sync });
       const val = this.loaders.valid!.next();
       const unroll = this.#unroll();
       return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, syncGrads: this.#sync });

@@ -519,7 +519,7 @@ function inherit(net: Mbv3Subnet, s: Mbv3Supernet): void {
 // (population 100, parents 0.25, mutation 0.5 of the population, m_prob 0.1).
 const BATCH = 64;
 const MBV3_BASE = {
-  dataset: 'cifar10', optimizer: 'sgd', lr: (3e-2 * BATCH) / 256, lr_min: 0, lr_schedule: 'cosine', warmup_epochs: 5, momentum: 0.9, nesterov: true, weight_decay: 3e-5, grad_clip: 0,
+  dataset: 'cifar10', arch_update: 'simultaneous', optimizer: 'sgd', lr: (3e-2 * BATCH) / 256, lr_min: 0, lr_schedule: 'cosine', warmup_epochs: 5, momentum: 0.9, nesterov: true, weight_decay: 3e-5, grad_clip: 0,
   batch_size: BATCH, epochs: 500, train_portion: 0.8, augment: true, label_smoothing: 0.1,
   arch_lr: 3e-4, arch_betas: [0.5, 0.999], arch_weight_decay: 1e-3,
   population: 100, select: 25, mutation: 50, crossover: 50, m_prob: 0.1, generations: 500, rs_iters: 10000,
