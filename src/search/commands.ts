@@ -11,7 +11,7 @@ import { candidatesPareto, paretoSummary, paretoSweep, writeParetoFile, type Par
 import { checkRunConstraints, constrainedResult, constraintsOf } from './constraints.js';
 import { networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
-import { evaluateArchitecture, evaluateNetwork, inferenceMsPer } from './evaluate.js';
+import { evaluateArchitecture, evaluateNetwork, inferenceMsPer, latencyMs } from './evaluate.js';
 import type { PhaseEnv } from './loop.js';
 import type { Progress } from './progress.js';
 import { blackBoxRunResult, searchHeader, searchResult, supernetStoppedResult, trainResult, writeArchitectureFile, writeTrainResult, type BlackBoxHeader, type RunOutcome, type TrainCommand } from './results.js';
@@ -142,8 +142,9 @@ export function runTraining(parts: RunParts, command: TrainCommand): RunOutcome 
     const status = trainer.run();
     saveModel(run.file('model.safetensors'), net, space, arch, c);
     const test = trainer.state.lastTest ?? evaluateNetwork(space, net, loaders.test);
-    const inferenceMs = taskOf(c.space) === 'language-model' ? () => inferenceMsPer(net, loaders.test) : undefined;
-    const result = trainResult({ command, space: c.space }, space, arch, bench, { status, epochs: trainer.state.epoch, test, cost: networkCost(space, net), inferenceMsPer: inferenceMs, clock });
+    const lm = taskOf(c.space) === 'language-model';
+    const speed = lm ? { inferenceMsPer: () => inferenceMsPer(net, loaders.test) } : { latencyMs: () => latencyMs(net, loaders.test) };
+    const result = trainResult({ command, space: c.space }, space, arch, bench, { status, epochs: trainer.state.epoch, test, cost: networkCost(space, net), ...speed, clock });
     writeTrainResult(run, result);
     logSummary(p, trainSummary(result, run.dir));
     return { dir: run.dir, status, result };

@@ -156,24 +156,43 @@ export function evaluateNetwork(space: SearchSpace, net: Layer, loader: BatchLoa
   return withPrecision(() => evaluateLoader(net, (x) => net.forward(x), (l, y) => space.loss(l, y), loader));
 }
 
-/** Median wall time of a no-grad eval-mode forward over one batch, per input element (a token for language models). */
-export function inferenceMsPer(net: Layer, loader: BatchLoader, repeats = 5): number {
+/** Median wall time (ms) of a no-grad eval-mode forward of `x` (the first call warms up). */
+function medianForwardMs(net: Layer, x: Tensor, repeats: number): number {
   const wasTraining = net.training;
   net.eval();
-  const b = loader.next();
   try {
     const times: number[] = [];
     for (let i = 0; i <= repeats; i++) {
       const t0 = performance.now();
-      tidy(() => noGrad(() => net.forward(b.x).sum().item()));
-      if (i > 0) times.push(performance.now() - t0); // the first call warms up
+      tidy(() => noGrad(() => net.forward(x).sum().item()));
+      if (i > 0) times.push(performance.now() - t0);
     }
     times.sort((a, c) => a - c);
-    return times[Math.floor(times.length / 2)] / b.x.numel;
+    return times[Math.floor(times.length / 2)];
+  } finally {
+    net.train(wasTraining);
+  }
+}
+
+/** Median eval-mode forward time over one batch, per input element (a token for language models). */
+export function inferenceMsPer(net: Layer, loader: BatchLoader, repeats = 5): number {
+  const b = loader.next();
+  try {
+    return medianForwardMs(net, b.x, repeats) / b.x.numel;
   } finally {
     b.x.dispose();
     b.y.dispose();
-    net.train(wasTraining);
+  }
+}
+
+/** Latency of an image network: median eval-mode forward time of one image (batch 1), on the run's device and threads. */
+export function latencyMs(net: Layer, loader: BatchLoader, repeats = 10): number {
+  const b = loader.next();
+  try {
+    return tidy(() => medianForwardMs(net, b.x.narrow(0, 0, 1).contiguous(), repeats));
+  } finally {
+    b.x.dispose();
+    b.y.dispose();
   }
 }
 

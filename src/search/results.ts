@@ -113,6 +113,8 @@ export interface TrainResult extends ArchitectureFacts {
   test_loss: number;
   /** Language models: median eval-mode forward time per token. */
   inference_ms_per_token?: number;
+  /** Image networks: median eval-mode forward time of one image (batch 1), ms, on the run's device and threads. */
+  latency_ms?: number;
   time_s: number;
 }
 
@@ -185,9 +187,9 @@ export function blackBoxRunResult(head: BlackBoxHeader & { command: 'two-stage' 
 /**
  * `cost`: the trained network's own params and FLOPs (DARTS trains a 20-cell
  * evaluation network, not the 8-cell searched one); `inferenceMsPer`: measures
- * its speed (language models), after the cost.
+ * its speed (language models), `latencyMs` one image's (image networks), after the cost.
  */
-export function trainResult(head: { command: TrainCommand; space: string }, space: SearchSpace, arch: Architecture, bench: ToyBenchmark | null, o: { status: EndStatus; epochs: number; test: EvalResult; cost: ExactCost; inferenceMsPer?: () => number; clock: Clock }): TrainResult {
+export function trainResult(head: { command: TrainCommand; space: string }, space: SearchSpace, arch: Architecture, bench: ToyBenchmark | null, o: { status: EndStatus; epochs: number; test: EvalResult; cost: ExactCost; inferenceMsPer?: () => number; latencyMs?: () => number; clock: Clock }): TrainResult {
   const { params, flops } = o.cost;
   const named = architectureNames(space, arch, bench);
   return {
@@ -201,6 +203,7 @@ export function trainResult(head: { command: TrainCommand; space: string }, spac
     params,
     flops,
     ...(o.inferenceMsPer ? { inference_ms_per_token: o.inferenceMsPer() } : {}),
+    ...(o.latencyMs ? { latency_ms: o.latencyMs() } : {}),
     time_s: o.clock.seconds(),
   };
 }

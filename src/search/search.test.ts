@@ -177,6 +177,7 @@ test('train from scratch and fine-tune a found architecture; evaluate the runs',
   assert.equal(t.epochs, 2);
   assert.deepEqual(t.architecture, JSON.parse(readFileSync(arch, 'utf8')).architecture);
   assert.equal(typeof t.benchmark.testAcc, 'number');
+  assert.ok(t.latency_ms > 0 && t.inference_ms_per_token === undefined, 'an image network records its batch-1 latency');
   const ev = await evaluateRun(tr.dir, { progress: quiet });
   assert.equal(ev.kind, 'model');
   assert.equal(ev.acc, t.test_acc);

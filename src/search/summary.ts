@@ -70,6 +70,7 @@ export function trainSummary(r: TrainResult, dir: string): string[] {
   return [
     '',
     `${r.command === 'finetune' ? 'fine-tuned' : 'trained'} ${r.benchmark_key} for ${r.epochs} epoch${r.epochs === 1 ? '' : 's'}${r.stopped ? ' (stopped by the budget)' : ''}: ${test} ${(100 * r.test_acc).toFixed(2)}%${hit ? ` (benchmark, 100-200 epochs: ${hit.testAcc}%)` : ''}`,
+    `  ${(r.params / 1e6).toFixed(2)}M weights, ${(r.flops / 1e6).toFixed(1)}M MACs per ${metricOf(r.space) === 'loss' ? 'token' : 'image'}${r.latency_ms !== undefined ? `, ${r.latency_ms.toFixed(2)} ms per image (batch 1)` : ''}${r.inference_ms_per_token !== undefined ? `, ${(1000 * r.inference_ms_per_token).toFixed(1)} us per token` : ''}`,
     `files: ${dir} (config.json, metrics.jsonl, result.json, model.safetensors, checkpoints/)`,
   ];
 }
