@@ -3,7 +3,7 @@
 // training of the largest sub-network. Run by hand:
 //
 //   node dist/bench/memory.js [--repeats R] [--batch B] [--spaces toy-cell,toy-conv-macro,nb201,darts] [--malloc default]
-//   node dist/bench/memory.js --spaces autoformer-t --batch 8
+//   node dist/bench/memory.js --spaces autoformer-t --batch 8      [--no-ws-estimate: WE and largest only]
 //   node dist/bench/memory.js --spaces mobilenetv3
 //
 // Targets: WE <= 1.2 x largest sub-network and WS / WE >= 1.4 on the toy cell
@@ -120,7 +120,7 @@ function main(): void {
     if (!getSpace(space).forms.includes('ws')) {
       const we = measure(space, 'we');
       const largest = measure(space, 'largest');
-      if (!(space in VIT_PRESETS)) {
+      if (!(space in VIT_PRESETS) || args.includes('--no-ws-estimate')) {
         console.log(`  ${space.padEnd(15)} we       peak ${mb(we.peak).padStart(6)} MB, above engine ${mb(we.peak - we.engine).padStart(6)} MB`);
         console.log(`  ${space.padEnd(15)} largest  peak ${mb(largest.peak).padStart(6)} MB, above engine ${mb(largest.peak - largest.engine).padStart(6)} MB`);
         console.log(`  ${space}: WE / largest = ${(we.peak / largest.peak).toFixed(2)} (target <= 1.2), ${((we.peak - we.engine) / (largest.peak - largest.engine)).toFixed(2)} above engine (no WS form)`);
