@@ -42,11 +42,14 @@ export function describeMethod(run: LoadedRun, origin: LoadedRun | null = null):
   const form = c.form === 'ws' ? 'WS' : 'WE';
   const tp = typeof c.train_portion === 'number' ? c.train_portion : null;
   const space = String(c.space ?? '?');
-  const budget = typeof c.budget_minutes === 'number' && c.budget_minutes > 0 ? c.budget_minutes : null;
+  const own = typeof c.budget_minutes === 'number' && c.budget_minutes > 0 ? c.budget_minutes : null;
+  // A retraining or fine-tuning run belongs to its search's budget (compare's --retrain-minutes is another axis).
+  const trains = command === 'train' || command === 'finetune';
+  const budget = trains && origin ? describeMethod(origin).budgetMinutes : own;
   let searchType: SearchType;
   let optimizer: string;
   let supernet = form;
-  if (command === 'train' || command === 'finetune') {
+  if (trains) {
     searchType = command === 'train' ? 'Retrain' : 'Fine-tune';
     const from = origin ? describeMethod(origin) : null;
     optimizer = from?.optimizer ?? '-';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeReport, type ReportResult } from './report.js';
-import { withTempDir, writeCompareFixture } from './test-util.js';
+import { withTempDir, writeCompareFixture, writeRun } from './test-util.js';
 import { watchReport } from './watch.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -193,6 +193,10 @@ test('writeReport: runs at several budgets (compare --budgets) group apart and g
     assert.match(html, /at each budget \(4, 8 min\)/);
     const plain = join(dir, 'plain');
     writeCompareFixture(plain);
+    // A retraining of 2 minutes (compare --retrain-minutes) belongs to its search's budget, not a second one.
+    writeRun(plain, 'tanglenas-seed0-retrain', { config: { space: 'toy-cell', budget_minutes: 2, budget_clock: 'wall', train_portion: 1, method: 'drnas', form: 'we', seed: 0 }, command: 'train', status: { status: 'done' } });
+    writeFileSync(join(plain, 'tanglenas-seed0-retrain', 'result.json'), JSON.stringify({ command: 'train', space: 'toy-cell', test_acc: 0.9, test_loss: 0.3, params: 1, flops: 1, epochs: 1, time_s: 120 }));
     const r2 = await writeReport(plain, { out: join(dir, 'out2') });
     assert.doesNotMatch(readFileSync(r2.files.html, 'utf8'), /id="budget"/);
+    assert.match(readFileSync(r2.files.markdown, 'utf8'), /budget 4 min per run\./);
   }));

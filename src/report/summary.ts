@@ -207,7 +207,7 @@ export function summarize(runs: LoadedRun[]): Summary {
   const optima = [...new Set(rs.map((r) => r.optimum).filter((o): o is number => o !== null))];
   const spaces = [...new Set(rs.map((r) => r.method.space))];
   if (spaces.length > 1) notes.push(`The runs are on ${spaces.length} different spaces (${spaces.join(', ')}); their accuracies are not comparable.`);
-  const budgets = [...new Set(rs.map((r) => num(r.run.config.budget_minutes)).filter((b): b is number => b !== null && b > 0))].sort((a, b) => a - b);
+  const budgets = [...new Set(rs.map((r) => r.method.budgetMinutes).filter((b): b is number => b !== null))].sort((a, b) => a - b);
   if (budgets.length > 1) notes.push(`The runs have different budgets (${budgets.join(', ')} min).`);
   return { runs: rs, groups, spaces, optimum: optima.length === 1 ? optima[0] : null, budgetMinutes: budgets, notes };
 }
