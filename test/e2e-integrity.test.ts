@@ -80,16 +80,17 @@ const searchArgs = () => ['search', '--preset', 'toy-cell/tanglenas', ...tiny, '
 
 test('finding 1: while a run lives, a resume or a new run in its folder exits 2 naming its pid and host; two runs started together: one runs; the live run ends untouched', async () => {
   const dir = join(tmp.dir, 'live');
-  const a = await runningPast([...searchArgs(), '--epochs', '3', '--quiet'], dir, 1);
+  // Long enough to outlast two CLI start-ups on a loaded machine (each loads libtorch).
+  const a = await runningPast([...searchArgs(), '--epochs', '10', '--quiet'], dir, 1);
   const holder = new RegExp(`run directory '.*live' is in use by pid ${a.pid} on host ${hostname()} \\('tanglenas search', since [^)]+\\); wait for it to end or stop it, then try again`);
   assertUsage(cli(['search', '--resume', dir, '--quiet']), holder, 'resume of a live run');
   assertUsage(cli([...searchArgs(), '--epochs', '3', '--quiet', '--run-dir', dir]), holder, 'a new run in a live run\'s folder');
   assert.ok(!a.ended(), 'the live run must outlast the two refusals (make it longer)');
   assert.equal(await a.exited, 0, a.stderr());
   const m = new RunDir(dir).readMetrics();
-  assert.equal(m.filter((r) => r.kind === 'epoch').length, 3, 'one record per epoch, no duplicates');
+  assert.equal(m.filter((r) => r.kind === 'epoch').length, 10, 'one record per epoch, no duplicates');
   const steps = m.filter((r) => r.kind === 'step').map((r) => r.global_step as number);
-  assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1));
+  assert.deepEqual(steps, Array.from({ length: 40 }, (_, i) => i + 1));
   assert.equal(readJson(join(dir, 'status.json'))!.status, 'done');
   assert.ok(!existsSync(join(dir, 'run.lock')), 'the lock is released at the end');
 

@@ -537,6 +537,6 @@ registerSpace({
   options: OPTIONS,
   // The invariant tests: 24 x 24 images (a 3 x 3 map in the last stage, where 5 x 5 still differs from 3 x 3; at 16 x 16 it would not).
   testOptions: { imageSize: 24 },
-  recipes: { base: MBV3_BASE, presets: { finetune: { epochs: 50, warmup_epochs: 1 }, retrain: { epochs: 500 } }, compare: ['tanglenas', 'spos-rs', 'spos-es'] },
+  recipes: { base: MBV3_BASE, presets: { 'darts-v2': { arch_update: 'alternating' }, finetune: { epochs: 50, warmup_epochs: 1 }, retrain: { epochs: 500 } }, compare: ['tanglenas', 'spos-rs', 'spos-es'] },
   create: (o) => new Mbv3Space(o),
 });
