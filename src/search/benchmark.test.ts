@@ -84,6 +84,10 @@ test('benchmark location: explicit folder or file, TANGLENAS_BENCH_DIR, missing 
     assert.throws(() => findBenchmark('nb201'), /TANGLENAS_BENCH_DIR='.*' has no nb201_merged.csv/);
     writeFileSync(join(dir, 'nb201_merged.csv'), `arch,cifar10_test_200ep,cifar100_test_200ep,imagenet16_120_test_200ep\n${KEY_A},90,70,40\n`);
     assert.equal(benchmarkFor('nb201')!.lookup(KEY_A)!.testAcc, 90);
+    // A table describes the space's default dataset: a run on another real dataset gets none, synthetic data keeps it.
+    assert.equal(benchmarkFor('nb201', null, 'cifar10')!.lookup(KEY_A)!.testAcc, 90);
+    assert.equal(benchmarkFor('nb201', null, 'synthetic')!.lookup(KEY_A)!.testAcc, 90);
+    assert.equal(benchmarkFor('nb201', null, 'imagefolder-32'), null);
     writeFileSync(join(dir, 'bad.json'), '{"entries": [');
     assert.throws(() => loadBenchmark('toy-cell', join(dir, 'bad.json')), /benchmark '.*bad.json' cannot be read as JSON/);
     assert.throws(() => loadBenchmark('toy-cell', join(dir, 'missing.json')), /benchmark '.*missing.json' cannot be read \(ENOENT\)/);

@@ -187,10 +187,15 @@ export function loadBenchmark(space: string, file: string): Benchmark {
   return b;
 }
 
-/** The table of a space if it can be found, else null. */
-export function benchmarkFor(space: string, explicit?: string | null): Benchmark | null {
+/**
+ * The table of a space if it can be found, else null. A table describes the
+ * space's default dataset: a run on another real dataset (NB201 on an image
+ * folder) gets none; synthetic data keeps it (tests, smoke runs).
+ */
+export function benchmarkFor(space: string, explicit?: string | null, dataset?: string): Benchmark | null {
   // Spaces without a tabular benchmark (the language models) are evaluated by test loss.
   if (!benchmarkFile(space) && !explicit) return null;
+  if (dataset !== undefined && dataset !== 'synthetic' && dataset !== getSpace(space).datasets[0]) return null;
   const file = findBenchmark(space, explicit);
   return file ? loadBenchmark(space, file) : null;
 }

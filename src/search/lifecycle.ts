@@ -171,7 +171,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
   let loaders: RunLoaders | null = null;
   let space: SearchSpace | null = null;
   try {
-    const bench = benchmarkFor(c.space, c.benchmark_dir);
+    const bench = benchmarkFor(c.space, c.benchmark_dir, c.dataset);
     p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
     p.log(`  run directory ${run.dir}`);
     if (lockNote) p.log(`  note: ${lockNote}`);
@@ -264,7 +264,7 @@ export async function evaluateRun(dir: string, o: { split?: 'test' | 'valid'; ar
   try {
     const loader = split === 'test' ? loaders.test : loaders.validEval(0);
     if (!loader) throw new Error(`run '${run.dir}' has no validation split (train_portion 1); evaluate on --split test`);
-    const bench = benchmarkFor(c.space, c.benchmark_dir);
+    const bench = benchmarkFor(c.space, c.benchmark_dir, c.dataset);
     const opened = openRunResult(run, info, c, space, o.arch);
     const { arch } = opened;
     let r;
