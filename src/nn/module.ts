@@ -151,3 +151,12 @@ export function moveTensorsTo(device: Device, tensors: readonly Tensor[]): void 
     }
   });
 }
+
+/** Modules in order, registered as children named 0, 1, ... (torch's ModuleList, for its state-dict names). */
+export class ModuleList<M extends Module> extends Module {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items.map((m, i) => this.child(String(i), m));
+  }
+}

@@ -23,7 +23,7 @@ import { Conv2d } from '../nn/conv.js';
 import { headAttention, RelativePosition2D } from '../nn/attention.js';
 import { Layer } from '../nn/layer.js';
 import { Linear } from '../nn/linear.js';
-import { Module } from '../nn/module.js';
+import { Module, ModuleList } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gelu } from '../tensor/ops/activation.js';
@@ -31,7 +31,7 @@ import { dropPath } from '../tensor/ops/dropout.js';
 import { tidy } from '../tensor/scope.js';
 import { cat, tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import type { ArchSample } from '../nas/arch.js';
-import { choice, type Architecture, type Choice } from '../nas/choice.js';
+import type { Architecture, Choice } from '../nas/choice.js';
 import type { ExactCost } from '../nas/cost.js';
 import { measureCost } from '../nas/cost.js';
 import { derived, type Cost } from '../nas/entangled/common.js';
@@ -41,7 +41,8 @@ import { EntangledLayerNorm } from '../nas/entangled/layernorm.js';
 import { EntangledLinear } from '../nas/entangled/linear.js';
 import { bool, int, num } from '../nas/options.js';
 import { registerSpace } from '../nas/registry.js';
-import { SearchSpace, Supernet, type SpaceOptions } from '../nas/space.js';
+import { Supernet, type SpaceOptions } from '../nas/space.js';
+import { TransformerSpace, transformerChoices, type TransformerArchConfig } from './transformer.js';
 import { prefixRule, Superposition } from '../nas/superposition.js';
 
 /** AutoFormer's head dimension with change_qkv. */
@@ -72,11 +73,7 @@ export interface ViTOptions {
 }
 
 /** One sub-network: embed, and heads and MLP ratio per layer. */
-export interface ViTArchConfig {
-  embed: number;
-  heads: number[];
-  mlpRatio: number[];
-}
+export type ViTArchConfig = TransformerArchConfig;
 
 const hidden = (e: number, r: number) => Math.floor(e * r); // AutoFormer's int(e * r)
 
@@ -223,18 +220,11 @@ class SuperTokens extends Module {
   }
 }
 
-class Blocks<M extends Module> extends Module {
-  readonly items: M[];
-  constructor(items: M[]) {
-    super();
-    this.items = items.map((m, i) => this.child(String(i), m));
-  }
-}
 
 export class ViTSupernet extends Supernet {
   readonly patch_embed: EntangledConv2d;
   readonly tokens: SuperTokens;
-  readonly blocks: Blocks<SuperBlock>;
+  readonly blocks: ModuleList<SuperBlock>;
   readonly norm: EntangledLayerNorm;
   readonly head: EntangledLinear;
   readonly maxLayers: number;
@@ -252,7 +242,7 @@ export class ViTSupernet extends Supernet {
     this.maxLayers = Math.max(...layers.values);
     this.patch_embed = this.child('patch_embed', new EntangledConv2d({ inChannels: 3, outChannels: embed, kernel: P, stride: P, padding: 0 }));
     this.tokens = this.child('tokens', new SuperTokens(embed, tokens));
-    this.blocks = this.child('blocks', new Blocks(heads.map((h, i) => new SuperBlock(embed, h, ratios[i], opts.relPos))));
+    this.blocks = this.child('blocks', new ModuleList(heads.map((h, i) => new SuperBlock(embed, h, ratios[i], opts.relPos))));
     this.norm = this.child('norm', new EntangledLayerNorm(embed));
     // AutoFormer's classifier: weight [:, :e] weighted, bias unweighted (reference-facts 3.12).
     this.head = this.child('head', new EntangledLinear({ inFeatures: embed, outFeatures: opts.numClasses, bias: 'full' }));
@@ -363,7 +353,7 @@ class Tokens extends Module {
 export class ViTSubnet extends Layer {
   readonly patch_embed: Conv2d;
   readonly tokens: Tokens;
-  readonly blocks: Blocks<Block>;
+  readonly blocks: ModuleList<Block>;
   readonly norm: LayerNorm;
   readonly head: Linear;
   /** @internal */
@@ -376,7 +366,7 @@ export class ViTSubnet extends Layer {
     const P = opts.patchSize;
     this.patch_embed = this.child('patch_embed', new Conv2d(3, embed, P, { stride: P }));
     this.tokens = this.child('tokens', new Tokens(embed, (opts.imageSize / P) ** 2 + 1));
-    this.blocks = this.child('blocks', new Blocks(heads.map((h, i) => new Block(embed, h, mlpRatio[i], opts.relPos, this.counter))));
+    this.blocks = this.child('blocks', new ModuleList(heads.map((h, i) => new Block(embed, h, mlpRatio[i], opts.relPos, this.counter))));
     this.norm = this.child('norm', new LayerNorm(embed));
     this.head = this.child('head', new Linear(embed, opts.numClasses));
     vitInit(this.blocks.items.flatMap((b) => [b.attn.q, b.attn.k, b.attn.v, b.attn.proj, b.fc1, b.fc2]).concat([this.head]));
@@ -418,7 +408,8 @@ const OPTIONS = {
   relPos: { key: 'rel_pos', type: bool, default: true, doc: "ViT: AutoFormer's 2-D relative position embeddings in every attention layer" },
 } as const;
 
-export class ViTSpace extends SearchSpace {
+export class ViTSpace extends TransformerSpace {
+  protected readonly depthKey = 'layer_num';
   readonly name: string;
   readonly inputShape: readonly number[] = [3, 32, 32];
   readonly numClasses: number;
@@ -445,63 +436,13 @@ export class ViTSpace extends SearchSpace {
     this.name = name;
     this.options = Object.freeze(o);
     this.numClasses = o.numClasses;
-    const maxL = Math.max(...c.layers);
-    this.embed = choice('embed_dim', c.embed);
-    this.heads = Array.from({ length: maxL }, (_, i) => choice(`num_heads_${i + 1}`, c.heads));
-    this.ratios = Array.from({ length: maxL }, (_, i) => choice(`mlp_ratio_${i + 1}`, c.mlpRatio));
-    this.layers = choice('num_layers', c.layers);
+    ({ embed: this.embed, heads: this.heads, ratios: this.ratios, layers: this.layers } = transformerChoices(c));
     this.choices = [this.embed, ...this.heads, ...this.ratios, this.layers];
     this.supernet = new ViTSupernet(this.options, this.embed, this.heads, this.ratios, this.layers);
   }
 
   get tokens(): number {
     return (this.options.imageSize / this.options.patchSize) ** 2 + 1;
-  }
-
-  archConfig(arch: Architecture): ViTArchConfig {
-    const d = this.value(arch, this.layers);
-    return { embed: this.value(arch, this.embed), heads: this.heads.slice(0, d).map((c) => this.value(arch, c)), mlpRatio: this.ratios.slice(0, d).map((c) => this.value(arch, c)) };
-  }
-
-  override activeChoices(arch: Architecture): Choice[] {
-    const d = this.value(arch, this.layers);
-    return [this.embed, ...this.heads.slice(0, d), ...this.ratios.slice(0, d), this.layers];
-  }
-
-  override canonical(arch: Architecture): Architecture {
-    return this.inactiveAtFirst(arch);
-  }
-
-  override evolution(): { structural: readonly Choice[]; depth: Choice | null } {
-    return { structural: [this.embed, this.layers], depth: this.layers };
-  }
-
-  /** No tabular benchmark; the key lists AutoFormer's config fields with every layer's entry, so it round-trips. */
-  benchmarkKey(arch: Architecture): string {
-    return JSON.stringify({
-      layer_num: this.value(arch, this.layers),
-      embed_dim: this.value(arch, this.embed),
-      num_heads: this.heads.map((c) => this.value(arch, c)),
-      mlp_ratio: this.ratios.map((c) => this.value(arch, c)),
-    });
-  }
-
-  fromBenchmarkKey(key: string): Architecture {
-    let o: { layer_num?: unknown; embed_dim?: unknown; num_heads?: unknown; mlp_ratio?: unknown };
-    try {
-      o = JSON.parse(key);
-    } catch {
-      throw new Error(`${this.name}: '${key}' is not a JSON architecture key`);
-    }
-    const L = this.heads.length;
-    const list = (v: unknown, what: string) => {
-      if (!Array.isArray(v) || v.length !== L) throw new Error(`${this.name}: key field '${what}' must list ${L} values (one per layer up to the maximum depth)`);
-      return v as number[];
-    };
-    const arch: Architecture = { [this.layers.name]: this.layers.indexOf(o.layer_num as number), [this.embed.name]: this.embed.indexOf(o.embed_dim as number) };
-    list(o.num_heads, 'num_heads').forEach((h, i) => (arch[this.heads[i].name] = this.heads[i].indexOf(h)));
-    list(o.mlp_ratio, 'mlp_ratio').forEach((r, i) => (arch[this.ratios[i].name] = this.ratios[i].indexOf(r)));
-    return arch;
   }
 
   subnet(arch: Architecture, opts: { inherit: boolean }): ViTSubnet {

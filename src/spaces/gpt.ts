@@ -11,7 +11,7 @@
 import { Embedding } from '../nn/embedding.js';
 import { Layer } from '../nn/layer.js';
 import { Linear } from '../nn/linear.js';
-import { Module } from '../nn/module.js';
+import { Module, ModuleList } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gelu, softmax } from '../tensor/ops/activation.js';
@@ -23,7 +23,7 @@ import { multinomial, getRngState, manualSeed, setRngState } from '../tensor/ran
 import { tidy } from '../tensor/scope.js';
 import { arange, cat, randint, Tensor, tensor, zeros } from '../tensor/tensor.js';
 import type { ArchSample } from '../nas/arch.js';
-import { choice, type Architecture, type Choice } from '../nas/choice.js';
+import type { Architecture, Choice } from '../nas/choice.js';
 import { measureCost, type ExactCost } from '../nas/cost.js';
 import { EntangledAttention } from '../nas/entangled/attention.js';
 import { derived, type Cost } from '../nas/entangled/common.js';
@@ -32,7 +32,8 @@ import { EntangledEmbedding } from '../nas/entangled/embedding.js';
 import { EntangledLayerNorm } from '../nas/entangled/layernorm.js';
 import { EntangledLinear } from '../nas/entangled/linear.js';
 import { registerSpace } from '../nas/registry.js';
-import { SearchSpace, Supernet, type SpaceOptions } from '../nas/space.js';
+import { Supernet, type SpaceOptions } from '../nas/space.js';
+import { TransformerSpace, transformerChoices, type TransformerArchConfig } from './transformer.js';
 import { LM_BASE, LM_COMPARE, LM_PRESETS } from './recipes.js';
 
 /** A GPT search space: the candidate values of each choice and the fixed sizes. */
@@ -68,13 +69,8 @@ export const GPT_PRESETS: Readonly<Record<GptPresetName, Readonly<GptConfig>>> =
   'lm-tiny': { vocabSize: 65, blockSize: 32, embed: [16, 32], heads: [2, 4], mlpRatio: [2, 4], layers: [1, 2], bias: false, dropout: 0 },
 });
 
-/** One sub-network of a GPT space (the form of the paper's G.2 listing). */
-export interface GptArchConfig {
-  embed: number;
-  /** Per layer, length = number of layers. */
-  heads: number[];
-  mlpRatio: number[];
-}
+/** One sub-network (the form of the paper's G.2 listing). */
+export type GptArchConfig = TransformerArchConfig;
 
 /** Everything a standalone GPT needs. */
 export interface GptNetConfig extends GptArchConfig {
@@ -146,25 +142,17 @@ class SuperBlock extends Module {
   }
 }
 
-/** The list of blocks (named 0, 1, ... like torch's ModuleList, for nanoGPT's state-dict names). */
-class Blocks<M extends Module> extends Module {
-  readonly items: M[];
-  constructor(items: M[]) {
-    super();
-    this.items = items.map((m, i) => this.child(String(i), m));
-  }
-}
 
 class SuperTransformer extends Module {
   readonly wte: EntangledEmbedding;
   readonly wpe: EntangledEmbedding;
-  readonly h: Blocks<SuperBlock>;
+  readonly h: ModuleList<SuperBlock>;
   readonly ln_f: EntangledLayerNorm;
   constructor(c: GptConfig, embed: Choice<number>, heads: Choice<number>[], ratios: Choice<number>[]) {
     super();
     this.wte = this.child('wte', new EntangledEmbedding(c.vocabSize, embed));
     this.wpe = this.child('wpe', new EntangledEmbedding(c.blockSize, embed));
-    this.h = this.child('h', new Blocks(heads.map((h, i) => new SuperBlock(embed, h, ratios[i], c.bias))));
+    this.h = this.child('h', new ModuleList(heads.map((h, i) => new SuperBlock(embed, h, ratios[i], c.bias))));
     this.ln_f = this.child('ln_f', new EntangledLayerNorm(embed));
   }
 }
@@ -339,13 +327,13 @@ class Block extends Module {
 class Transformer extends Module {
   readonly wte: Embedding;
   readonly wpe: Embedding;
-  readonly h: Blocks<Block>;
+  readonly h: ModuleList<Block>;
   readonly ln_f: LayerNorm;
   constructor(c: GptNetConfig, counter: MacCounter) {
     super();
     this.wte = this.child('wte', new Embedding(c.vocabSize, c.embed));
     this.wpe = this.child('wpe', new Embedding(c.blockSize, c.embed));
-    this.h = this.child('h', new Blocks(c.heads.map((h, i) => new Block(c.embed, h, c.mlpRatio[i], c.bias, counter))));
+    this.h = this.child('h', new ModuleList(c.heads.map((h, i) => new Block(c.embed, h, c.mlpRatio[i], c.bias, counter))));
     this.ln_f = this.child('ln_f', new LayerNorm(c.embed));
   }
 }
@@ -468,7 +456,8 @@ export function generate(net: GptSubnet, prompt: Tensor | readonly number[], n: 
 // ---------------------------------------------------------------------------
 // The space
 
-export class GptSpace extends SearchSpace {
+export class GptSpace extends TransformerSpace {
+  protected readonly depthKey = 'num_layers';
   readonly name: string;
   readonly config: Readonly<GptConfig>;
   readonly inputShape: readonly number[];
@@ -489,11 +478,7 @@ export class GptSpace extends SearchSpace {
     this.config = Object.freeze(c);
     this.inputShape = [c.blockSize];
     this.numClasses = c.vocabSize;
-    const maxL = Math.max(...c.layers);
-    this.embed = choice('embed_dim', c.embed);
-    this.heads = Array.from({ length: maxL }, (_, i) => choice(`num_heads_${i + 1}`, c.heads));
-    this.ratios = Array.from({ length: maxL }, (_, i) => choice(`mlp_ratio_${i + 1}`, c.mlpRatio));
-    this.layers = choice('num_layers', c.layers);
+    ({ embed: this.embed, heads: this.heads, ratios: this.ratios, layers: this.layers } = transformerChoices(c));
     this.choices = [this.embed, ...this.heads, ...this.ratios, this.layers];
     this.supernet = new GptSupernet(this.config, this.embed, this.heads, this.ratios, this.layers);
   }
@@ -517,61 +502,6 @@ export class GptSpace extends SearchSpace {
   /** Cross-entropy over the vocabulary, averaged over every position: logits [B, T, V], y [B, T]. */
   override loss(logits: Tensor, y: Tensor): Tensor {
     return tidy(() => crossEntropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1)));
-  }
-
-  /** The sub-network's sizes: embed, and heads and MLP ratio of each of its layers. */
-  archConfig(arch: Architecture): GptArchConfig {
-    const depth = this.value(arch, this.layers);
-    return {
-      embed: this.value(arch, this.embed),
-      heads: this.heads.slice(0, depth).map((c) => this.value(arch, c)),
-      mlpRatio: this.ratios.slice(0, depth).map((c) => this.value(arch, c)),
-    };
-  }
-
-  /** Layers beyond the chosen depth do not affect the output, nor do their choices. */
-  override activeChoices(arch: Architecture): Choice[] {
-    const d = this.value(arch, this.layers);
-    return [this.embed, ...this.heads.slice(0, d), ...this.ratios.slice(0, d), this.layers];
-  }
-
-  override canonical(arch: Architecture): Architecture {
-    return this.inactiveAtFirst(arch);
-  }
-
-  override evolution(): { structural: readonly Choice[]; depth: Choice | null } {
-    return { structural: [this.embed, this.layers], depth: this.layers };
-  }
-
-  /**
-   * There is no tabular benchmark; the key is the reference's config listing
-   * (paper G.2) with every layer's entry, so it round-trips exactly.
-   */
-  benchmarkKey(arch: Architecture): string {
-    return JSON.stringify({
-      num_layers: this.value(arch, this.layers),
-      embed_dim: this.value(arch, this.embed),
-      num_heads: this.heads.map((c) => this.value(arch, c)),
-      mlp_ratio: this.ratios.map((c) => this.value(arch, c)),
-    });
-  }
-
-  fromBenchmarkKey(key: string): Architecture {
-    let o: { num_layers?: unknown; embed_dim?: unknown; num_heads?: unknown; mlp_ratio?: unknown };
-    try {
-      o = JSON.parse(key);
-    } catch {
-      throw new Error(`${this.name}: '${key}' is not a JSON architecture key`);
-    }
-    const L = this.heads.length;
-    const list = (v: unknown, what: string) => {
-      if (!Array.isArray(v) || v.length !== L) throw new Error(`${this.name}: key field '${what}' must list ${L} values (one per layer up to the maximum depth)`);
-      return v as number[];
-    };
-    const arch: Architecture = { [this.layers.name]: this.layers.indexOf(o.num_layers as number), [this.embed.name]: this.embed.indexOf(o.embed_dim as number) };
-    list(o.num_heads, 'num_heads').forEach((h, i) => (arch[this.heads[i].name] = this.heads[i].indexOf(h)));
-    list(o.mlp_ratio, 'mlp_ratio').forEach((r, i) => (arch[this.ratios[i].name] = this.ratios[i].indexOf(r)));
-    return arch;
   }
 
   subnet(arch: Architecture, opts: { inherit: boolean }): GptSubnet {

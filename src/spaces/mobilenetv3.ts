@@ -24,7 +24,7 @@ import { BatchNorm2d } from '../nn/norm.js';
 import { Conv2d } from '../nn/conv.js';
 import { Layer } from '../nn/layer.js';
 import { Linear } from '../nn/linear.js';
-import { Module } from '../nn/module.js';
+import { Module, ModuleList } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { hardsigmoid, hardswish, relu } from '../tensor/ops/activation.js';
 import { dropout } from '../tensor/ops/dropout.js';
@@ -197,18 +197,11 @@ class SuperFirst extends Module {
   }
 }
 
-class List<M extends Module> extends Module {
-  readonly items: M[];
-  constructor(items: M[]) {
-    super();
-    this.items = items.map((m, i) => this.child(String(i), m));
-  }
-}
 
 export class Mbv3Supernet extends Supernet {
   readonly first_conv: SuperConvBn;
   readonly first_block: SuperFirst;
-  readonly stages: List<List<SuperMBConv>>;
+  readonly stages: ModuleList<ModuleList<SuperMBConv>>;
   readonly final_expand: SuperConvBn;
   readonly feature_mix: EntangledConv2d;
   readonly classifier: EntangledLinear;
@@ -219,10 +212,10 @@ export class Mbv3Supernet extends Supernet {
     this.first_conv = this.child('first_conv', new SuperConvBn(3, STEM, 3, st.stem));
     this.first_block = this.child('first_block', new SuperFirst());
     let cin = STEM;
-    this.stages = this.child('stages', new List(STAGES.map((s, i) => {
+    this.stages = this.child('stages', new ModuleList(STAGES.map((s, i) => {
       const blocks = kernels[i].map((k, b) => new SuperMBConv(b === 0 ? cin : s.width, s.width, b === 0 ? st.stages[i] : 1, s.act, s.se, k, expands[i][b]));
       cin = s.width;
-      return new List(blocks);
+      return new ModuleList(blocks);
     })));
     this.final_expand = this.child('final_expand', new SuperConvBn(cin, FINAL_EXPAND, 1, 1));
     this.feature_mix = this.child('feature_mix', new EntangledConv2d({ inChannels: FINAL_EXPAND, outChannels: LAST, kernel: 1, padding: 0, bias: 'none' }));
@@ -320,7 +313,7 @@ class First extends Module {
 export class Mbv3Subnet extends Layer {
   readonly first_conv: ConvBn;
   readonly first_block: First;
-  readonly stages: List<List<MBConv>>;
+  readonly stages: ModuleList<ModuleList<MBConv>>;
   readonly final_expand: ConvBn;
   readonly feature_mix: Conv2d;
   readonly classifier: Linear;
@@ -331,10 +324,10 @@ export class Mbv3Subnet extends Layer {
     this.first_conv = this.child('first_conv', new ConvBn(3, STEM, 3, st.stem));
     this.first_block = this.child('first_block', new First());
     let cin = STEM;
-    this.stages = this.child('stages', new List(STAGES.map((s, i) => {
+    this.stages = this.child('stages', new ModuleList(STAGES.map((s, i) => {
       const blocks = Array.from({ length: arch.depths[i] }, (_, b) => new MBConv(b === 0 ? cin : s.width, s.width, b === 0 ? st.stages[i] : 1, s.act, s.se, arch.kernels[i][b], arch.expands[i][b]));
       cin = s.width;
-      return new List(blocks);
+      return new ModuleList(blocks);
     })));
     this.final_expand = this.child('final_expand', new ConvBn(cin, FINAL_EXPAND, 1, 1));
     this.feature_mix = this.child('feature_mix', new Conv2d(FINAL_EXPAND, LAST, 1, { bias: false }));
