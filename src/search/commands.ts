@@ -18,6 +18,8 @@ import { blackBoxRunResult, searchHeader, searchResult, supernetStoppedResult, t
 import { blackBoxPlan, searchSummary, supernetPlan, trainingPlan, trainSummary } from './summary.js';
 import { SupernetTrainer } from './supernet.js';
 import { NetworkTrainer } from './train.js';
+import { heInit_ } from '../nn/init.js';
+import { isWeightLayer } from '../nas/entangled/layers.js';
 import { loadSupernet, saveModel, saveSupernet } from './weights.js';
 
 /** What every command works with (lifecycle.ts sets it up). */
@@ -134,6 +136,7 @@ export function runTraining(parts: RunParts, command: TrainCommand): RunOutcome 
   const inherit = command === 'finetune';
   if (inherit && !ck) loadSupernet(c.supernet!, space);
   const net = inherit ? space.subnet(arch, { inherit }) : space.evaluationNetwork(arch);
+  if (!inherit && c.weight_init === 'he') heInit_(net, isWeightLayer);
   try {
     const trainer = new NetworkTrainer(phaseEnv(parts, budgetMs(c.budget_minutes)), arch, net, loaders);
     if (ck) trainer.restore(ck);

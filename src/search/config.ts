@@ -117,6 +117,9 @@ export interface Config {
   arch_update: 'alternating' | 'simultaneous';
   budget_minutes: number;
   budget_fit: boolean;
+  lr_fit: 'off' | 'sqrt';
+  weight_init: 'torch' | 'he';
+  lr_fit_max: number;
   /** What budget_minutes measures: wall time, or this process's CPU time (fair on a shared machine). */
   budget_clock: 'wall' | 'cpu';
   checkpoint_minutes: number;
@@ -210,6 +213,9 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   device: { type: device, doc: "where the run computes: 'auto' (a GPU when the addon has CUDA and one is visible, else the CPU), 'cpu', 'cuda' or 'cuda:N'; checkpoints are device-independent, so a run can resume on another device", resumable: true },
   budget_minutes: { type: num(0), doc: 'wall-clock budget of the run in minutes (0 = none); the run stops cleanly and can be resumed', resumable: true },
   budget_fit: { type: bool, doc: 'fit the epoch count to budget_minutes: planned after the first epoch, re-planned after every epoch from the mean epoch time so far (the cosine schedule stretches with it)' },
+  lr_fit: { type: oneOf('off', 'sqrt'), doc: "fit the learning rates to the steps a run gets: after epoch 0 (budget_fit's first plan), lr, lr_min and arch_lr are multiplied by min(lr_fit_max, sqrt(reference steps / planned steps)), the reference being epochs x one pass over the weight split (the preset's schedule); epoch 0 runs at the unscaled rates (a warm-up). The same rule for every method; 'off' = the paper's rates" },
+  weight_init: { type: oneOf('torch', 'he'), doc: "initial weights of the supernet's (and a network trained from scratch's) convolutions and linear layers: 'torch' (PyTorch's default, the paper's) or 'he' (N(0, 2 / fan_in), zero bias: a ReLU stack without normalisation leaves the ln(C) plateau in its first steps instead of its first hundreds)" },
+  lr_fit_max: { type: num(1), doc: 'upper bound of the lr_fit factor' },
   budget_clock: { type: oneOf('wall', 'cpu'), doc: "what budget_minutes and time_s measure: 'wall' time, or the process's 'cpu' time (user + system, all threads): equal budgets on a shared machine; with threads=1 one CPU minute is about one quiet wall minute" },
   checkpoint_minutes: { type: num(0), doc: 'also checkpoint every N minutes within an epoch (0 = only at epoch ends)', resumable: true },
   checkpoint_every_steps: { type: int(0), doc: 'also checkpoint every N steps (0 = off)', resumable: true },
@@ -424,7 +430,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4, arch_update: 'alternating' };
+const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4, arch_update: 'alternating', lr_fit: 'off', lr_fit_max: 10, weight_init: 'torch' };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

@@ -12,6 +12,8 @@ import { createSpace, type SearchSpace } from '../spaces/index.js';
 import '../nas/samplers/index.js';
 import { getSpace } from '../nas/registry.js';
 import { manualSeed } from '../tensor/random.js';
+import { heInit_ } from '../nn/init.js';
+import { isWeightLayer } from '../nas/entangled/layers.js';
 import { getNumThreads } from '../tensor/runtime.js';
 import { isCuda, resolveDevice } from '../tensor/device.js';
 import { setPrecision } from '../tensor/precision.js';
@@ -136,6 +138,7 @@ export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; 
   manualSeed(c.seed);
   setDefaultDevice('cpu');
   const space = createSpace(c.space, spaceOptionsFor(c, ds));
+  if (c.weight_init === 'he') heInit_(space.supernet, isWeightLayer);
   try {
     space.to(device);
   } catch (e) {

@@ -118,6 +118,8 @@ export interface EpochState {
   globalStep: number;
   /** Epochs this run will do (changes once with budget_fit). */
   plannedEpochs: number;
+  /** lr_fit's factor on the learning rates, fixed after epoch 0 (absent: 1). */
+  lrScale?: number;
   finished: boolean;
   /** Run clock (ms) when the loop began; budget_fit measures epoch 0 from here. */
   startMs: number;
@@ -232,7 +234,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
     const rate = new RateMeter(20);
     while (!s.finished && s.epoch < s.plannedEpochs) {
       this.beforeEpoch();
-      this.optimizer.setLr(lrAt(c, s.epoch, s.plannedEpochs));
+      this.optimizer.setLr(lrAt(c, s.epoch, s.plannedEpochs) * (s.lrScale ?? 1));
       if (s.step === 0) this.resetEpochSums();
       while (s.step < this.stepsPerEpoch) {
         // (Rank 0's decision in a data-parallel run; a run without a budget never stops here, on every rank alike.)
@@ -262,6 +264,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
       }
       this.endOfEpoch();
       if (c.budget_fit && Number.isFinite(this.budgetMs)) this.#fitEpochs();
+      if (c.lr_fit !== 'off' && s.lrScale === undefined) this.#fitLr();
       s.epoch++;
       s.step = 0;
       if (s.epoch >= s.plannedEpochs) s.finished = true;
@@ -269,6 +272,21 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
     }
     s.finished = true;
     return 'done';
+  }
+
+  /**
+   * lr_fit: a run of fewer steps than its preset's schedule takes larger steps,
+   * sqrt(reference / planned) times the rates (the 1/sqrt(T) step size of
+   * convergence bounds for T steps), capped; decided once, after epoch 0's plan.
+   */
+  #fitLr(): void {
+    const s = this.state;
+    const c = this.config;
+    const reference = c.epochs * this.loaders.train.batchesPerEpoch;
+    const planned = s.plannedEpochs * this.stepsPerEpoch;
+    s.lrScale = Math.min(c.lr_fit_max, Math.max(1, Math.sqrt(reference / planned)));
+    this.ctx.run.metric({ kind: 'lr_fit', phase: this.phase, epoch: s.epoch, reference_steps: reference, planned_steps: planned, lr_scale: s.lrScale });
+    this.progress.log(`lr fit: ${planned} planned steps of the schedule's ${reference} -> learning rates x${s.lrScale.toFixed(2)} from epoch 2`);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Budget-aware schedule keys: arch_warmup freezes alpha for the first share of
 // the planned steps (the weights train, the arch loss is not reported), then
-// the bi-level steps move it; 0 leaves the paper's schedule unchanged.
+// the bi-level steps move it; 0 leaves the paper's schedule unchanged. lr_fit
+// scales every learning rate by sqrt(reference steps / planned steps) after epoch 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { startRun } from './pipeline.js';
 import { Progress } from './progress.js';
 import { testFolder, tinyConfig } from './test-util.js';
 import { parseOverride } from './config.js';
+import { lrAt } from './common.js';
 import { planCompare } from './compare.js';
 import { basename } from 'node:path';
 
@@ -54,4 +56,70 @@ test('arch_update simultaneous: one backward per step moves alpha and the weight
   for (const m of s) assert.equal(m.arch_loss, m.train_loss, 'alpha and weights share the batch and the loss');
   assert.throws(() => parseOverride('arch_update', 'both', '--set arch_update=both'), /one of "alternating", "simultaneous"/);
   assert.throws(() => tinyConfig('toy-cell/darts-v2', join(t.dir, 'simul2'), { arch_update: 'simultaneous' }), /arch_update: simultaneous .* second-order/);
+});
+
+test('lr_fit sqrt: epoch 0 at the preset rates, then lr and arch_lr x min(lr_fit_max, sqrt(reference / planned)); off leaves them', async () => {
+  const records = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  for (const [fit, max] of [['sqrt', 10], ['sqrt', 1.5], ['off', 10]] as const) {
+    const dir = join(t.dir, `fit-${fit}-${max}`);
+    const c = tinyConfig('toy-cell/tanglenas', dir, { lr_fit: fit, lr_fit_max: max, epochs: 4, steps_per_epoch: 1, log_every: 1 });
+    const r = await startRun('search', c, 'toy-cell/tanglenas', { progress: quiet });
+    assert.equal(r.status, 'done');
+    const all = records(dir);
+    const s = all.filter((m) => (m.kind as unknown) === 'step');
+    const fitRec = all.find((m) => (m.kind as unknown) === 'lr_fit');
+    assert.equal(s[0].lr, lrAt(c, 0, 4));
+    assert.equal(s[0].arch_lr, c.arch_lr);
+    if (fit === 'off') {
+      assert.equal(fitRec, undefined);
+      assert.equal(s[1].lr, lrAt(c, 1, 4));
+      assert.equal(s[3].arch_lr, c.arch_lr);
+      continue;
+    }
+    // 24 weight images in batches of 8: the schedule's 4 epochs are 12 steps, the run plans 4.
+    assert.equal(fitRec!.reference_steps, 12);
+    assert.equal(fitRec!.planned_steps, 4);
+    const scale = Math.min(max, Math.sqrt(3));
+    assert.equal(fitRec!.lr_scale, scale);
+    for (const e of [1, 2, 3]) {
+      assert.ok(Math.abs(s[e].lr - lrAt(c, e, 4) * scale) < 1e-12, `epoch ${e} lr`);
+      assert.ok(Math.abs(s[e].arch_lr - c.arch_lr * scale) < 1e-12, `epoch ${e} arch lr`);
+    }
+  }
+  assert.throws(() => parseOverride('lr_fit_max', '0.5', '--set lr_fit_max=0.5'), /lr_fit_max.*>= 1/);
+  assert.throws(() => parseOverride('lr_fit', 'linear', '--set lr_fit=linear'), /one of "off", "sqrt"/);
+});
+
+test('weight_init he: every supernet conv and linear ~ N(0, 2 / fan_in) with zero biases, BatchNorm untouched; torch keeps the default uniform', async () => {
+  const { spaceOnDevice, endRunDevice } = await import('./lifecycle.js');
+  const { isWeightLayer } = await import('../nas/entangled/layers.js');
+  const { fanInAndFanOut } = await import('../nn/init.js');
+  for (const init of ['he', 'torch'] as const) {
+    const c = tinyConfig('toy-conv-macro/tanglenas', join(t.dir, `init-${init}`), { weight_init: init });
+    const { space } = spaceOnDevice(c, { numClasses: 10 } as never);
+    try {
+      let layers = 0;
+      for (const [name, m] of space.supernet.namedModules()) {
+        if (!isWeightLayer(m)) continue;
+        layers++;
+        const { weight, bias } = m as unknown as { weight: import('../tensor/tensor.js').Tensor; bias: import('../tensor/tensor.js').Tensor | null };
+        const [fanIn] = fanInAndFanOut(weight);
+        const v = weight.dataSync() as Float32Array;
+        const sd = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+        const max = v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+        if (init === 'he') {
+          if (v.length > 1000) assert.ok(Math.abs(sd / Math.sqrt(2 / fanIn) - 1) < 0.05, `${name}: sd ${sd}`);
+          if (bias) assert.ok((bias.dataSync() as Float32Array).every((x) => x === 0), `${name}: zero bias`);
+        } else {
+          // PyTorch's default: U(-b, b), b = 1 / sqrt(fan_in).
+          assert.ok(max <= 1 / Math.sqrt(fanIn) + 1e-7, `${name}: inside the default bound`);
+        }
+      }
+      assert.equal(layers, 9, 'conv-macro: five convolutions and four linear layers');
+    } finally {
+      space.supernet.dispose();
+      endRunDevice();
+    }
+  }
+  assert.throws(() => parseOverride('weight_init', 'xavier', '--set weight_init=xavier'), /one of "torch", "he"/);
 });

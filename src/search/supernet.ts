@@ -133,6 +133,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
 
   protected override beforeEpoch(): void {
     this.sampler.beforeEpoch(this.state.epoch, this.state.plannedEpochs);
+    this.architect.optimizer?.setLr(this.config.arch_lr * (this.state.lrScale ?? 1));
   }
 
   protected resetEpochSums(): void {
