@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distAvailable } from '../dist/process-group.js';
-import { distFromEnv, rankRunDir } from './distributed.js';
+import { distFromEnv, drawSeed, rankRunDir } from './distributed.js';
 import { tempDir } from './test-util.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -18,7 +18,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.e
 const LM = ['--preset', 'lm-tiny/tanglenas', '--dataset', 'synthetic', '--set', 'synthetic_train=6000', '--set', 'synthetic_test=1000', '--batch-size', '4', '--set', 'eval_batch_size=8', '--set', 'eval_samples=16', '--set', 'block_size=16', '--epochs', '2', '--set', 'steps_per_epoch=5', '--set', 'loader_workers=0', '--device', 'cpu', '--quiet'];
 const alphas = (dir: string) => (JSON.parse(readFileSync(join(dir, 'architecture.json'), 'utf8')) as { alpha: Record<string, number[]> }).alpha;
 
-test('search --nproc 2 == one process on the same global batches (alphas within 1e-5); rank 1 keeps an identical copy in ranks/1', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, () => {
+test('search --nproc 2 == one process on the same global batches (alphas within 1e-5); rank 1 keeps an identical copy in ranks/1; dist_draws independent keeps the ranks identical but changes the run', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, () => {
   const t = tempDir('tanglenas-dp-');
   try {
     const one = cli(['search', ...LM, '--run-dir', join(t.dir, 'one')]);
@@ -33,6 +33,14 @@ test('search --nproc 2 == one process on the same global batches (alphas within 
     assert.ok(Object.values(a).some((row) => row.some((v) => Math.abs(v) > 1e-3)), 'the alphas moved');
     assert.deepEqual(alphas(rankRunDir(join(t.dir, 'two'), 1)), b);
     assert.ok(existsSync(join(t.dir, 'two', 'checkpoints')));
+    // dist_draws independent: each rank its own Dirichlet draws; the ranks still agree exactly, the run is another one.
+    const ind = cli(['search', ...LM, '--run-dir', join(t.dir, 'ind'), '--nproc', '2', '--set', 'dist_draws=independent']);
+    assert.equal(ind.status, 0, ind.stderr);
+    const c = alphas(join(t.dir, 'ind'));
+    assert.deepEqual(alphas(rankRunDir(join(t.dir, 'ind'), 1)), c, 'independent draws, identical alphas on both ranks');
+    let moved = 0;
+    for (const k of Object.keys(b)) b[k].forEach((v, i) => (moved = Math.max(moved, Math.abs(v - c[k][i]))));
+    assert.ok(moved > 1e-4, `independent draws change the run (largest alpha difference ${moved})`);
   } finally {
     t.cleanup();
   }
@@ -77,5 +85,8 @@ test('launch and environment errors: --node-rank past --nnodes, --nnodes without
   assert.throws(() => distFromEnv({ WORLD_SIZE: '2', RANK: '2' }), /RANK='2' must be an integer in 0\.\.1/);
   assert.throws(() => distFromEnv({ WORLD_SIZE: 'two' }), /WORLD_SIZE='two' is not a positive integer/);
   assert.equal(distFromEnv({}), null);
+  const seeds = new Set([0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3, 1000].map((st) => drawSeed(7, r, st))));
+  assert.equal(seeds.size, 20, 'distinct seeds per (rank, step)');
+  for (const v of seeds) assert.ok(Number.isInteger(v) && v >= 0 && v < 2 ** 31);
   assert.deepEqual(distFromEnv({ WORLD_SIZE: '2', RANK: '1', MASTER_PORT: '1234' }), { rank: 1, world: 2, addr: '127.0.0.1', port: 1234 });
 });

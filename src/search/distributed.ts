@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { mappedLoader, type BatchLoader } from '../data/loader.js';
 import { allReduce, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
 import { tensor } from '../tensor/tensor.js';
+import { manualSeed } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { RunLoaders } from './data.js';
@@ -88,4 +89,26 @@ export function agreed(value: number): number {
     broadcast([t], 0);
     return t.item();
   });
+}
+
+/**
+ * dist_draws independent: the seed of rank `rank`'s draws at global step
+ * `step` (a 31-bit mix, so nearby ranks and steps get unrelated streams). A
+ * function of the step, not a stream state, so a resumed run draws the same.
+ */
+export function drawSeed(seed: number, rank: number, step: number): number {
+  let h = (seed ^ 0x9e3779b9) | 0;
+  for (const v of [rank, step]) {
+    h = Math.imul(h ^ v, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 1;
+}
+
+/** Reseeds libtorch's generators for this rank's step when the run draws independently (no-op otherwise). */
+export function seedRankDraws(mode: 'shared' | 'independent', seed: number, step: number): void {
+  const g = processGroup();
+  if (mode === 'independent' && g) manualSeed(drawSeed(seed, g.rank, step));
 }

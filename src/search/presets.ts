@@ -86,6 +86,7 @@ const BASE: PartialConfig = {
   precision: 'fp32',
   data_on_device: false,
   arch_warmup: 0,
+  dist_draws: 'shared',
   arch_update: 'alternating',
   budget_minutes: 0,
   budget_fit: false,

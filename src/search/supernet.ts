@@ -14,7 +14,7 @@ import type { BatchLoader } from '../data/loader.js';
 import { Architect } from '../nas/architect.js';
 import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
 import { costDirection, preferenceAt } from '../nas/pareto.js';
-import { gradientSync } from './distributed.js';
+import { gradientSync, seedRankDraws } from './distributed.js';
 import { bilevelStep, simultaneousStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
@@ -155,6 +155,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
   protected trainStep(): StepResult {
     const c = this.config;
     // Both steps check their losses, gradient norm, alpha and BatchNorm statistics (NonFiniteError; EpochLoop names the step).
+    // Before the batch: its augmentation draws are this rank's too.
+    seedRankDraws(c.dist_draws, c.seed, this.state.globalStep);
     return tidy((): StepResult => {
       const train = this.loaders.train.next();
       if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
