@@ -30,6 +30,12 @@ export interface ComparePlan {
   trainPortions?: number[];
   /** A budget axis: each method x seed at each of these budgets (runs named <method>-b<M>-seed<seed>); default budgetMinutes alone. */
   budgets?: number[];
+  /**
+   * The paper's protocol beside the equal-budget one: two-stage methods get this
+   * many times the budget (runs named <method>-x<F>...; the reference gave SPOS
+   * 250 epochs to DrNAS's 100: 2.5). Default 1.
+   */
+  twoStageFactor?: number;
 }
 
 export interface PlannedRun {
@@ -77,6 +83,8 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
   for (const tp of p.trainPortions ?? []) {
     if (!(tp > 0 && tp <= 1)) throw new Error(`compare: train portion ${tp} must be in (0, 1]`);
   }
+  const factor = p.twoStageFactor ?? 1;
+  if (!(factor >= 1)) throw new Error(`compare: the two-stage budget factor ${factor} must be a number >= 1`);
   for (const b of p.budgets ?? []) {
     if (!(b > 0)) throw new Error(`compare: budget ${b} must be a positive number of minutes`);
   }
@@ -86,10 +94,12 @@ export function planCompare(p: ComparePlan): PlannedRun[] {
   const cells = budgets.flatMap((b) => portions.flatMap((tp) => p.methods.map((m, mi) => ({ b, tp, m, preset: presets[mi] }))));
   for (const seed of p.seeds) {
     for (const { b, tp, m, preset } of cells) {
-      const name = `${m}${tp === null ? '' : `-tp${tp}`}${b === null ? '' : `-b${b}`}`;
+      const scaled = preset.command === 'two-stage' && factor !== 1;
+      const name = `${m}${scaled ? `-x${factor}` : ''}${tp === null ? '' : `-tp${tp}`}${b === null ? '' : `-b${b}`}`;
       const sets = tp === null ? p.sets : [`train_portion=${tp}`, ...p.sets];
       const dir = resolve(p.out, `${name}-seed${seed}`);
-      out.push(plannedRun(m, seed, dir, preset.command, 'search', b ?? p.budgetMinutes, ['--preset', preset.name, '--seed', String(seed)], sets));
+      const budget = (b ?? p.budgetMinutes) * (scaled ? factor : 1);
+      out.push(plannedRun(m, seed, dir, preset.command, 'search', budget, ['--preset', preset.name, '--seed', String(seed)], sets));
       const rm = p.retrainMinutes ?? 0;
       // Same budget and recipe for every method's architecture: the LM table compares test loss after it.
       if (rm > 0) out.push(plannedRun(m, seed, `${dir}-retrain`, 'train', 'retrain', rm, ['--preset', `${p.space}/retrain`, '--from', dir, '--seed', String(seed)], p.sets));

@@ -44,6 +44,10 @@ test('compare --budgets: every method x seed at each budget, named <method>-b<M>
   assert.deepEqual(plan.map((p) => basename(p.dir)), ['tanglenas-b5-seed0', 'spos-es-b5-seed0', 'tanglenas-b10-seed0', 'spos-es-b10-seed0', 'tanglenas-b5-seed1', 'spos-es-b5-seed1', 'tanglenas-b10-seed1', 'spos-es-b10-seed1']);
   for (const p of plan) assert.equal(p.args[p.args.indexOf('--budget-minutes') + 1], /-b10-/.test(p.dir) ? '10' : '5');
   assert.throws(() => planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [0], budgetMinutes: 5, budgets: [0], out: join(t.dir, 'g2'), sets: [] }), /budget 0 must be a positive number/);
+  // The paper's protocol: two-stage runs at 2.5x the budget, named apart; single-stage runs unchanged.
+  const paper = planCompare({ space: 'toy-cell', methods: ['tanglenas', 'spos-es'], seeds: [0], budgetMinutes: 4, out: join(t.dir, 'g3'), sets: [], twoStageFactor: 2.5 });
+  assert.deepEqual(paper.map((p) => [basename(p.dir), p.args[p.args.indexOf('--budget-minutes') + 1]]), [['tanglenas-seed0', '4'], ['spos-es-x2.5-seed0', '10']]);
+  assert.throws(() => planCompare({ space: 'toy-cell', methods: ['tanglenas'], seeds: [0], budgetMinutes: 5, out: join(t.dir, 'g4'), sets: [], twoStageFactor: 0.5 }), /two-stage budget factor 0.5 must be a number >= 1/);
 });
 
 test('arch_update simultaneous: one backward per step moves alpha and the weights (arch loss = train loss); refused with second order', async () => {

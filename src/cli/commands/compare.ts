@@ -7,8 +7,8 @@ import { parseOverride } from '../../search/config.js';
 import { checkSpaceFlag, cliPlugins, parse, str, UsageError } from '../args.js';
 
 const COMPARE_USAGE = `usage: tanglenas compare --budget-minutes M [--space S] [--methods a,b,...] [--seeds 0,1,2] [--out DIR]
-                         [--train-portions P,Q] [--budgets A,B,...] [--retrain-minutes R] [--set KEY=VALUE ...]
-                         [--dry-run] [--summary-only]
+                         [--train-portions P,Q] [--budgets A,B,...] [--retrain-minutes R] [--two-stage-factor F]
+                         [--set KEY=VALUE ...] [--dry-run] [--summary-only]
 
 Runs every method x seed with the same budget (wall time, or CPU time with --set budget_clock=cpu) (epochs fitted to it),
 one after the other, each in OUT/<method>-seed<seed>; finished runs are skipped and
@@ -20,13 +20,16 @@ from scratch for R minutes (OUT/<method>-seed<seed>-retrain; the language-model 
 compares test loss after it). --train-portions 0.5,0.8 adds a grid axis (runs
 OUT/<method>-tp<P>-seed<seed>). --budgets 5,10,20 (instead of --budget-minutes) runs the grid at
 each budget (OUT/<method>-b<M>-seed<seed>); the report then plots accuracy against budget.
---set budget_clock=cpu measures every budget in CPU time (fair when the machine is shared).`;
+--set budget_clock=cpu measures every budget in CPU time (fair when the machine is shared).
+--two-stage-factor 2.5 gives the two-stage methods (SPOS+RS, SPOS+ES) 2.5 times the budget
+(OUT/<method>-x2.5-seed<seed>; the reference's SPOS ran 250 epochs to DrNAS's 100): the paper's
+protocol beside the equal-budget one.`;
 
 /** The CLI's entry file, which the grid's runs are started with. */
 const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parse(args, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, 'train-portions': { type: 'string' }, budgets: { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(args, { space: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, 'budget-minutes': { type: 'string' }, 'retrain-minutes': { type: 'string' }, 'train-portions': { type: 'string' }, budgets: { type: 'string' }, 'two-stage-factor': { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'summary-only': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) return void console.log(COMPARE_USAGE);
   const space = str(values.space) ?? 'toy-cell';
   checkSpaceFlag(space);
@@ -53,10 +56,13 @@ export async function run(args: string[]): Promise<void> {
     if (eq <= 0) throw new UsageError(`--set needs KEY=VALUE, got '${s}'`);
     parseOverride(s.slice(0, eq).trim(), s.slice(eq + 1), `--set ${s}`);
   }
+  const factorRaw = str(values['two-stage-factor']);
+  const twoStageFactor = factorRaw === undefined ? 1 : Number(factorRaw);
+  if (!(twoStageFactor >= 1) || factorRaw?.trim() === '') throw new UsageError(`--two-stage-factor must be a number >= 1 (the two-stage methods' budget as a multiple of the others'), got '${factorRaw}'`);
   const out = str(values.out) ?? join('runs', `compare-${space}-${budgets ? budgets.join('-') : budget}min`);
   let failed: string[] = [];
   if (!values['summary-only']) {
-    const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain, trainPortions, budgets });
+    const plan = planCompare({ space, methods, seeds, budgetMinutes: budget, out, sets, retrainMinutes: retrain, trainPortions, budgets, twoStageFactor });
     failed = runCompareGrid(plan, { cliEntry: CLI_ENTRY, plugins: cliPlugins, quiet: Boolean(values.quiet), dryRun: Boolean(values['dry-run']) });
     if (values['dry-run']) return;
   }
