@@ -64,6 +64,24 @@ OP(distBroadcast) {
   current().broadcast(ts, o)->wait();
   return info.Env().Undefined();
 }
+// Differentiable sum over the ranks (SyncBatchNorm's statistics): forward and
+// backward are both an allreduce-sum, since every rank's loss depends on the sum.
+namespace {
+struct AllreduceSum : public torch::autograd::Function<AllreduceSum> {
+  static at::Tensor forward(torch::autograd::AutogradContext*, at::Tensor x) {
+    std::vector<at::Tensor> v{x.detach().contiguous().clone()};
+    current().allreduce(v)->wait();
+    return v[0];
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list g) {
+    std::vector<at::Tensor> v{g[0].contiguous().clone()};
+    current().allreduce(v)->wait();
+    return {v[0]};
+  }
+};
+}  // namespace
+// (tensor): a new tensor, the sum over the ranks, with the gradient of that sum.
+OP(distAllreduceSumDiff) { return wrap(info.Env(), AllreduceSum::apply(tensorArg(info, 0))); }
 OP(distBarrier) {
   current().barrier()->wait();
   return info.Env().Undefined();
@@ -81,6 +99,7 @@ TN_NO_GLOO(distInit)
 TN_NO_GLOO(distAllreduce)
 TN_NO_GLOO(distBroadcast)
 TN_NO_GLOO(distBarrier)
+TN_NO_GLOO(distAllreduceSumDiff)
 OP(distDestroy) { return info.Env().Undefined(); }
 OP(distAvailable) { return Napi::Boolean::New(info.Env(), false); }
 #endif

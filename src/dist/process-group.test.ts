@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { distAvailable, freePort, initProcessGroup, processGroup } from './process-group.js';
-import { runBilevel, type WorkerArgs } from './test-util.js';
+import { runBatchNormStep, runBilevel, type WorkerArgs } from './test-util.js';
 
 const worker = fileURLToPath(new URL('./test-util.js', import.meta.url));
 const skip = distAvailable() ? false : 'this libtorch has no Gloo';
@@ -49,6 +49,20 @@ for (const sampler of ['darts', 'drnas']) {
     assert.ok(single.some((row) => row.some((v) => Math.abs(v) > 1e-3)), 'the alphas moved');
   });
 }
+
+test('sync_bn: 2 ranks x half a batch == 1 process x the whole batch through conv -> BatchNorm -> linear (every gradient and the running statistics within 1e-5); per-rank statistics are not', { skip }, async () => {
+  const single = runBatchNormStep(false, null);
+  const worst = (r: Record<string, unknown>) => {
+    const got = r as unknown as ReturnType<typeof runBatchNormStep>;
+    const pairs = [...got.grads.map((g, i) => [g, single.grads[i]]), ...got.running.map((g, i) => [g, single.running[i]])];
+    return Math.max(...pairs.flatMap(([a, b]) => a.map((v, j) => Math.abs(v - b[j]))));
+  };
+  const [a, b] = await ranks({ mode: 'syncbn', world: 2, syncBn: true });
+  assert.deepEqual(a.grads, b.grads, 'the ranks agree exactly');
+  assert.ok(worst(a) < 1e-5, `synced: largest difference ${worst(a)}`);
+  const [c] = await ranks({ mode: 'syncbn', world: 2, syncBn: false });
+  assert.ok(worst(c) > 1e-3, `per-rank statistics: largest difference ${worst(c)}`);
+});
 
 test('a rank killed mid-run: the other fails within the timeout, naming itself; bad group arguments are refused', { skip }, async () => {
   const port = await freePort();

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { native } from '../tensor/native.js';
 import { noGrad } from '../tensor/autograd.js';
-import { cat, type Tensor } from '../tensor/tensor.js';
+import { cat, Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 
 export interface ProcessGroupOptions {
@@ -91,6 +91,13 @@ export function allReduce(tensors: readonly Tensor[], op: 'sum' | 'mean' = 'mean
       }
     }),
   );
+}
+
+/** A new tensor: the sum of `t` over the ranks, differentiable (its backward sums the gradients over the ranks too). */
+export function allReduceSumDiff(t: Tensor): Tensor {
+  let out: Tensor | null = null;
+  collective('allreduce', () => (out = new Tensor(native.distAllreduceSumDiff(t.h))));
+  return out!;
 }
 
 /** In place: rank `root`'s values of each tensor on every rank (one collective per tensor: Gloo reads a list as one tensor per device). */

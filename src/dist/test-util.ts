@@ -7,17 +7,20 @@ import { bilevelStep } from '../nas/bilevel.js';
 import { createSampler } from '../nas/samplers/index.js';
 import { Adam } from '../nn/optim/adam.js';
 import { createSpace } from '../spaces/index.js';
-import { manualSeed, noGrad, tensor, tidy } from '../tensor/index.js';
-import { allReduce, barrier, broadcast, destroyProcessGroup, initProcessGroup, shardOf } from './process-group.js';
+import { F, grad, manualSeed, noGrad, ones, randn, tensor, tidy, zeros } from '../tensor/index.js';
+import { setBatchNormSync } from '../tensor/ops/norm.js';
+import { allReduce, allReduceSumDiff, barrier, broadcast, destroyProcessGroup, initProcessGroup, shardOf } from './process-group.js';
 
 export interface WorkerArgs {
-  mode: 'collectives' | 'bilevel' | 'forever';
+  mode: 'collectives' | 'bilevel' | 'syncbn' | 'forever';
   rank: number;
   world: number;
   port: number;
   steps?: number;
   sampler?: string;
   timeoutMs?: number;
+  /** syncbn mode: whether BatchNorm uses the global batch's statistics. */
+  syncBn?: boolean;
 }
 
 /** `steps` bi-level steps on lm-tiny with a global batch of 8, each rank on its share; the alphas after. */
@@ -42,6 +45,38 @@ export function runBilevel(sampler: string, steps: number, group: { rank: number
   return out;
 }
 
+/**
+ * One step of conv -> BatchNorm (affine) -> ReLU -> linear on a global batch of
+ * 8, each rank on its share, gradients averaged: the gradients of every weight
+ * and the BatchNorm's running statistics after it.
+ */
+export function runBatchNormStep(sync: boolean, group: { rank: number; world: number } | null): { grads: number[][]; running: number[][] } {
+  manualSeed(0);
+  const conv = randn([4, 3, 3, 3]).mul(0.3).requiresGrad_();
+  const gamma = randn([4]).add(1).requiresGrad_();
+  const beta = randn([4]).requiresGrad_();
+  const fc = randn([2, 4 * 16]).mul(0.1).requiresGrad_();
+  const rm = zeros([4]);
+  const rv = ones([4]);
+  // A large channel mean, so a one-pass variance would lose digits.
+  const x = randn([8, 3, 4, 4]).add(3);
+  const y = randn([8, 2]);
+  setBatchNormSync(sync && group ? allReduceSumDiff : null);
+  try {
+    return tidy(() => {
+      const xr = shardOf(x, group);
+      const h = F.batchNorm(F.conv2d(xr, conv, null, { padding: 1 }), { weight: gamma, bias: beta, runningMean: rm, runningVar: rv, training: true });
+      const out = F.relu(h).flatten(1).matmul(fc.T);
+      const loss = out.sub(shardOf(y, group)).square().mean();
+      const grads = grad(loss, [conv, gamma, beta, fc]).map((g) => g!);
+      if (group) allReduce(grads, 'mean');
+      return { grads: grads.map((g) => g.toArray()), running: [rm.toArray(), rv.toArray()] };
+    });
+  } finally {
+    setBatchNormSync(null);
+  }
+}
+
 function main(a: WorkerArgs): unknown {
   initProcessGroup({ addr: '127.0.0.1', port: a.port, rank: a.rank, world: a.world, timeoutMs: a.timeoutMs ?? 20_000 });
   try {
@@ -58,6 +93,7 @@ function main(a: WorkerArgs): unknown {
       });
     }
     if (a.mode === 'bilevel') return { alphas: runBilevel(a.sampler ?? 'darts', a.steps ?? 5, { rank: a.rank, world: a.world }) };
+    if (a.mode === 'syncbn') return runBatchNormStep(a.syncBn ?? true, { rank: a.rank, world: a.world });
     process.stdout.write(JSON.stringify({ ready: true }) + '\n');
     for (;;) tidy(() => allReduce([tensor([1])], 'sum'));
   } finally {

@@ -26,6 +26,8 @@ import { checkFullConfig, checkMethodFor, checkResumeOverrides, ConfigError, typ
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
 import { distFromEnv, joinGroup, leaveGroup, shardLoaders } from './distributed.js';
+import { allReduceSumDiff } from '../dist/process-group.js';
+import { setBatchNormSync } from '../tensor/ops/norm.js';
 import { Progress } from './progress.js';
 import { benchmarkEntry, type RunOutcome } from './results.js';
 import { COMMANDS, readJson, RunDir, RunDirError, writeJsonAtomic, type Command, type RunInfo } from './rundir.js';
@@ -183,6 +185,8 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
       if (c.darts_order === 2) throw new ConfigError('second-order DARTS (darts_order 2) does not run data-parallel yet (its virtual step would be per rank); use darts_order 1, or one process');
       p.log(`  data-parallel: rank ${dist.rank} of ${dist.world}, rendezvous at ${dist.addr}:${dist.port} (Gloo)`);
       joinGroup(dist);
+      // SyncBatchNorm: every BatchNorm in training mode normalises by the global batch's statistics.
+      if (c.sync_bn) setBatchNormSync(allReduceSumDiff);
     }
     let device: Device;
     ({ space, loaders, device } = buildSpace(c, ds));
@@ -223,6 +227,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
     loaders?.close();
     space?.supernet.dispose();
     endRunDevice();
+    setBatchNormSync(null);
     leaveGroup();
   }
 }

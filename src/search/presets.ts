@@ -87,6 +87,7 @@ const BASE: PartialConfig = {
   data_on_device: false,
   arch_warmup: 0,
   dist_draws: 'shared',
+  sync_bn: false,
   arch_update: 'alternating',
   budget_minutes: 0,
   budget_fit: false,

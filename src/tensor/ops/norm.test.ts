@@ -137,3 +137,31 @@ describe('layerNorm', () => {
     gradcheck((x) => F.layerNorm(x, [2, 3]), [randomTensor([2, 2, 3], 54)]);
   }));
 });
+
+test('synced batch norm (sync_bn) with a one-rank sum == native batch norm: output, input/gamma/beta gradients, running statistics', async () => {
+  const { setBatchNormSync } = await import('./norm.js');
+  const { grad } = await import('../autograd.js');
+  const run = (sync: boolean) =>
+    tidy(() => {
+      const x = tensor(xs, { requiresGrad: true }).reshape(N, C, H, W);
+      const g = tensor(gamma, { requiresGrad: true });
+      const b = tensor(beta, { requiresGrad: true });
+      const rm = tensor([0.5, -1]);
+      const rv = tensor([2, 0.5]);
+      setBatchNormSync(sync ? (t) => t.mul(1) : null);
+      try {
+        const y = F.batchNorm(x, { weight: g, bias: b, runningMean: rm, runningVar: rv, training: true, momentum: 0.2 });
+        const loss = y.mul(y.detach().add(0.3)).sum();
+        const grads = grad(loss, [x, g, b]).map((t) => t!.toArray());
+        return { y: y.toArray(), grads, rm: rm.toArray(), rv: rv.toArray() };
+      } finally {
+        setBatchNormSync(null);
+      }
+    });
+  const a = run(false);
+  const s = run(true);
+  assertClose(s.y, a.y, { atol: 1e-5 });
+  s.grads.forEach((g, i) => assertClose(g, a.grads[i], { atol: 1e-4 }));
+  assertClose(s.rm, a.rm, { atol: 1e-6 });
+  assertClose(s.rv, a.rv, { atol: 1e-5 });
+});
