@@ -14,6 +14,7 @@
 #endif
 
 #include <chrono>
+#include <cstdlib>
 
 using namespace tn;
 using Napi::CallbackInfo;
@@ -45,7 +46,25 @@ OP(distInit) {
   so.timeout = timeout;
   auto s = c10::make_intrusive<c10d::TCPStore>(addr, so);
   auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-  opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  // GLOO_SOCKET_IFNAME (comma-separated, as PyTorch reads it) picks the interfaces; else the host name's.
+  const char* ifnames = std::getenv("GLOO_SOCKET_IFNAME");
+  if (ifnames && *ifnames) {
+    std::string list(ifnames);
+    for (size_t at = 0; at <= list.size();) {
+      auto end = list.find(',', at);
+      if (end == std::string::npos) end = list.size();
+      auto name = list.substr(at, end - at);
+      if (!name.empty()) {
+        try {
+          opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+        } catch (const std::exception& e) {
+          throw ArgError("GLOO_SOCKET_IFNAME: no usable network interface '" + name + "' (" + e.what() + "); name one that 'ip addr' lists, e.g. eth0 or lo");
+        }
+      }
+      at = end + 1;
+    }
+  }
+  if (opts->devices.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   group = c10::make_intrusive<c10d::ProcessGroupGloo>(s, static_cast<int>(rank), static_cast<int>(world), opts);
   store = s;
   return info.Env().Undefined();

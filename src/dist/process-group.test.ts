@@ -12,8 +12,8 @@ import { runBatchNormStep, runBilevel, type WorkerArgs } from './test-util.js';
 const worker = fileURLToPath(new URL('./test-util.js', import.meta.url));
 const skip = distAvailable() ? false : 'this libtorch has no Gloo';
 
-function start(a: WorkerArgs): { done: Promise<{ code: number | null; out: Record<string, unknown>[] }>; kill: () => void; firstLine: Promise<void> } {
-  const p = spawn(process.execPath, [worker, JSON.stringify(a)], { env: { ...process.env, TANGLENAS_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(a: WorkerArgs, env: NodeJS.ProcessEnv = {}): { done: Promise<{ code: number | null; out: Record<string, unknown>[] }>; kill: () => void; firstLine: Promise<void> } {
+  const p = spawn(process.execPath, [worker, JSON.stringify(a)], { env: { ...process.env, TANGLENAS_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
   let signal: () => void = () => {};
   const firstLine = new Promise<void>((r) => (signal = r));
@@ -25,9 +25,9 @@ function start(a: WorkerArgs): { done: Promise<{ code: number | null; out: Recor
   return { done, kill: () => p.kill('SIGKILL'), firstLine };
 }
 
-async function ranks(a: Omit<WorkerArgs, 'rank' | 'port'>): Promise<Record<string, unknown>[]> {
+async function ranks(a: Omit<WorkerArgs, 'rank' | 'port'>, env: NodeJS.ProcessEnv = {}): Promise<Record<string, unknown>[]> {
   const port = await freePort();
-  const rs = await Promise.all([0, 1].map((rank) => start({ ...a, rank, port }).done));
+  const rs = await Promise.all([0, 1].map((rank) => start({ ...a, rank, port }, env).done));
   for (const r of rs) assert.equal(r.code, 0, JSON.stringify(r.out));
   return rs.map((r) => r.out[0]);
 }
@@ -35,6 +35,19 @@ async function ranks(a: Omit<WorkerArgs, 'rank' | 'port'>): Promise<Record<strin
 test('collectives between 2 ranks: allreduce sum and mean, broadcast from rank 1, barrier', { skip }, async () => {
   const [a, b] = await ranks({ mode: 'collectives', world: 2 });
   for (const r of [a, b]) assert.deepEqual(r, { sum: [3, 30], mean: [0.5], broadcast: [42] });
+});
+
+test('GLOO_SOCKET_IFNAME: the named interface carries the group (lo); an unknown one is refused by name', { skip }, async () => {
+  const [a] = await ranks({ mode: 'collectives', world: 2 }, { GLOO_SOCKET_IFNAME: 'lo' });
+  assert.deepEqual(a, { sum: [3, 30], mean: [0.5], broadcast: [42] });
+  const port = await freePort();
+  process.env.GLOO_SOCKET_IFNAME = 'nosuchif0';
+  try {
+    assert.throws(() => initProcessGroup({ addr: '127.0.0.1', port, rank: 0, world: 1, timeoutMs: 5000 }), /GLOO_SOCKET_IFNAME: no usable network interface 'nosuchif0'.*ip addr/);
+  } finally {
+    delete process.env.GLOO_SOCKET_IFNAME;
+  }
+  assert.equal(processGroup(), null);
 });
 
 for (const sampler of ['darts', 'drnas']) {
