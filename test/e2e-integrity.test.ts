@@ -226,3 +226,22 @@ test('budget_fit re-plans after every epoch: the plans never undercut the epochs
   const used = (epochs.at(-1)!.time_s as number) / budgetS;
   assert.ok(used > 0.6 && used <= 1.05, `the epochs used ${(100 * used).toFixed(0)}% of the budget`);
 });
+
+test('budget_fit fills the budget with a shorter last epoch when a whole one does not fit (its steps as planned, then the run ends)', () => {
+  const dir = join(tmp.dir, 'partial');
+  const budgetS = 12;
+  const r = cli(['search', '--preset', 'toy-cell/tanglenas', '--dataset', 'synthetic', '--set', 'synthetic_train=64', '--set', 'synthetic_test=32', '--batch-size', '8', '--set', 'steps_per_epoch=15', '--set', 'eval_batch_size=16', '--set', 'eval_samples=16', '--set', 'bn_calibration_samples=16', '--set', 'log_every=1', '--threads', '1', '--epochs', '1000', '--set', 'budget_fit=true', '--budget-minutes', String(budgetS / 60), '--quiet', '--run-dir', dir]);
+  assert.ok(r.status === 0 || r.status === 3, r.stderr);
+  const m = new RunDir(dir).readMetrics();
+  const plan = m.filter((x) => x.kind === 'plan').at(-1)!;
+  const epochs = m.filter((x) => x.kind === 'epoch');
+  const last = plan.last_epoch_steps as number;
+  assert.ok(last >= 1 && last <= 15, JSON.stringify(plan));
+  if (r.status !== 0) return; // a loaded machine can still overrun; the plan's fields are checked above
+  assert.equal(epochs.length, plan.planned_epochs);
+  const stepsOf = (e: number) => m.filter((x) => x.kind === 'step' && x.epoch === e).length;
+  assert.equal(stepsOf(epochs.length - 1), last, 'the last epoch ran the planned steps');
+  for (let e = 0; e < epochs.length - 1; e++) assert.equal(stepsOf(e), 15);
+  const used = (epochs.at(-1)!.time_s as number) / budgetS;
+  assert.ok(used > 0.7 && used <= 1.05, `the epochs used ${(100 * used).toFixed(0)}% of the budget`);
+});

@@ -118,6 +118,8 @@ export interface EpochState {
   globalStep: number;
   /** Epochs this run will do (changes once with budget_fit). */
   plannedEpochs: number;
+  /** budget_fit: steps of the last planned epoch when the budget fits only part of one (absent: a whole epoch). */
+  lastEpochSteps?: number;
   /** lr_fit's factor on the learning rates, fixed after epoch 0 (absent: 1). */
   lrScale?: number;
   finished: boolean;
@@ -141,6 +143,18 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
     this.loaders = loaders;
     this.optimizer = makeWeightOptimizer(model.parameters(), env.ctx.config);
     this.stepsPerEpoch = env.ctx.config.steps_per_epoch || loaders.train.batchesPerEpoch;
+  }
+
+  /** Steps of the current epoch: stepsPerEpoch, or fewer in a last epoch budget_fit shortened. */
+  protected epochSteps(): number {
+    const s = this.state;
+    return s.lastEpochSteps !== undefined && s.epoch === s.plannedEpochs - 1 ? s.lastEpochSteps : this.stepsPerEpoch;
+  }
+
+  /** Steps of the whole plan (a shortened last epoch counted as planned). */
+  plannedSteps(): number {
+    const s = this.state;
+    return (s.plannedEpochs - 1) * this.stepsPerEpoch + (s.lastEpochSteps ?? this.stepsPerEpoch);
   }
 
   /** Weights, buffers and optimizers of a checkpoint. */
@@ -236,7 +250,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
       this.beforeEpoch();
       this.optimizer.setLr(lrAt(c, s.epoch, s.plannedEpochs) * (s.lrScale ?? 1));
       if (s.step === 0) this.resetEpochSums();
-      while (s.step < this.stepsPerEpoch) {
+      while (s.step < this.epochSteps()) {
         // (Rank 0's decision in a data-parallel run; a run without a budget never stops here, on every rank alike.)
         if (Number.isFinite(this.budgetMs) && agreed(this.budgetSpent() ? 1 : 0) === 1) {
           this.onBudgetStop();
@@ -256,11 +270,11 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
         s.globalStep++;
         this.accumulate(r);
         if (s.globalStep % c.log_every === 0) this.logStep(r);
-        p.update({ phase: `${this.phase} ${s.epoch + 1}/${s.plannedEpochs}`, done: s.epoch * this.stepsPerEpoch + s.step, total: s.plannedEpochs * this.stepsPerEpoch, rate: rate.secondsPer(), ...this.status(r) });
+        p.update({ phase: `${this.phase} ${s.epoch + 1}/${s.plannedEpochs}`, done: s.epoch * this.stepsPerEpoch + s.step, total: this.plannedSteps(), rate: rate.secondsPer(), ...this.status(r) });
         const bySteps = c.checkpoint_every_steps > 0 && s.globalStep % c.checkpoint_every_steps === 0;
         // Time-based saves are rank 0's decision too, so every rank's checkpoint is of the same step.
         const due = c.checkpoint_minutes > 0 && agreed(this.saveDue() ? 1 : 0) === 1;
-        if ((due || bySteps) && s.step < this.stepsPerEpoch) this.checkpoint();
+        if ((due || bySteps) && s.step < this.epochSteps()) this.checkpoint();
       }
       this.endOfEpoch();
       if (c.budget_fit && Number.isFinite(this.budgetMs)) this.#fitEpochs();
@@ -283,7 +297,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
     const s = this.state;
     const c = this.config;
     const reference = c.epochs * this.loaders.train.batchesPerEpoch;
-    const planned = s.plannedEpochs * this.stepsPerEpoch;
+    const planned = this.plannedSteps();
     s.lrScale = Math.min(c.lr_fit_max, Math.max(1, Math.sqrt(reference / planned)));
     this.ctx.run.metric({ kind: 'lr_fit', phase: this.phase, epoch: s.epoch, reference_steps: reference, planned_steps: planned, lr_scale: s.lrScale });
     this.progress.log(`lr fit: ${planned} planned steps of the schedule's ${reference} -> learning rates x${s.lrScale.toFixed(2)} from epoch 2`);
@@ -298,14 +312,24 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
    */
   #fitEpochs(): void {
     const s = this.state;
+    // A shortened last epoch ends the run: its mean epoch time would count it as a whole one.
+    if (s.lastEpochSteps !== undefined && s.epoch === s.plannedEpochs - 1) return;
     const now = this.clock.ms();
     const done = s.epoch + 1;
     const epochMs = Math.max(1, (now - s.startMs) / done);
-    const fit = Math.max(done, Math.min(this.config.epochs, done + Math.floor((0.97 * this.budgetMs - now - this.finalPassMs()) / epochMs)));
-    const planned = agreed(fit);
-    if (planned === s.plannedEpochs && s.epoch > 0) return;
+    const free = 0.97 * this.budgetMs - now - this.finalPassMs();
+    const fit = Math.max(done, Math.min(this.config.epochs, done + Math.floor(free / epochMs)));
+    // What is left after the whole epochs goes to a shorter last one (its steps
+    // priced at a whole epoch's time per step, evaluation included: on the safe side).
+    const spare = free - (fit - done) * epochMs;
+    const extra = fit < this.config.epochs && spare > 0 ? Math.min(this.stepsPerEpoch - 1, Math.floor((spare * this.stepsPerEpoch) / epochMs)) : 0;
+    const planned = agreed(extra > 0 ? fit + 1 : fit);
+    const last = agreed(extra);
+    const lastSteps = last > 0 ? last : undefined;
+    if (planned === s.plannedEpochs && lastSteps === s.lastEpochSteps && s.epoch > 0) return;
     s.plannedEpochs = planned;
-    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch: s.epoch, epoch_s: epochMs / 1000, planned_epochs: planned, ...this.planFields() });
-    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${planned} epoch${planned === 1 ? '' : 's'} in the budget`);
+    s.lastEpochSteps = lastSteps;
+    this.ctx.run.metric({ kind: 'plan', phase: this.phase, epoch: s.epoch, epoch_s: epochMs / 1000, planned_epochs: planned, last_epoch_steps: lastSteps ?? this.stepsPerEpoch, ...this.planFields() });
+    this.progress.log(`budget fit: ${(epochMs / 1000).toFixed(1)} s per epoch -> ${planned} epoch${planned === 1 ? '' : 's'} in the budget${lastSteps ? ` (the last of ${lastSteps} steps)` : ''}`);
   }
 }

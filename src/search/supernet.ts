@@ -161,7 +161,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
       const train = this.loaders.train.next();
       if (this.architect.preference) this.architect.setPreference(preferenceAt(this.state.globalStep));
       // arch_warmup: the first share of the planned steps trains the weights only.
-      const warm = c.arch_warmup > 0 && !this.state.archStarted && this.state.globalStep < Math.round(c.arch_warmup * this.state.plannedEpochs * this.stepsPerEpoch);
+      const warm = c.arch_warmup > 0 && !this.state.archStarted && this.state.globalStep < Math.round(c.arch_warmup * this.plannedSteps());
       if (!warm && this.sampler.trainsAlpha) this.state.archStarted = true;
       if (!this.sampler.trainsAlpha || warm) {
         const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, this.#sync);
@@ -191,7 +191,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     const w = s.logSums;
     const arch = this.sampler.trainsAlpha ? meanArchLoss(w) : null;
     this.#record('step', { train_loss: w.trainLoss / w.n, train_acc: w.trainAcc / w.n, arch_loss: arch });
-    if (!this.progress.tty) this.progress.log(`  epoch ${s.epoch + 1} step ${s.step}/${this.stepsPerEpoch}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%${arch !== null ? `  arch loss ${arch.toFixed(3)}` : ''}`);
+    if (!this.progress.tty) this.progress.log(`  epoch ${s.epoch + 1} step ${s.step}/${this.epochSteps()}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%${arch !== null ? `  arch loss ${arch.toFixed(3)}` : ''}`);
     s.logSums = emptyWindow();
   }
 
