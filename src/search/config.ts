@@ -413,6 +413,7 @@ export function checkConsistency(c: Config): void {
     if (lm && c[k] !== 0) fail(`${k} applies to image classification, not the language model '${c.space}'; set ${k}: 0`);
   }
   if (c.arch_update === 'simultaneous' && c.darts_order === 2) fail("arch_update: simultaneous takes one backward for weights and alpha, which a second-order (unrolled) step cannot; set darts_order: 1 or arch_update: alternating");
+  if (c.sync_bn && c.precision === 'bf16') fail("sync_bn sums BatchNorm statistics in the activations' dtype, which bf16 would round; use precision: fp32 or tf32 with sync_bn, or sync_bn: false");
   if (c.warmup_epochs >= c.epochs) fail(`warmup_epochs (${c.warmup_epochs}) must be below epochs (${c.epochs}); the learning rate would never reach lr`);
   if (!lm && c.tokenizer !== 'auto') fail(`tokenizer applies to text datasets of the language-model spaces, not '${c.space}'; remove it`);
   if (!space.forms.includes(c.form)) fail(`space '${c.space}' has only the ${space.forms.map((f) => (f === 'we' ? 'weight-superposition' : 'weight-sharing')).join(' and ')} form; set form: ${space.forms[0]}`);

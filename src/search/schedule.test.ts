@@ -126,4 +126,5 @@ test('weight_init he: every supernet conv and linear ~ N(0, 2 / fan_in) with zer
     }
   }
   assert.throws(() => parseOverride('weight_init', 'xavier', '--set weight_init=xavier'), /one of "torch", "he"/);
+  assert.throws(() => tinyConfig('toy-cell/tanglenas', join(t.dir, 'sbn'), { sync_bn: true, precision: 'bf16' }), /sync_bn .* bf16/);
 });
