@@ -216,6 +216,10 @@ export class BlackBoxSearch extends PhaseLoop {
     return this.state.generation >= c.generations || Object.keys(this.state.visited).length >= this.space.size();
   }
 
+  /** Time and count of the scorings in this process (budget: do not start one that would not fit). */
+  #scoreMs = 0;
+  #scored = 0;
+
   run(): BlackBoxResult {
     const c = this.config;
     const s = this.state;
@@ -231,12 +235,20 @@ export class BlackBoxSearch extends PhaseLoop {
       const t0 = Date.now();
       let stopped = false;
       for (const key of s.population!) {
-        // At least one architecture is scored, so a spent budget still ends with a result.
-        if (this.budgetSpent() && Object.keys(s.visited).length > 0) {
+        // At least one architecture is scored, so a spent budget still ends with a result;
+        // after that, one that would end past the budget (at the mean time per scoring so far) is not started.
+        const mean = this.#scored > 0 ? this.#scoreMs / this.#scored : 0;
+        if ((this.budgetSpent() || this.clock.ms() + mean > this.budgetMs) && Object.keys(s.visited).length > 0) {
           stopped = true;
           break;
         }
+        const before = this.clock.ms();
+        const fresh = !s.visited[key];
         this.#evaluate(key);
+        if (fresh) {
+          this.#scoreMs += this.clock.ms() - before;
+          this.#scored++;
+        }
         const b = this.best();
         p.update({ phase: `${s.method} gen ${s.generation + 1}`, done: s.generation, total: totalGen, rate: rate.secondsPer(), fields: { evaluated: Object.keys(s.visited).length, best: b ? this.#showFitness(b.fitness) : null }, genotype: b ? shortArch(this.space, this.space.decode(b.key)) : undefined });
       }
