@@ -237,8 +237,7 @@ export class BlackBoxSearch extends PhaseLoop {
       for (const key of s.population!) {
         // At least one architecture is scored, so a spent budget still ends with a result;
         // after that, one that would end past the budget (at the mean time per scoring so far) is not started.
-        const mean = this.#scored > 0 ? this.#scoreMs / this.#scored : 0;
-        if ((this.budgetSpent() || this.clock.ms() + mean > this.budgetMs) && Object.keys(s.visited).length > 0) {
+        if (this.budgetSpent(this.#scored > 0 ? this.#scoreMs / this.#scored : 0) && Object.keys(s.visited).length > 0) {
           stopped = true;
           break;
         }

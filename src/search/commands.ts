@@ -9,7 +9,7 @@ import { BlackBoxSearch } from './blackbox.js';
 import type { LoadedCheckpoint } from './checkpoint.js';
 import { candidatesPareto, paretoSummary, paretoSweep, writeParetoFile, type ParetoFile } from './pareto.js';
 import { checkRunConstraints, constrainedResult, constraintsOf } from './constraints.js';
-import { networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
+import { applyWeightInit, networkCost, parseArchitecture, supernetFile, type Clock, type RunContext } from './common.js';
 import type { RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork, inferenceMsPer, latencyMs } from './evaluate.js';
 import type { PhaseEnv } from './loop.js';
@@ -18,8 +18,6 @@ import { blackBoxRunResult, searchHeader, searchResult, supernetStoppedResult, t
 import { blackBoxPlan, searchSummary, supernetPlan, trainingPlan, trainSummary } from './summary.js';
 import { SupernetTrainer } from './supernet.js';
 import { NetworkTrainer } from './train.js';
-import { heInit_ } from '../nn/init.js';
-import { isWeightLayer } from '../nas/entangled/layers.js';
 import { loadSupernet, saveModel, saveSupernet } from './weights.js';
 
 /** What every command works with (lifecycle.ts sets it up). */
@@ -136,7 +134,7 @@ export function runTraining(parts: RunParts, command: TrainCommand): RunOutcome 
   const inherit = command === 'finetune';
   if (inherit && !ck) loadSupernet(c.supernet!, space);
   const net = inherit ? space.subnet(arch, { inherit }) : space.evaluationNetwork(arch);
-  if (!inherit && c.weight_init === 'he') heInit_(net, isWeightLayer);
+  if (!inherit) applyWeightInit(c, net);
   try {
     const trainer = new NetworkTrainer(phaseEnv(parts, budgetMs(c.budget_minutes)), arch, net, loaders);
     if (ck) trainer.restore(ck);

@@ -16,6 +16,8 @@ import { getDefaultDevice, withDefaultDevice, type Tensor } from '../tensor/tens
 import { gpuMemory, isCuda } from '../tensor/device.js';
 import type { Layer } from '../nn/layer.js';
 import { noGrad } from '../tensor/autograd.js';
+import { heInit_ } from '../nn/init.js';
+import { isWeightLayer } from '../nas/entangled/layers.js';
 import { keepingRngState } from '../tensor/random.js';
 import { getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { tidy } from '../tensor/scope.js';
@@ -60,6 +62,11 @@ export function lrAt(c: Config, epoch: number, epochs: number): number {
   if (epoch < c.warmup_epochs) return WARMUP_LR0 + ((c.lr - WARMUP_LR0) * epoch) / c.warmup_epochs;
   if (c.lr_schedule === 'constant') return c.lr;
   return cosineAnnealing({ baseLr: c.lr, tMax: c.cosine_t_max || epochs, etaMin: c.lr_min })(epoch);
+}
+
+/** weight_init: he re-draws a network's convolutions and linear layers (the supernet, or a network trained from scratch). */
+export function applyWeightInit(c: Pick<Config, 'weight_init'>, net: { namedModules(): [string, object][] }): void {
+  if (c.weight_init === 'he') heInit_(net, isWeightLayer);
 }
 
 /** The run's sampler, with its options read from the config by the keys its registry entry declares. */

@@ -12,8 +12,6 @@ import { createSpace, type SearchSpace } from '../spaces/index.js';
 import '../nas/samplers/index.js';
 import { getSpace } from '../nas/registry.js';
 import { manualSeed } from '../tensor/random.js';
-import { heInit_ } from '../nn/init.js';
-import { isWeightLayer } from '../nas/entangled/layers.js';
 import { getNumThreads } from '../tensor/runtime.js';
 import { isCuda, resolveDevice } from '../tensor/device.js';
 import { setPrecision } from '../tensor/precision.js';
@@ -21,7 +19,7 @@ import { setDefaultDevice, type Device } from '../tensor/tensor.js';
 import { benchmarkFor, type Lookup } from './benchmark.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runBlackBox, runSearch, runTraining, type RunParts } from './commands.js';
-import { applyThreads, archValues, Clock, resetGpuMemPeak, type RunContext } from './common.js';
+import { applyThreads, applyWeightInit, archValues, Clock, resetGpuMemPeak, type RunContext } from './common.js';
 import { checkFullConfig, checkMethodFor, checkResumeOverrides, ConfigError, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
@@ -140,7 +138,7 @@ export function spaceOnDevice(c: Config, ds: RunDataset): { space: SearchSpace; 
   manualSeed(c.seed);
   setDefaultDevice('cpu');
   const space = createSpace(c.space, spaceOptionsFor(c, ds));
-  if (c.weight_init === 'he') heInit_(space.supernet, isWeightLayer);
+  applyWeightInit(c, space.supernet);
   try {
     space.to(device);
   } catch (e) {

@@ -79,8 +79,9 @@ export abstract class PhaseLoop {
   }
 
   /** True once the run clock has reached the phase's deadline. */
-  protected budgetSpent(): boolean {
-    return this.clock.ms() >= this.budgetMs;
+  /** Whether the budget is spent, or would be after `reserveMs` more (work not worth starting). */
+  protected budgetSpent(reserveMs = 0): boolean {
+    return this.clock.ms() + reserveMs >= this.budgetMs;
   }
 
   /** Logs where the budget stopped the phase, and how to continue. */
@@ -147,8 +148,12 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
 
   /** Steps of the current epoch: stepsPerEpoch, or fewer in a last epoch budget_fit shortened. */
   protected epochSteps(): number {
+    return this.#inShortenedEpoch() ? this.state.lastEpochSteps! : this.stepsPerEpoch;
+  }
+
+  #inShortenedEpoch(): boolean {
     const s = this.state;
-    return s.lastEpochSteps !== undefined && s.epoch === s.plannedEpochs - 1 ? s.lastEpochSteps : this.stepsPerEpoch;
+    return s.lastEpochSteps !== undefined && s.epoch === s.plannedEpochs - 1;
   }
 
   /** Steps of the whole plan (a shortened last epoch counted as planned). */
@@ -313,7 +318,7 @@ export abstract class EpochLoop<S extends EpochState, R> extends PhaseLoop {
   #fitEpochs(): void {
     const s = this.state;
     // A shortened last epoch ends the run: its mean epoch time would count it as a whole one.
-    if (s.lastEpochSteps !== undefined && s.epoch === s.plannedEpochs - 1) return;
+    if (this.#inShortenedEpoch()) return;
     const now = this.clock.ms();
     const done = s.epoch + 1;
     const epochMs = Math.max(1, (now - s.startMs) / done);
