@@ -6,10 +6,14 @@
 // run. Run by hand:
 //
 //   node dist/bench/ddp.js [--steps 5] [--rounds 3] [--batch 64] [--space toy-conv-macro]
+//
+// The two-rank runs go twice: one allreduce after the backward pass
+// (dist_bucket_mb 0) and DDP-style buckets overlapped with it (25 MB).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { allReduce, destroyProcessGroup, freePort, initProcessGroup, shardOf } from '../src/dist/process-group.js';
+import type { GradSync } from '../src/nas/grad-sync.js';
+import { allReduce, backwardAllReduce, destroyProcessGroup, freePort, initProcessGroup, shardOf } from '../src/dist/process-group.js';
 import { Architect } from '../src/nas/architect.js';
 import { bilevelStep } from '../src/nas/bilevel.js';
 import { createSampler } from '../src/nas/samplers/index.js';
@@ -25,14 +29,14 @@ function arg(name: string, fallback: string): string {
 }
 
 /** One rank (or the single process): median seconds per step after one warm-up step. */
-function child(spaceName: string, batch: number, steps: number, rank: number, world: number, port: number): void {
+function child(spaceName: string, batch: number, steps: number, rank: number, world: number, port: number, bucketMb: number): void {
   if (world > 1) initProcessGroup({ addr: '127.0.0.1', port, rank, world, timeoutMs: 120_000 });
   const group = world > 1 ? { rank, world } : null;
   manualSeed(0);
   const space = createSpace(spaceName);
   const sampler = createSampler('drnas');
-  const sync = group ? (gs: Tensor[]) => allReduce(gs, 'mean') : null;
-  const architect = new Architect(space, sampler, { syncGrads: sync });
+  const sync: GradSync | null = group ? { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (gs) => allReduce(gs, 'mean') } : null;
+  const architect = new Architect(space, sampler, { sync });
   const opt = referenceOptimizer(space, space.supernet.parameters());
   const train = space.exampleBatch(batch);
   const val = space.exampleBatch(batch);
@@ -41,7 +45,7 @@ function child(spaceName: string, batch: number, steps: number, rank: number, wo
   const times: number[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
-    tidy(() => void bilevelStep(space, sampler, architect, opt, t, v, { syncGrads: sync }));
+    tidy(() => void bilevelStep(space, sampler, architect, opt, t, v, { sync }));
     if (i > 0) times.push((performance.now() - t0) / 1000);
   }
   if (world > 1) destroyProcessGroup();
@@ -68,23 +72,29 @@ async function main(): Promise<void> {
   const spaceName = arg('--space', 'toy-conv-macro');
   const batch = Number(arg('--batch', '64'));
   const steps = Number(arg('--steps', '5'));
-  if (process.argv.includes('--child')) return child(spaceName, batch, steps, Number(arg('--rank', '0')), Number(arg('--world', '1')), Number(arg('--port', '0')));
+  if (process.argv.includes('--child')) return child(spaceName, batch, steps, Number(arg('--rank', '0')), Number(arg('--world', '1')), Number(arg('--port', '0')), Number(arg('--bucket-mb', '25')));
   const rounds = Number(arg('--rounds', '3'));
   const args = ['--space', spaceName, '--batch', String(batch), '--steps', String(steps)];
   const one: number[] = [];
-  const two: number[] = [];
-  console.log(`bench/ddp: ${spaceName} TangleNAS (DrNAS) bi-level step, global batch ${batch}; ${rounds} rounds of ${steps} steps (medians), alternating`);
+  const after: number[] = [];
+  const overlapped: number[] = [];
+  console.log(`bench/ddp: ${spaceName} TangleNAS (DrNAS) bi-level step, global batch ${batch}; ${rounds} rounds of ${steps} steps (medians), rotating the order`);
+  const configs: [number[], () => Promise<number>][] = [
+    [one, () => runProcs(args, 1, 2)],
+    [after, () => runProcs([...args, '--bucket-mb', '0'], 2, 1)],
+    [overlapped, () => runProcs([...args, '--bucket-mb', '25'], 2, 1)],
+  ];
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ['one', 'two'] : ['two', 'one'];
-    for (const o of order) {
-      if (o === 'one') one.push(await runProcs(args, 1, 2));
-      else two.push(await runProcs(args, 2, 1));
+    for (let k = 0; k < configs.length; k++) {
+      const [into, run] = configs[(k + r) % configs.length];
+      into.push(await run());
     }
   }
-  const a = median(one), b = median(two);
+  const a = median(one), b = median(after), c = median(overlapped);
   console.log(`  1 rank  x 2 threads, whole batch: ${a.toFixed(3)} s/step`);
-  console.log(`  2 ranks x 1 thread, half each + Gloo allreduce: ${b.toFixed(3)} s/step`);
-  console.log(`  2 ranks / 1 rank = ${(b / a).toFixed(2)} (1.00: the communication and the duplicated per-step work cost nothing)`);
+  console.log(`  2 ranks x 1 thread, half each, one allreduce after backward (dist_bucket_mb 0): ${b.toFixed(3)} s/step`);
+  console.log(`  2 ranks x 1 thread, half each, 25 MB buckets overlapped with backward:     ${c.toFixed(3)} s/step`);
+  console.log(`  2 ranks / 1 rank = ${(b / a).toFixed(2)} after, ${(c / a).toFixed(2)} overlapped (1.00: the communication and the duplicated per-step work cost nothing)`);
 }
 
 await main();

@@ -83,6 +83,116 @@ OP(distBroadcast) {
   current().broadcast(ts, o)->wait();
   return info.Env().Undefined();
 }
+// A backward pass whose parameter gradients are averaged over the ranks while
+// it runs, as DDP's reducer does: the parameters, in reverse order (the order
+// their gradients become ready), are packed into buckets of at most
+// `bucketBytes` (the first one at most 1 MB, so communication starts early); a
+// gradient hook copies each gradient into its bucket, and a full bucket's
+// allreduce starts at once on Gloo's threads while the backward pass goes on.
+// Buckets start strictly in order, so every rank issues the same collectives
+// in the same order even when a rank's graph leaves some parameter without a
+// gradient. Each bucket also carries one presence flag per parameter: a
+// parameter gets a gradient when any rank gave it one (as in a single process
+// with the whole batch), and stays without one otherwise.
+namespace {
+struct Bucket {
+  std::vector<size_t> members;
+  std::vector<int64_t> offsets;  // element offset of each member's gradient
+  int64_t flags = 0;             // element offset of the presence flags
+  at::Tensor flat;
+  size_t pending = 0;
+  c10::intrusive_ptr<c10d::Work> work;
+};
+}  // namespace
+// (loss, params, bucketBytes): loss.backward() with the averaging above; bucketBytes <= 0: one bucket per dtype, reduced after the pass.
+OP(distBackward) {
+  auto& g = current();
+  at::Tensor loss = tensorArg(info, 0);
+  auto params = tensorsArg(info, 1);
+  double cap = numArg(info, 2);
+  std::vector<Bucket> buckets;
+  std::vector<std::pair<size_t, size_t>> where(params.size(), {SIZE_MAX, 0});  // (bucket, member)
+  {
+    std::vector<std::pair<size_t, int64_t>> sizes;  // per bucket under construction: members' element counts
+    int64_t bytes = 0;
+    for (size_t k = params.size(); k-- > 0;) {
+      const auto& p = params[k];
+      if (!p.requires_grad()) continue;
+      int64_t b = p.numel() * static_cast<int64_t>(p.element_size());
+      double limit = cap <= 0 ? INFINITY : (buckets.size() <= 1 ? std::min(cap, 1048576.0) : cap);
+      bool fresh = buckets.empty();
+      if (!fresh) {
+        const auto& first = params[buckets.back().members.front()];
+        fresh = first.scalar_type() != p.scalar_type() || first.device() != p.device() || (bytes > 0 && bytes + b > limit);
+      }
+      if (fresh) {
+        buckets.emplace_back();
+        bytes = 0;
+      }
+      auto& bk = buckets.back();
+      int64_t at = bk.offsets.empty() ? 0 : bk.offsets.back() + params[bk.members.back()].numel();
+      where[k] = {buckets.size() - 1, bk.members.size()};
+      bk.members.push_back(k);
+      bk.offsets.push_back(at);
+      bytes += b;
+    }
+    for (auto& bk : buckets) {
+      const auto& last = params[bk.members.back()];
+      bk.flags = bk.offsets.back() + last.numel();
+      bk.flat = at::zeros({bk.flags + static_cast<int64_t>(bk.members.size())}, last.options().requires_grad(false));
+      bk.pending = bk.members.size();
+    }
+  }
+  size_t launched = 0;
+  auto launchReady = [&]() {
+    while (launched < buckets.size() && buckets[launched].pending == 0) {
+      std::vector<at::Tensor> v{buckets[launched].flat};
+      buckets[launched].work = g.allreduce(v);
+      ++launched;
+    }
+  };
+  auto take = [&](size_t k, const at::Tensor& grad) {
+    auto [b, m] = where[k];
+    auto& bk = buckets[b];
+    at::NoGradGuard ng;
+    bk.flat.narrow(0, bk.offsets[m], params[k].numel()).copy_(grad.reshape({-1}));
+    bk.flat.narrow(0, bk.flags + static_cast<int64_t>(m), 1).fill_(1);
+    if (--bk.pending == 0) launchReady();
+  };
+  std::vector<std::pair<size_t, unsigned>> hooks;
+  auto unhook = [&]() {
+    for (auto [k, h] : hooks) params[k].remove_hook(h);
+    hooks.clear();
+  };
+  try {
+    for (size_t k = 0; k < params.size(); ++k)
+      if (where[k].first != SIZE_MAX) hooks.push_back({k, params[k].register_hook([&take, k](const at::Tensor& grad) { take(k, grad); })});
+    loss.backward();
+    unhook();
+  } catch (...) {
+    unhook();
+    throw;
+  }
+  // Parameters this rank's graph did not reach: zero gradient, no presence flag.
+  for (auto& bk : buckets) bk.pending = 0;
+  launchReady();
+  at::NoGradGuard ng;
+  double world = g.getSize();
+  for (auto& bk : buckets) {
+    bk.work->wait();
+    auto present = bk.flat.narrow(0, bk.flags, static_cast<int64_t>(bk.members.size())).to(at::kCPU, at::kDouble);
+    auto seen = present.accessor<double, 1>();
+    for (size_t m = 0; m < bk.members.size(); ++m) {
+      auto& p = params[bk.members[m]];
+      if (seen[static_cast<int64_t>(m)] == 0) continue;
+      auto avg = bk.flat.narrow(0, bk.offsets[m], p.numel()).view(p.sizes()).div(world);
+      auto& gr = p.mutable_grad();
+      if (gr.defined()) gr.copy_(avg);
+      else gr = avg;
+    }
+  }
+  return info.Env().Undefined();
+}
 // Differentiable sum over the ranks (SyncBatchNorm's statistics): forward and
 // backward are both an allreduce-sum, since every rank's loss depends on the sum.
 namespace {
@@ -101,8 +211,11 @@ struct AllreduceSum : public torch::autograd::Function<AllreduceSum> {
 }  // namespace
 // (tensor): a new tensor, the sum over the ranks, with the gradient of that sum.
 OP(distAllreduceSumDiff) { return wrap(info.Env(), AllreduceSum::apply(tensorArg(info, 0))); }
+// (timeoutMs?): the group's timeout unless given (a wait for another rank's data download).
 OP(distBarrier) {
-  current().barrier()->wait();
+  c10d::BarrierOptions o;
+  if (auto t = optIntArg(info, 0)) o.timeout = std::chrono::milliseconds(*t);
+  current().barrier(o)->wait();
   return info.Env().Undefined();
 }
 OP(distDestroy) {
@@ -119,6 +232,7 @@ TN_NO_GLOO(distAllreduce)
 TN_NO_GLOO(distBroadcast)
 TN_NO_GLOO(distBarrier)
 TN_NO_GLOO(distAllreduceSumDiff)
+TN_NO_GLOO(distBackward)
 OP(distDestroy) { return info.Env().Undefined(); }
 OP(distAvailable) { return Napi::Boolean::New(info.Env(), false); }
 #endif

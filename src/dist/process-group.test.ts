@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { distAvailable, freePort, initProcessGroup, processGroup } from './process-group.js';
-import { runBatchNormStep, runBilevel, type WorkerArgs } from './test-util.js';
+import { reducerGrads, runBatchNormStep, runBilevel, type WorkerArgs } from './test-util.js';
 
 const worker = fileURLToPath(new URL('./test-util.js', import.meta.url));
 const skip = distAvailable() ? false : 'this libtorch has no Gloo';
@@ -50,10 +50,11 @@ test('GLOO_SOCKET_IFNAME: the named interface carries the group (lo); an unknown
   assert.equal(processGroup(), null);
 });
 
-for (const sampler of ['darts', 'drnas']) {
-  test(`data-parallel ${sampler}: 2 ranks x half a batch == 1 process x the whole batch (alphas within 1e-5 after 5 bi-level steps), identical on both ranks`, { skip }, async () => {
+// DrNAS with many small gradient buckets (a few KB each), DARTS with the default 25 MB.
+for (const [sampler, bucketMb] of [['darts', 25], ['drnas', 0.004]] as const) {
+  test(`data-parallel ${sampler}: 2 ranks x half a batch == 1 process x the whole batch (alphas within 1e-5 after 5 bi-level steps, ${bucketMb} MB buckets), identical on both ranks`, { skip }, async () => {
     const single = runBilevel(sampler, 5, null);
-    const [a, b] = await ranks({ mode: 'bilevel', world: 2, steps: 5, sampler });
+    const [a, b] = await ranks({ mode: 'bilevel', world: 2, steps: 5, sampler, bucketMb });
     assert.deepEqual(a.alphas, b.alphas, 'the ranks agree exactly');
     const got = a.alphas as number[][];
     let worst = 0;
@@ -62,6 +63,27 @@ for (const sampler of ['darts', 'drnas']) {
     assert.ok(single.some((row) => row.some((v) => Math.abs(v) > 1e-3)), 'the alphas moved');
   });
 }
+
+test('backwardAllReduce: every gradient the mean of the ranks\' (one bucket, or one per parameter); a parameter only rank 0 reached gets half its gradient, one no rank reached none', { skip }, async () => {
+  const r0 = reducerGrads(0, null), r1 = reducerGrads(1, null);
+  const expected = r0.map((g, i) => {
+    const h = r1[i];
+    if (!g && !h) return null;
+    return (g ?? h!).map((_, j) => ((g?.[j] ?? 0) + (h?.[j] ?? 0)) / 2);
+  });
+  assert.equal(expected[4], null);
+  assert.ok(r1[3] === null && r0[3] !== null, 'only rank 0 reaches the fourth parameter');
+  for (const bucketMb of [0, 1e-6]) {
+    const [a, b] = await ranks({ mode: 'reducer', world: 2, bucketMb });
+    assert.deepEqual(a.grads, b.grads, `${bucketMb} MB: the ranks agree exactly`);
+    const got = a.grads as (number[] | null)[];
+    got.forEach((g, i) => {
+      if (expected[i] === null) return assert.equal(g, null, `${bucketMb} MB: parameter ${i} keeps no gradient`);
+      assert.ok(g, `${bucketMb} MB: parameter ${i} has a gradient`);
+      g.forEach((v, j) => assert.ok(Math.abs(v - expected[i]![j]) < 1e-6, `${bucketMb} MB: parameter ${i}[${j}] ${v} vs ${expected[i]![j]}`));
+    });
+  }
+});
 
 test('sync_bn: 2 ranks x half a batch == 1 process x the whole batch through conv -> BatchNorm -> linear (every gradient and the running statistics within 1e-5); per-rank statistics are not', { skip }, async () => {
   const single = runBatchNormStep(false, null);

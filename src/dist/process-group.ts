@@ -93,6 +93,18 @@ export function allReduce(tensors: readonly Tensor[], op: 'sum' | 'mean' = 'mean
   );
 }
 
+/**
+ * `loss.backward()` with the parameters' gradients averaged over the ranks
+ * while the pass runs (DDP's reducer): buckets of at most `bucketMb` MB, in
+ * reverse parameter order, each reduced as soon as its gradients are ready.
+ * `bucketMb` 0: one bucket per dtype, reduced after the pass. A parameter
+ * that no rank's graph reached keeps no gradient, as in a single process.
+ */
+export function backwardAllReduce(loss: Tensor, params: readonly Tensor[], bucketMb = 25): void {
+  if (!(bucketMb >= 0)) throw new Error(`bucket size ${bucketMb} MB must be >= 0`);
+  collective('allreduce', () => native.distBackward(loss.h, params.map((p) => p.h), bucketMb * 1024 * 1024));
+}
+
 /** A new tensor: the sum of `t` over the ranks, differentiable (its backward sums the gradients over the ranks too). */
 export function allReduceSumDiff(t: Tensor): Tensor {
   let out: Tensor | null = null;
@@ -105,8 +117,9 @@ export function broadcast(tensors: readonly Tensor[], root = 0): void {
   for (const t of tensors) collective('broadcast', () => native.distBroadcast([t.h], root));
 }
 
-export function barrier(): void {
-  collective('barrier', () => native.distBarrier());
+/** Waits for every rank; `timeoutMs` instead of the group's timeout (a long wait, such as another rank's download). */
+export function barrier(timeoutMs?: number): void {
+  collective('barrier', () => native.distBarrier(timeoutMs ?? null));
 }
 
 export function destroyProcessGroup(): void {

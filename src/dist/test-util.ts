@@ -9,10 +9,11 @@ import { Adam } from '../nn/optim/adam.js';
 import { createSpace } from '../spaces/index.js';
 import { F, grad, manualSeed, noGrad, ones, randn, tensor, tidy, zeros } from '../tensor/index.js';
 import { setBatchNormSync } from '../tensor/ops/norm.js';
-import { allReduce, allReduceSumDiff, barrier, broadcast, destroyProcessGroup, initProcessGroup, shardOf } from './process-group.js';
+import type { GradSync } from '../nas/grad-sync.js';
+import { allReduce, allReduceSumDiff, backwardAllReduce, barrier, broadcast, destroyProcessGroup, initProcessGroup, shardOf } from './process-group.js';
 
 export interface WorkerArgs {
-  mode: 'collectives' | 'bilevel' | 'syncbn' | 'forever';
+  mode: 'collectives' | 'bilevel' | 'syncbn' | 'reducer' | 'forever';
   rank: number;
   world: number;
   port: number;
@@ -21,15 +22,17 @@ export interface WorkerArgs {
   timeoutMs?: number;
   /** syncbn mode: whether BatchNorm uses the global batch's statistics. */
   syncBn?: boolean;
+  /** bilevel and reducer modes: backwardAllReduce's bucket size. */
+  bucketMb?: number;
 }
 
 /** `steps` bi-level steps on lm-tiny with a global batch of 8, each rank on its share; the alphas after. */
-export function runBilevel(sampler: string, steps: number, group: { rank: number; world: number } | null): number[][] {
+export function runBilevel(sampler: string, steps: number, group: { rank: number; world: number } | null, bucketMb = 25): number[][] {
   manualSeed(0);
   const space = createSpace('lm-tiny');
   const s = createSampler(sampler);
-  const sync = group ? (gs: import('../tensor/index.js').Tensor[]) => allReduce(gs, 'mean') : null;
-  const architect = new Architect(space, s, { lr: 0.01, syncGrads: sync });
+  const sync: GradSync | null = group ? { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (gs) => allReduce(gs, 'mean') } : null;
+  const architect = new Architect(space, s, { lr: 0.01, sync });
   const opt = new Adam(space.supernet.parameters(), { lr: 1e-3 });
   for (let i = 0; i < steps; i++) {
     tidy(() => {
@@ -37,7 +40,7 @@ export function runBilevel(sampler: string, steps: number, group: { rank: number
       const train = space.exampleBatch(8);
       const val = space.exampleBatch(8);
       const part = (b: { x: import('../tensor/index.js').Tensor; y: import('../tensor/index.js').Tensor }) => ({ x: shardOf(b.x, group), y: shardOf(b.y, group) });
-      bilevelStep(space, s, architect, opt, part(train), part(val), { syncGrads: sync });
+      bilevelStep(space, s, architect, opt, part(train), part(val), { sync });
     });
   }
   const out = noGrad(() => space.alphas().map((a) => a.toArray() as number[]));
@@ -77,6 +80,26 @@ export function runBatchNormStep(sync: boolean, group: { rank: number; world: nu
   }
 }
 
+/**
+ * Rank `rank`'s loss on five parameters of different sizes: `both` reached by
+ * every rank (with rank-dependent data), `only0` by rank 0 only, `none` by no
+ * rank. With `bucketMb` the gradients come from backwardAllReduce; without,
+ * from a plain backward (the single-process pieces the test averages itself).
+ */
+export function reducerGrads(rank: number, bucketMb: number | null): (number[] | null)[] {
+  return tidy(() => {
+    manualSeed(0);
+    const [a, b, c, only0, none] = [[3, 4], [5], [2, 2], [2], [3]].map((s) => randn(s).requiresGrad_());
+    const x = randn([3, 4]).mul(rank + 1);
+    let loss = a.mul(x).sum().add(b.mul(rank - 0.5).square().sum()).add(c.matmul(c).sum().mul(rank + 2));
+    if (rank === 0) loss = loss.add(only0.exp().sum());
+    const params = [a, b, c, only0, none];
+    if (bucketMb === null) loss.backward();
+    else backwardAllReduce(loss, params, bucketMb);
+    return params.map((p) => (p.grad ? (p.grad.flatten().toArray() as number[]) : null));
+  });
+}
+
 function main(a: WorkerArgs): unknown {
   initProcessGroup({ addr: '127.0.0.1', port: a.port, rank: a.rank, world: a.world, timeoutMs: a.timeoutMs ?? 20_000 });
   try {
@@ -92,7 +115,8 @@ function main(a: WorkerArgs): unknown {
         return { sum: t.toArray(), mean: m.toArray(), broadcast: b.toArray() };
       });
     }
-    if (a.mode === 'bilevel') return { alphas: runBilevel(a.sampler ?? 'darts', a.steps ?? 5, { rank: a.rank, world: a.world }) };
+    if (a.mode === 'bilevel') return { alphas: runBilevel(a.sampler ?? 'darts', a.steps ?? 5, { rank: a.rank, world: a.world }, a.bucketMb) };
+    if (a.mode === 'reducer') return { grads: reducerGrads(a.rank, a.bucketMb ?? 25) };
     if (a.mode === 'syncbn') return runBatchNormStep(a.syncBn ?? true, { rank: a.rank, world: a.world });
     process.stdout.write(JSON.stringify({ ready: true }) + '\n');
     for (;;) tidy(() => allReduce([tensor([1])], 'sum'));

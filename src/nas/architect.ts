@@ -4,6 +4,7 @@
 // Hessian-vector product). Weights are updated separately, on a training batch.
 // With cost constraints, the architecture loss gains their penalty (its
 // multipliers step after every alpha update; constraint.ts).
+import type { GradSync } from './grad-sync.js';
 import { Adam } from '../nn/optim/adam.js';
 import { grad, noGrad } from '../tensor/autograd.js';
 import { keep, tidy } from '../tensor/scope.js';
@@ -29,7 +30,7 @@ export interface ArchitectOptions {
   /** Preference-conditioned alpha for a Pareto front (pareto.ts); none: plain alpha. */
   preference?: PreferenceOptions | null;
   /** Data-parallel runs: averages alpha's gradients over the ranks, in place, before the update. */
-  syncGrads?: ((grads: Tensor[]) => void) | null;
+  sync?: GradSync | null;
 }
 
 export interface PreferenceOptions {
@@ -56,7 +57,7 @@ export class Architect {
   readonly order: 1 | 2;
   readonly penalty: ConstraintPenalty | null;
   readonly preference: PreferenceOptions | null;
-  readonly #syncGrads: ((grads: Tensor[]) => void) | null;
+  readonly #sync: GradSync | null;
   /**
    * Preference mode: alpha(t) = base - t * strength * direction; base is what
    * the optimizer trains, with the gradient at alpha(t) (pareto.ts says why
@@ -69,7 +70,7 @@ export class Architect {
   constructor(readonly space: SearchSpace, readonly sampler: Sampler, opts: ArchitectOptions = {}) {
     this.order = opts.order ?? 1;
     this.penalty = opts.penalty ?? null;
-    this.#syncGrads = opts.syncGrads ?? null;
+    this.#sync = opts.sync ?? null;
     if (this.order !== 1 && this.order !== 2) throw new Error(`architect: order must be 1 or 2, got ${opts.order}`);
     this.preference = sampler.trainsAlpha ? (opts.preference ?? null) : null;
     if (this.preference) {
@@ -111,7 +112,7 @@ export class Architect {
   applyGradients(grads: Tensor[]): void {
     if (!this.optimizer) return;
     tidy(() => {
-      this.#syncGrads?.(grads);
+      this.#sync?.average(grads);
       // Preference mode: d alpha(t) / d base = 1.
       const trained = this.preference ? this.base : this.space.alphas();
       trained.forEach((a, i) => (a.grad = grads[i]));

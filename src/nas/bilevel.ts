@@ -11,6 +11,7 @@ import { clipGradNorm } from '../nn/optim/clip.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Architect, Batch, UnrollContext } from './architect.js';
+import { backwardSynced, type GradSync } from './grad-sync.js';
 import type { Sampler } from './samplers/sampler.js';
 import type { SearchSpace } from './space.js';
 
@@ -59,15 +60,14 @@ export function checkArchStep(space: SearchSpace, archLoss: number): void {
 }
 
 /** Weight step: forward under a new sample, cross-entropy, backward, clip, update, finiteness check. */
-export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, optimizer: Optimizer<H>, batch: Batch, clip = 5, syncGrads?: ((grads: Tensor[]) => void) | null): { loss: number; acc: number; gradNorm: number | null } {
+export function weightStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, optimizer: Optimizer<H>, batch: Batch, clip = 5, sync?: GradSync | null): { loss: number; acc: number; gradNorm: number | null } {
   const r = withFrozenAlphas(space, () =>
     tidy(() => {
       const logits = space.supernet.forward(batch.x, sampler.sample(space.choices));
       const loss = space.loss(logits, batch.y);
       optimizer.zeroGrad();
-      loss.backward();
       // Data-parallel: the ranks' gradients averaged before clipping, as DDP does.
-      if (syncGrads) syncGrads(space.supernet.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== null));
+      backwardSynced(loss, space.supernet.parameters(), sync);
       const gradNorm = clip > 0 ? clipGradNorm(space.supernet.parameters(), clip) : null;
       optimizer.step();
       return { loss: loss.item(), acc: accuracy(logits, batch.y), gradNorm };
@@ -84,11 +84,11 @@ export function bilevelStep<H extends Hyper>(
   optimizer: Optimizer<H>,
   train: Batch,
   val: Batch,
-  opts: { clip?: number; unroll?: Omit<UnrollContext, 'train'>; syncGrads?: ((grads: Tensor[]) => void) | null } = {},
+  opts: { clip?: number; unroll?: Omit<UnrollContext, 'train'>; sync?: GradSync | null } = {},
 ): StepResult {
   const archLoss = architect.step(val, opts.unroll ? { ...opts.unroll, train } : undefined);
   if (architect.optimizer) checkArchStep(space, archLoss);
-  const { loss, acc } = weightStep(space, sampler, optimizer, train, opts.clip ?? 5, opts.syncGrads);
+  const { loss, acc } = weightStep(space, sampler, optimizer, train, opts.clip ?? 5, opts.sync);
   return { archLoss, trainLoss: loss, trainAcc: acc };
 }
 
@@ -99,7 +99,7 @@ export function bilevelStep<H extends Hyper>(
  * regulariser and penalty, added to the loss), then both updates. Half the
  * passes of the bi-level step, and no held-out split for alpha.
  */
-export function simultaneousStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, architect: Architect, optimizer: Optimizer<H>, train: Batch, opts: { clip?: number; syncGrads?: ((grads: Tensor[]) => void) | null } = {}): StepResult {
+export function simultaneousStep<H extends Hyper>(space: SearchSpace, sampler: Sampler, architect: Architect, optimizer: Optimizer<H>, train: Batch, opts: { clip?: number; sync?: GradSync | null } = {}): StepResult {
   const alphas = space.alphas();
   const clip = opts.clip ?? 5;
   const r = tidy(() => {
@@ -108,10 +108,9 @@ export function simultaneousStep<H extends Hyper>(space: SearchSpace, sampler: S
     const loss = space.loss(logits, train.y);
     optimizer.zeroGrad();
     for (const a of alphas) a.grad = null;
-    architect.withArchTerms(loss, sample).backward();
+    backwardSynced(architect.withArchTerms(loss, sample), space.supernet.parameters(), opts.sync);
     const grads = alphas.map((a) => a.grad ?? a.mul(0));
     for (const a of alphas) a.grad = null;
-    if (opts.syncGrads) opts.syncGrads(space.supernet.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== null));
     const gradNorm = clip > 0 ? clipGradNorm(space.supernet.parameters(), clip) : null;
     optimizer.step();
     architect.applyGradients(grads);

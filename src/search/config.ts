@@ -116,6 +116,7 @@ export interface Config {
   arch_warmup: number;
   dist_draws: 'shared' | 'independent';
   sync_bn: boolean;
+  dist_bucket_mb: number;
   arch_update: 'alternating' | 'simultaneous';
   budget_minutes: number;
   budget_fit: boolean;
@@ -189,6 +190,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   arch_update: { type: oneOf('alternating', 'simultaneous'), doc: "single-stage: 'alternating' (the paper's bi-level step: alpha on a validation batch, then the weights on a training batch under a new sample) or 'simultaneous' (the reference's MobileNetV3 default: one training batch, one backward for weights and alpha)" },
   dist_draws: { type: oneOf('shared', 'independent'), doc: "data-parallel runs: 'shared' (every rank draws the same architecture sample and dropout masks each step, so the run equals one process on the global batch) or 'independent' (each rank draws its own DrNAS mixture, GDAS sample or SPOS path, from a seed of (seed, rank, step): the averaged gradient averages world-size draws, no longer the one-process run); one process: no effect" },
   sync_bn: { type: bool, doc: "data-parallel runs: BatchNorm in training mode normalises by the statistics of the global batch (PyTorch's SyncBatchNorm: one differentiable allreduce per BatchNorm and step), so a run with BatchNorm equals the one-process run; false = each rank's share (DDP's default). One process: no effect" },
+  dist_bucket_mb: { type: num(0, 4096), doc: "data-parallel runs: the weights' gradients are averaged in buckets of at most this many MB, each reduced while the backward pass goes on (DDP's bucket_cap_mb; the first bucket at most 1 MB); 0 = one bucket, reduced after the pass. Does not change the result, only when communication happens" },
   arch_warmup: { type: num(0, 1, { maxOpen: true }), doc: "single-stage: the first share of the planned steps (budget_fit's plan included) trains only the weights, sampling sub-networks from alpha as it starts (near uniform); then the bi-level steps begin. 0 = off (the paper's setting)" },
   pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t (alpha = base - t * pareto_strength * each option\'s relative extra cost, a fresh t in [0, 1) each step, base learned from accuracy alone) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
   pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
@@ -435,7 +437,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4, arch_update: 'alternating', lr_fit: 'off', lr_fit_max: 10, weight_init: 'torch', dist_draws: 'shared', sync_bn: false };
+const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4, arch_update: 'alternating', lr_fit: 'off', lr_fit_max: 10, weight_init: 'torch', dist_draws: 'shared', sync_bn: false, dist_bucket_mb: 25 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

@@ -5,11 +5,12 @@
 // errors name the fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distAvailable } from '../dist/process-group.js';
+import { distAvailable, freePort } from '../dist/process-group.js';
+import type { DataWorkerArgs } from './dist-test-util.js';
 import { distFromEnv, drawSeed, rankRunDir } from './distributed.js';
 import { tempDir } from './test-util.js';
 
@@ -89,4 +90,34 @@ test('launch and environment errors: --node-rank past --nnodes, --nnodes without
   assert.equal(seeds.size, 20, 'distinct seeds per (rank, step)');
   for (const v of seeds) assert.ok(Number.isInteger(v) && v >= 0 && v < 2 ** 31);
   assert.deepEqual(distFromEnv({ WORLD_SIZE: '2', RANK: '1', MASTER_PORT: '1234' }), { rank: 1, world: 2, addr: '127.0.0.1', port: 1234 });
+});
+
+test('one data download per machine: local rank 0 prepares first, the others find its files after; its failure ends their wait at once', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, async () => {
+  const worker = fileURLToPath(new URL('./dist-test-util.js', import.meta.url));
+  const run = (a: Omit<DataWorkerArgs, 'port'>[], port: number) =>
+    Promise.all(
+      a.map(
+        (w) =>
+          new Promise<{ code: number | null; out: Record<string, unknown> }>((resolve) => {
+            const p = spawn(process.execPath, [worker, JSON.stringify({ ...w, port })], { env: { ...process.env, TANGLENAS_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+            let buf = '';
+            p.stdout.on('data', (d: Buffer) => (buf += d.toString()));
+            p.on('close', (code) => resolve({ code, out: JSON.parse(buf.trim().split('\n').pop() ?? '{}') }));
+          }),
+      ),
+    );
+  const t = tempDir('tanglenas-dpdata-');
+  try {
+    // Rank 1 is the machine's local rank 0 here, so the order is not rank order.
+    const ok = await run([{ rank: 0, local: 1, file: join(t.dir, 'a') }, { rank: 1, local: 0, file: join(t.dir, 'a') }], await freePort());
+    assert.deepEqual(ok.map((r) => r.out), [{ got: 'found' }, { got: 'made' }]);
+    const t0 = Date.now();
+    const bad = await run([{ rank: 0, local: 0, file: join(t.dir, 'b'), fail: true }, { rank: 1, local: 1, file: join(t.dir, 'b') }], await freePort());
+    assert.match(String(bad[0].out.error), /download failed/);
+    assert.equal(bad[1].code, 3);
+    assert.match(String(bad[1].out.error), /rank 1 of 2: barrier failed/);
+    assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+  } finally {
+    t.cleanup();
+  }
 });

@@ -8,12 +8,13 @@
 // directory; rank r > 0 keeps its own bookkeeping in <run>/ranks/<r>/.
 import { join } from 'node:path';
 import { mappedLoader, type BatchLoader } from '../data/loader.js';
-import { allReduce, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
+import { allReduce, backwardAllReduce, barrier, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
 import { tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { RunLoaders } from './data.js';
+import type { GradSync } from '../nas/grad-sync.js';
 
 export interface DistEnv {
   rank: number;
@@ -45,13 +46,31 @@ export function joinGroup(d: DistEnv): void {
   initProcessGroup({ addr: d.addr, port: d.port, rank: d.rank, world: d.world, timeoutMs: Math.max(1, t) * 1000 });
 }
 
+/**
+ * Runs `prepare` (a dataset download and check) on each machine's local rank 0
+ * first, then on the other ranks, which find its cache: one download per
+ * machine (torch's `if local_rank != 0: barrier()` pattern). Ranks without
+ * LOCAL_RANK count as local rank 0. The wait allows TANGLENAS_DIST_DATA_TIMEOUT_S
+ * (default 1800 s); a rank 0 that fails ends the others' wait at once.
+ */
+export async function onePerMachineFirst<T>(d: DistEnv | null, prepare: () => Promise<T>): Promise<T> {
+  if (!d) return prepare();
+  const first = !(Number(process.env.LOCAL_RANK ?? 0) > 0);
+  const waitMs = Math.max(1, Number(process.env.TANGLENAS_DIST_DATA_TIMEOUT_S ?? 1800)) * 1000;
+  if (!first) barrier(waitMs);
+  const out = await prepare();
+  if (first) barrier(waitMs);
+  return out;
+}
+
 export function leaveGroup(): void {
   if (processGroup()) destroyProcessGroup();
 }
 
-/** In a data-parallel run: averages gradients over the ranks; else null. */
-export function gradientSync(): ((grads: Tensor[]) => void) | null {
-  return processGroup() ? (grads) => allReduce(grads, 'mean') : null;
+/** In a data-parallel run: gradients averaged over the ranks (weights: overlapped with the backward pass in `bucketMb` buckets); else null. */
+export function gradientSync(bucketMb: number): GradSync | null {
+  if (!processGroup()) return null;
+  return { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (grads) => allReduce(grads, 'mean') };
 }
 
 /** The training and validation loaders give each rank its share of every batch (evaluation loaders stay whole). */

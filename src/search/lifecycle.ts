@@ -23,7 +23,7 @@ import { applyThreads, applyWeightInit, archValues, Clock, resetGpuMemPeak, type
 import { checkFullConfig, checkMethodFor, checkResumeOverrides, ConfigError, type Config, type PartialConfig } from './config.js';
 import { createRunLoaders, loadRunDataset, spaceOptionsFor, type RunDataset, type RunLoaders } from './data.js';
 import { evaluateArchitecture, evaluateNetwork } from './evaluate.js';
-import { distFromEnv, joinGroup, leaveGroup, shardLoaders } from './distributed.js';
+import { distFromEnv, joinGroup, leaveGroup, onePerMachineFirst, shardLoaders } from './distributed.js';
 import { allReduceSumDiff } from '../dist/process-group.js';
 import { setBatchNormSync } from '../tensor/ops/norm.js';
 import { Progress } from './progress.js';
@@ -178,7 +178,6 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
     p.log(`tanglenas ${ctx.command}${ctx.resume ? ' (resumed)' : ''}: ${describeRun(ctx.command, c, info.preset)}; ${getNumThreads()} threads, seed ${c.seed}`);
     p.log(`  run directory ${run.dir}`);
     if (lockNote) p.log(`  note: ${lockNote}`);
-    const ds = ctx.dataset ?? (await loadRunDataset(c, (m) => p.log(`  data: ${m}`)));
     if (dist) {
       if (c.darts_order === 2) throw new ConfigError('second-order DARTS (darts_order 2) does not run data-parallel yet (its virtual step would be per rank); use darts_order 1, or one process');
       p.log(`  data-parallel: rank ${dist.rank} of ${dist.world}, rendezvous at ${dist.addr}:${dist.port} (Gloo)`);
@@ -186,6 +185,7 @@ async function execute(ctx: RunContext, info: RunInfo, lockNote: string | null):
       // SyncBatchNorm: every BatchNorm in training mode normalises by the global batch's statistics.
       if (c.sync_bn) setBatchNormSync(allReduceSumDiff);
     }
+    const ds = ctx.dataset ?? (await onePerMachineFirst(dist, () => loadRunDataset(c, (m) => p.log(`  data: ${m}`))));
     let device: Device;
     ({ space, loaders, device } = buildSpace(c, ds));
     loaders = shardLoaders(loaders);

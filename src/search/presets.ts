@@ -88,6 +88,7 @@ const BASE: PartialConfig = {
   arch_warmup: 0,
   dist_draws: 'shared',
   sync_bn: false,
+  dist_bucket_mb: 25,
   arch_update: 'alternating',
   budget_minutes: 0,
   budget_fit: false,

@@ -15,6 +15,7 @@ import { Architect } from '../nas/architect.js';
 import { ConstraintPenalty, type PenaltyState } from '../nas/constraint.js';
 import { costDirection, preferenceAt } from '../nas/pareto.js';
 import { gradientSync, seedRankDraws } from './distributed.js';
+import type { GradSync } from '../nas/grad-sync.js';
 import { bilevelStep, simultaneousStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
 import type { Sampler } from '../nas/samplers/index.js';
@@ -73,7 +74,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
   readonly architect: Architect;
   readonly state: LoopState;
   /** Data-parallel: averages gradients over the ranks (null in one process). */
-  readonly #sync: ((grads: Tensor[]) => void) | null;
+  readonly #sync: GradSync | null;
   protected readonly checkpointPhase = 'supernet';
   #validEval: BatchLoader | null = null;
 
@@ -84,8 +85,8 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     const constraints = constraintsOf(c);
     const penalty = constraints.length && this.sampler.trainsAlpha ? new ConstraintPenalty(constraints, c.constraint_lr) : null;
     const preference = c.pareto ? { metric: c.pareto_metric, strength: c.pareto_strength, direction: costDirection(env.space, c.pareto_metric) } : null;
-    this.#sync = gradientSync();
-    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference, syncGrads: this.#sync });
+    this.#sync = gradientSync(c.dist_bucket_mb);
+    this.architect = new Architect(env.space, this.sampler, { lr: c.arch_lr, betas: c.arch_betas, weightDecay: c.arch_weight_decay, order: c.darts_order, penalty, preference, sync: this.#sync });
     if (this.sampler.trainsAlpha && loaders.valid === null) {
       throw new Error(`method '${c.method}' trains alpha on the validation split, but train_portion is 1 (no validation split); set train_portion below 1 (the reference uses 0.5)`);
     }
@@ -167,10 +168,10 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
         const w = weightStep(this.space, this.sampler, this.optimizer, train, c.grad_clip, this.#sync);
         return { trainLoss: w.loss, trainAcc: w.acc, archLoss: NaN };
       }
-      if (c.arch_update === 'simultaneous') return simultaneousStep(this.space, this.sampler, this.architect, this.optimizer, train, { clip: c.grad_clip, syncGrads: this.#sync });
+      if (c.arch_update === 'simultaneous') return simultaneousStep(this.space, this.sampler, this.architect, this.optimizer, train, { clip: c.grad_clip, sync: this.#sync });
       const val = this.loaders.valid!.next();
       const unroll = this.#unroll();
-      return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, syncGrads: this.#sync });
+      return bilevelStep(this.space, this.sampler, this.architect, this.optimizer, train, val, { clip: c.grad_clip, unroll, sync: this.#sync });
     });
   }
 

@@ -13,6 +13,7 @@ import { clipGradNorm } from '../nn/optim/clip.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradientSync } from './distributed.js';
+import { backwardSynced, type GradSync } from '../nas/grad-sync.js';
 import { restoreModule, restoreOptimizer, type CheckpointBuilder, type LoadedCheckpoint } from './checkpoint.js';
 import type { RunLoaders } from './data.js';
 import { evaluateNetwork, type EvalResult } from './evaluate.js';
@@ -33,6 +34,7 @@ interface StepResult {
 export class NetworkTrainer extends EpochLoop<TrainState, StepResult> {
   readonly state: TrainState;
   protected readonly checkpointPhase = 'train';
+  readonly #sync: GradSync | null;
 
   constructor(
     env: PhaseEnv,
@@ -42,6 +44,7 @@ export class NetworkTrainer extends EpochLoop<TrainState, StepResult> {
   ) {
     super(env, loaders, net);
     this.state = { epoch: 0, step: 0, globalStep: 0, plannedEpochs: env.ctx.config.epochs, startMs: 0, finished: false, lastTest: null, sums: { loss: 0, acc: 0, n: 0 } };
+    this.#sync = gradientSync(env.ctx.config.dist_bucket_mb);
   }
 
   get phase(): string {
@@ -81,8 +84,7 @@ export class NetworkTrainer extends EpochLoop<TrainState, StepResult> {
       // The space's training loss (an auxiliary head adds its loss there).
       const { loss: l, logits } = this.space.trainingLoss(this.net, b.x, b.y);
       this.optimizer.zeroGrad();
-      l.backward();
-      gradientSync()?.(this.net.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== null));
+      backwardSynced(l, this.net.parameters(), this.#sync);
       const gradNorm = c.grad_clip > 0 ? clipGradNorm(this.net.parameters(), c.grad_clip) : null;
       this.optimizer.step();
       return { loss: l.item(), acc: accuracy(logits, b.y), gradNorm };
