@@ -113,7 +113,6 @@ OP(distBackward) {
   std::vector<Bucket> buckets;
   std::vector<std::pair<size_t, size_t>> where(params.size(), {SIZE_MAX, 0});  // (bucket, member)
   {
-    std::vector<std::pair<size_t, int64_t>> sizes;  // per bucket under construction: members' element counts
     int64_t bytes = 0;
     for (size_t k = params.size(); k-- > 0;) {
       const auto& p = params[k];
@@ -182,10 +181,12 @@ OP(distBackward) {
     bk.work->wait();
     auto present = bk.flat.narrow(0, bk.flags, static_cast<int64_t>(bk.members.size())).to(at::kCPU, at::kDouble);
     auto seen = present.accessor<double, 1>();
+    bk.flat.div_(world);
     for (size_t m = 0; m < bk.members.size(); ++m) {
       auto& p = params[bk.members[m]];
       if (seen[static_cast<int64_t>(m)] == 0) continue;
-      auto avg = bk.flat.narrow(0, bk.offsets[m], p.numel()).view(p.sizes()).div(world);
+      // A view of the bucket: the gradient shares its buffer, no copy.
+      auto avg = bk.flat.narrow(0, bk.offsets[m], p.numel()).view(p.sizes());
       auto& gr = p.mutable_grad();
       if (gr.defined()) gr.copy_(avg);
       else gr = avg;
