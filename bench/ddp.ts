@@ -12,8 +12,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { GradSync } from '../src/nas/grad-sync.js';
-import { allReduce, backwardAllReduce, destroyProcessGroup, freePort, initProcessGroup, shardOf } from '../src/dist/process-group.js';
+import { dataParallelGrads, destroyProcessGroup, freePort, initProcessGroup, shardOf } from '../src/dist/process-group.js';
 import { Architect } from '../src/nas/architect.js';
 import { bilevelStep } from '../src/nas/bilevel.js';
 import { createSampler } from '../src/nas/samplers/index.js';
@@ -35,7 +34,7 @@ function child(spaceName: string, batch: number, steps: number, rank: number, wo
   manualSeed(0);
   const space = createSpace(spaceName);
   const sampler = createSampler('drnas');
-  const sync: GradSync | null = group ? { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (gs) => allReduce(gs, 'mean') } : null;
+  const sync = group ? dataParallelGrads(bucketMb) : null;
   const architect = new Architect(space, sampler, { sync });
   const opt = referenceOptimizer(space, space.supernet.parameters());
   const train = space.exampleBatch(batch);

@@ -4,26 +4,14 @@
 // rank killed mid-run makes the other fail within the timeout, naming itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { distAvailable, freePort, initProcessGroup, processGroup } from './process-group.js';
-import { reducerGrads, runBatchNormStep, runBilevel, type WorkerArgs } from './test-util.js';
+import { reducerGrads, runBatchNormStep, runBilevel, startWorker, type WorkerArgs } from './test-util.js';
 
 const worker = fileURLToPath(new URL('./test-util.js', import.meta.url));
 const skip = distAvailable() ? false : 'this libtorch has no Gloo';
 
-function start(a: WorkerArgs, env: NodeJS.ProcessEnv = {}): { done: Promise<{ code: number | null; out: Record<string, unknown>[] }>; kill: () => void; firstLine: Promise<void> } {
-  const p = spawn(process.execPath, [worker, JSON.stringify(a)], { env: { ...process.env, TANGLENAS_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let buf = '';
-  let signal: () => void = () => {};
-  const firstLine = new Promise<void>((r) => (signal = r));
-  p.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    if (buf.includes('\n')) signal();
-  });
-  const done = new Promise<{ code: number | null; out: Record<string, unknown>[] }>((resolve) => p.on('close', (code) => resolve({ code, out: buf.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) })));
-  return { done, kill: () => p.kill('SIGKILL'), firstLine };
-}
+const start = (a: WorkerArgs, env: NodeJS.ProcessEnv = {}) => startWorker(worker, a, env);
 
 async function ranks(a: Omit<WorkerArgs, 'rank' | 'port'>, env: NodeJS.ProcessEnv = {}): Promise<Record<string, unknown>[]> {
   const port = await freePort();

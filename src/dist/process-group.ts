@@ -105,6 +105,11 @@ export function backwardAllReduce(loss: Tensor, params: readonly Tensor[], bucke
   collective('allreduce', () => native.distBackward(loss.h, params.map((p) => p.h), bucketMb * 1024 * 1024));
 }
 
+/** The group's gradient averaging for the search steps (nas/grad-sync.ts's GradSync): weights through backwardAllReduce, alpha by one allreduce. */
+export function dataParallelGrads(bucketMb = 25): { backward(loss: Tensor, params: readonly Tensor[]): void; average(grads: Tensor[]): void } {
+  return { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (grads) => allReduce(grads, 'mean') };
+}
+
 /** A new tensor: the sum of `t` over the ranks, differentiable (its backward sums the gradients over the ranks too). */
 export function allReduceSumDiff(t: Tensor): Tensor {
   let out: Tensor | null = null;

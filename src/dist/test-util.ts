@@ -1,6 +1,7 @@
 // A rank of the data-parallel tests (process-group.test.ts), run as its own
 // process: `node test-util.js '<json>'`; prints one JSON line. The bi-level
 // run is also called in-process (world size 1) as the single-process reference.
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Architect } from '../nas/architect.js';
 import { bilevelStep } from '../nas/bilevel.js';
@@ -9,8 +10,7 @@ import { Adam } from '../nn/optim/adam.js';
 import { createSpace } from '../spaces/index.js';
 import { F, grad, manualSeed, noGrad, ones, randn, tensor, tidy, zeros } from '../tensor/index.js';
 import { setBatchNormSync } from '../tensor/ops/norm.js';
-import type { GradSync } from '../nas/grad-sync.js';
-import { allReduce, allReduceSumDiff, backwardAllReduce, barrier, broadcast, destroyProcessGroup, initProcessGroup, shardOf } from './process-group.js';
+import { allReduce, allReduceSumDiff, backwardAllReduce, barrier, dataParallelGrads, broadcast, destroyProcessGroup, initProcessGroup, shardOf } from './process-group.js';
 
 export interface WorkerArgs {
   mode: 'collectives' | 'bilevel' | 'syncbn' | 'reducer' | 'forever';
@@ -31,7 +31,7 @@ export function runBilevel(sampler: string, steps: number, group: { rank: number
   manualSeed(0);
   const space = createSpace('lm-tiny');
   const s = createSampler(sampler);
-  const sync: GradSync | null = group ? { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (gs) => allReduce(gs, 'mean') } : null;
+  const sync = group ? dataParallelGrads(bucketMb) : null;
   const architect = new Architect(space, s, { lr: 0.01, sync });
   const opt = new Adam(space.supernet.parameters(), { lr: 1e-3 });
   for (let i = 0; i < steps; i++) {
@@ -98,6 +98,28 @@ export function reducerGrads(rank: number, bucketMb: number | null): (number[] |
     else backwardAllReduce(loss, params, bucketMb);
     return params.map((p) => (p.grad ? (p.grad.flatten().toArray() as number[]) : null));
   });
+}
+
+export interface Worker {
+  /** Exit code and the JSON lines it printed. */
+  done: Promise<{ code: number | null; out: Record<string, unknown>[] }>;
+  kill: () => void;
+  /** Resolves at its first printed line. */
+  firstLine: Promise<void>;
+}
+
+/** Starts `script` (a worker module of the tests) with one JSON argument, on one thread. */
+export function startWorker(script: string, arg: unknown, env: NodeJS.ProcessEnv = {}): Worker {
+  const p = spawn(process.execPath, [script, JSON.stringify(arg)], { env: { ...process.env, TANGLENAS_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  let signal: () => void = () => {};
+  const firstLine = new Promise<void>((r) => (signal = r));
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    if (buf.includes('\n')) signal();
+  });
+  const done = new Promise<{ code: number | null; out: Record<string, unknown>[] }>((resolve) => p.on('close', (code) => resolve({ code, out: buf.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) })));
+  return { done, kill: () => p.kill('SIGKILL'), firstLine };
 }
 
 function main(a: WorkerArgs): unknown {

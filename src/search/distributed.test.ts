@@ -5,12 +5,13 @@
 // errors name the fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distAvailable, freePort } from '../dist/process-group.js';
 import type { DataWorkerArgs } from './dist-test-util.js';
+import { startWorker } from '../dist/test-util.js';
 import { distFromEnv, drawSeed, rankRunDir } from './distributed.js';
 import { tempDir } from './test-util.js';
 
@@ -94,18 +95,7 @@ test('launch and environment errors: --node-rank past --nnodes, --nnodes without
 
 test('one data download per machine: local rank 0 prepares first, the others find its files after; its failure ends their wait at once', { skip: distAvailable() ? false : 'no Gloo in this libtorch' }, async () => {
   const worker = fileURLToPath(new URL('./dist-test-util.js', import.meta.url));
-  const run = (a: Omit<DataWorkerArgs, 'port'>[], port: number) =>
-    Promise.all(
-      a.map(
-        (w) =>
-          new Promise<{ code: number | null; out: Record<string, unknown> }>((resolve) => {
-            const p = spawn(process.execPath, [worker, JSON.stringify({ ...w, port })], { env: { ...process.env, TANGLENAS_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-            let buf = '';
-            p.stdout.on('data', (d: Buffer) => (buf += d.toString()));
-            p.on('close', (code) => resolve({ code, out: JSON.parse(buf.trim().split('\n').pop() ?? '{}') }));
-          }),
-      ),
-    );
+  const run = async (a: Omit<DataWorkerArgs, 'port'>[], port: number) => (await Promise.all(a.map((w) => startWorker(worker, { ...w, port }).done))).map((r) => ({ code: r.code, out: r.out.at(-1) ?? {} }));
   const t = tempDir('tanglenas-dpdata-');
   try {
     // Rank 1 is the machine's local rank 0 here, so the order is not rank order.

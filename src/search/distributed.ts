@@ -8,11 +8,10 @@
 // directory; rank r > 0 keeps its own bookkeeping in <run>/ranks/<r>/.
 import { join } from 'node:path';
 import { mappedLoader, type BatchLoader } from '../data/loader.js';
-import { allReduce, backwardAllReduce, barrier, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
+import { barrier, dataParallelGrads, broadcast, destroyProcessGroup, initProcessGroup, processGroup, shardOf } from '../dist/process-group.js';
 import { tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { RunLoaders } from './data.js';
 import type { GradSync } from '../nas/grad-sync.js';
 
@@ -70,7 +69,7 @@ export function leaveGroup(): void {
 /** In a data-parallel run: gradients averaged over the ranks (weights: overlapped with the backward pass in `bucketMb` buckets); else null. */
 export function gradientSync(bucketMb: number): GradSync | null {
   if (!processGroup()) return null;
-  return { backward: (loss, params) => backwardAllReduce(loss, params, bucketMb), average: (grads) => allReduce(grads, 'mean') };
+  return dataParallelGrads(bucketMb);
 }
 
 /** The training and validation loaders give each rank its share of every batch (evaluation loaders stay whole). */

@@ -78,7 +78,6 @@ export abstract class PhaseLoop {
     return this.ctx.progress;
   }
 
-  /** True once the run clock has reached the phase's deadline. */
   /** Whether the budget is spent, or would be after `reserveMs` more (work not worth starting). */
   protected budgetSpent(reserveMs = 0): boolean {
     return this.clock.ms() + reserveMs >= this.budgetMs;

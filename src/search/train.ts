@@ -11,7 +11,6 @@ import { metricOf } from '../nas/registry.js';
 import type { Layer } from '../nn/layer.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import { tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { gradientSync } from './distributed.js';
 import { backwardSynced, type GradSync } from '../nas/grad-sync.js';
 import { restoreModule, restoreOptimizer, type CheckpointBuilder, type LoadedCheckpoint } from './checkpoint.js';
