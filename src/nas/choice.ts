@@ -15,6 +15,8 @@ export type ChoiceValue = number | string;
 export class Factor<V extends ChoiceValue = ChoiceValue> {
   readonly name: string;
   readonly values: readonly V[];
+  /** Options still in the search; progressive pruning (prune_below) turns some off. */
+  readonly #live: boolean[];
 
   constructor(name: string, values: readonly V[]) {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw new TypeError(`choice('${name}'): names are identifiers (letters, digits, _ . -)`);
@@ -22,6 +24,34 @@ export class Factor<V extends ChoiceValue = ChoiceValue> {
     if (new Set(values).size !== values.length) throw new TypeError(`choice('${name}'): values [${values.join(', ')}] contain duplicates`);
     this.name = name;
     this.values = Object.freeze([...values]);
+    this.#live = values.map(() => true);
+  }
+
+  /** Whether option `i` is still in the search (mixtures skip pruned options; they carry weight 0). */
+  isLive(i: number): boolean {
+    return this.#live[i];
+  }
+
+  get liveCount(): number {
+    return this.#live.filter(Boolean).length;
+  }
+
+  /** Indices of the pruned options. */
+  pruned(): number[] {
+    return this.#live.flatMap((on, i) => (on ? [] : [i]));
+  }
+
+  /** Takes option `i` out of the search; the last live option cannot go. */
+  prune(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new RangeError(`choice '${this.name}': cannot prune option ${i} of ${this.size}`);
+    if (this.#live[i] && this.liveCount === 1) throw new Error(`choice '${this.name}': cannot prune its last live option (${this.values[i]})`);
+    this.#live[i] = false;
+  }
+
+  /** Sets the pruned options (a checkpoint's); every other option is live. */
+  setPruned(indices: readonly number[]): void {
+    this.#live.fill(true);
+    for (const i of indices) this.prune(i);
   }
 
   get size(): number {
@@ -46,10 +76,10 @@ export class Choice<V extends ChoiceValue = ChoiceValue> extends Factor<V> {
     this.alpha.requiresGrad_(true);
   }
 
-  /** argmax of alpha (ties -> first). */
+  /** argmax of alpha over the live options (ties -> first). */
   argmax(): number {
     return noGrad(() => {
-      const a = this.alpha.toArray();
+      const a = this.alpha.toArray().map((v, i) => (this.isLive(i) ? v : -Infinity));
       return a.indexOf(Math.max(...a));
     });
   }

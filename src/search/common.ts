@@ -10,6 +10,7 @@ import type { Optimizer, Hyper } from '../nn/optim/optimizer.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { cosineAnnealing } from '../nn/optim/schedule.js';
 import { createSampler, samplerOptionsFrom, type Sampler } from '../nas/samplers/index.js';
+import { withPruning } from '../nas/prune.js';
 import type { Architecture } from '../nas/choice.js';
 import type { SearchSpace } from '../nas/space.js';
 import { getDefaultDevice, withDefaultDevice, type Tensor } from '../tensor/tensor.js';
@@ -71,7 +72,8 @@ export function applyWeightInit(c: Pick<Config, 'weight_init'>, net: { namedModu
 
 /** The run's sampler, with its options read from the config by the keys its registry entry declares. */
 export function makeSampler(c: Config): Sampler {
-  return createSampler(c.method, samplerOptionsFrom(c.method, c as unknown as Record<string, unknown>));
+  const s = createSampler(c.method, samplerOptionsFrom(c.method, c as unknown as Record<string, unknown>));
+  return c.prune_below > 0 ? withPruning(s) : s;
 }
 
 /**

@@ -114,6 +114,7 @@ export interface Config {
   precision: 'fp32' | 'tf32' | 'bf16';
   data_on_device: boolean;
   arch_warmup: number;
+  prune_below: number;
   dist_draws: 'shared' | 'independent';
   sync_bn: boolean;
   dist_bucket_mb: number;
@@ -192,6 +193,7 @@ const CORE: Readonly<Record<string, KeySpec>> = {
   sync_bn: { type: bool, doc: "data-parallel runs: BatchNorm in training mode normalises by the statistics of the global batch (PyTorch's SyncBatchNorm: one differentiable allreduce per BatchNorm and step), so a run with BatchNorm equals the one-process run; false = each rank's share (DDP's default). One process: no effect" },
   dist_bucket_mb: { type: num(0, 4096), doc: "data-parallel runs: the weights' gradients are averaged in buckets of at most this many MB, each reduced while the backward pass goes on (DDP's bucket_cap_mb; the first bucket at most 1 MB); 0 = one bucket, reduced after the pass. Does not change the result, only when communication happens" },
   arch_warmup: { type: num(0, 1, { maxOpen: true }), doc: "single-stage: the first share of the planned steps (budget_fit's plan included) trains only the weights, sampling sub-networks from alpha as it starts (near uniform); then the bi-level steps begin. 0 = off (the paper's setting)" },
+  prune_below: { type: num(0, 1, { maxOpen: true }), doc: "single-stage, DrNAS or DARTS with softmax: progressive pruning. At each epoch end after arch_warmup, an option whose softmax(alpha) over its choice's live options is under prune_below / (live options) leaves the search (never a choice's argmax): later draws give it weight 0 (the sampler restricted to the live options, renormalised), weight-sharing mixtures and cell groups stop running it (cheaper steps; an entangled op keeps its largest box), the result is the argmax over the live options. 0 = off (the paper's setting)" },
   pareto: { type: bool, doc: 'single-stage: condition alpha on a cost preference t (alpha = base - t * pareto_strength * each option\'s relative extra cost, a fresh t in [0, 1) each step, base learned from accuracy alone) and, after the search, sweep t for a front of architectures (pareto.json): accuracy against pareto_metric from one search' },
   pareto_metric: { type: oneOf('params', 'flops'), doc: 'the cost of the Pareto front' },
   pareto_strength: { type: num(0, undefined, { minOpen: true }), doc: "lambda at t = 1: how far the training preferences push alpha towards cheaper options (options' extra costs are relative to the span from the smallest to the largest architecture)" },
@@ -401,6 +403,12 @@ export function checkConsistency(c: Config): void {
   }
   if (c.pareto && sampler.stage !== 'single-stage') fail(`pareto: true needs a single-stage method (it conditions alpha on a preference), not '${c.method}'; a two-stage search can run one constrained black-box stage per bound instead`);
   if ((c.pareto || (c.black_box === 'nsga2' && sampler.stage === 'two-stage')) && metricOf(c.space) === 'loss') fail(`Pareto fronts (pareto: true, black_box: nsga2) trade accuracy against cost; '${c.space}' is scored by loss; remove them`);
+  if (c.prune_below > 0) {
+    const ok = listSamplers().filter((x) => x.prunable).map((x) => `'${x.name}'`).join(', ');
+    const why = sampler.prunable ? sampler.prunable(samplerOptionsFrom(c.method, c as unknown as Record<string, unknown>)) : `it is not one of ${ok}, whose draws restricted to the live options are the method on those options; set prune_below: 0`;
+    if (why !== null) fail(`prune_below does not apply to method '${c.method}': ${why}`);
+    if (c.pareto) fail('prune_below and pareto: true do not combine (the sweep spans every option); set prune_below: 0');
+  }
   if (c.pareto && c.constraints.length) fail('pareto: true and constraints do not combine (a front spans every cost); remove one of them');
   if (c.nesterov && c.optimizer === 'sgd' && c.momentum <= 0) fail('nesterov: true needs momentum > 0; set momentum (e.g. 0.9) or nesterov: false');
   const space = getSpace(c.space);
@@ -437,7 +445,7 @@ export function checkMethodFor(command: 'search' | 'two-stage' | 'black-box' | '
 
 /** Checks a complete config read back from a run directory (config.json). */
 /** Keys added after runs were written, with the value that reproduces those runs. */
-const LATER_KEYS: Partial<Config> = { arch_warmup: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4, arch_update: 'alternating', lr_fit: 'off', lr_fit_max: 10, weight_init: 'torch', dist_draws: 'shared', sync_bn: false, dist_bucket_mb: 25 };
+const LATER_KEYS: Partial<Config> = { arch_warmup: 0, prune_below: 0, device: 'auto', precision: 'fp32', data_on_device: false, constraints: [], constraint_lr: 0.1, pareto: false, pareto_metric: 'params', pareto_strength: 3, pareto_points: 21, budget_clock: 'wall', test_fraction: 0.1, block_size: 0, tokenizer: 'auto', plugins: [], cutout_length: 0, randaugment: 0, randaugment_magnitude: 9, randaugment_mstd: 0.5, random_erase: 0, mixup: 0, cutmix: 0, label_smoothing: 0, warmup_epochs: 0, s_prob: 0.4, arch_update: 'alternating', lr_fit: 'off', lr_fit_max: 10, weight_init: 'torch', dist_draws: 'shared', sync_bn: false, dist_bucket_mb: 25 };
 
 export function checkFullConfig(data: unknown, where: string): Config {
   // The spaces' keys came later too: a run without them had their defaults.

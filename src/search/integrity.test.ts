@@ -11,22 +11,12 @@ import { loadFile, saveFile } from '../nn/safetensors.js';
 import { tidy } from '../tensor/index.js';
 import type { PartialConfig } from './config.js';
 import { resumeRun, startRun } from './pipeline.js';
-import { Progress, type ProgressState } from './progress.js';
+import { Progress } from './progress.js';
 import { RunDir } from './rundir.js';
-import { testFolder, tinyConfig } from './test-util.js';
+import { assertSameRun, CrashAt, testFolder, tinyConfig } from './test-util.js';
 
 const quiet = new Progress({ quiet: true });
 const tmp = testFolder('tanglenas-integrity-');
-
-/** A crash at a chosen step: the progress update after step `at` throws (its checkpoint is never written). */
-class CrashAt extends Progress {
-  constructor(readonly at: number) {
-    super({ quiet: true });
-  }
-  override update(p: ProgressState): void {
-    if (p.done >= this.at) throw new Error(`simulated crash after step ${this.at}`);
-  }
-}
 
 /** A progress that keeps the log lines (warnings included). */
 function recorder(): { progress: Progress; text: () => string } {
@@ -35,20 +25,6 @@ function recorder(): { progress: Progress; text: () => string } {
 }
 
 const search = (name: string, o: PartialConfig = {}) => tinyConfig('toy-cell/tanglenas', join(tmp.dir, name), { benchmark_dir: tmp.bench, epochs: 2, steps_per_epoch: 4, log_every: 1, checkpoint_every_steps: 1, ...o });
-
-function withoutClock(dir: string): string[] {
-  return new RunDir(dir).readMetrics().map(({ time_s: _t, rss_mb: _r, epoch_s: _e, ...rest }) => JSON.stringify(rest));
-}
-
-function assertSameRun(got: string, want: string): void {
-  const arch = (d: string) => {
-    const { time_s: _t, ...rest } = JSON.parse(readFileSync(join(d, 'architecture.json'), 'utf8')) as Record<string, unknown>;
-    return rest;
-  };
-  assert.deepEqual(arch(got), arch(want));
-  assert.ok(readFileSync(join(got, 'supernet.safetensors')).equals(readFileSync(join(want, 'supernet.safetensors'))), 'supernet weights differ');
-  assert.deepEqual(withoutClock(got), withoutClock(want));
-}
 
 /** 4 KB of (seeded) random bytes written into the middle of a file, as a disk error would. */
 function damage(file: string): void {

@@ -86,6 +86,7 @@ const BASE: PartialConfig = {
   precision: 'fp32',
   data_on_device: false,
   arch_warmup: 0,
+  prune_below: 0,
   dist_draws: 'shared',
   sync_bn: false,
   dist_bucket_mb: 25,

@@ -18,6 +18,7 @@ import { gradientSync, seedRankDraws } from './distributed.js';
 import type { GradSync } from '../nas/grad-sync.js';
 import { bilevelStep, simultaneousStep, weightStep } from '../nas/bilevel.js';
 import { metricOf } from '../nas/registry.js';
+import { loadPrunedState, pruneChoices, prunedState } from '../nas/prune.js';
 import type { Sampler } from '../nas/samplers/index.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { tidy } from '../tensor/scope.js';
@@ -109,6 +110,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     b.set('loop', this.state)
       .set('sampler', this.sampler.state())
       .set('constraint', this.architect.penalty?.state() ?? null)
+      .set('pruned', prunedState(this.space.choices))
       .set('loaders', { train: this.loaders.train.state(), valid: this.loaders.valid?.state() ?? null });
   }
 
@@ -120,6 +122,7 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     this.architect.base.forEach((t, i) => restoreTensor(ck, `pareto.base.${this.space.choices[i].name}`, t));
     this.sampler.loadState((ck.state.sampler ?? {}) as Record<string, number>);
     this.architect.penalty?.loadState(ck.state.constraint as PenaltyState | undefined);
+    loadPrunedState(this.space.choices, ck.state.pruned);
     this.restoreLoaders(ck);
   }
 
@@ -225,6 +228,12 @@ export class SupernetTrainer extends EpochLoop<LoopState, StepResult> {
     Object.assign(extra, this.sampler.state()); // schedule state, e.g. GDAS's tau
     if (this.architect.penalty) extra.constraint_multipliers = this.architect.penalty.state().multipliers;
     let line = `epoch ${this.state.epoch + 1}/${this.state.plannedEpochs}  train loss ${(w.trainLoss / w.n).toFixed(3)} acc ${((100 * w.trainAcc) / w.n).toFixed(1)}%`;
+    if (c.prune_below > 0 && this.state.archStarted) {
+      const gone = pruneChoices(this.space.choices, c.prune_below);
+      extra.pruned = gone.map((x) => `${x.choice}=${x.value}`);
+      extra.live_options = this.space.choices.reduce((n, ch) => n + ch.liveCount, 0);
+      if (gone.length) line += `  pruned ${gone.length} (${extra.live_options} options left)`;
+    }
     if (this.sampler.trainsAlpha) {
       // The any-time record: the current argmax architecture, its accuracy with
       // the supernet's weights (eval mode) and its benchmark accuracy (Pareto: at t = 0, no cost term).

@@ -1,7 +1,8 @@
 // Helpers for the search tests: tiny configs on the synthetic dataset and a
 // complete stand-in benchmark table (every architecture of the space, made-up
 // accuracies), so the tests do not depend on the shared data folder.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import type { Architecture } from '../nas/choice.js';
 import { benchmarkFile } from './benchmark.js';
 import type { Config, PartialConfig } from './config.js';
 import { resolveConfig } from './presets.js';
+import { Progress, type ProgressState } from './progress.js';
+import { RunDir } from './rundir.js';
 
 export function tempDir(prefix = 'tanglenas-search-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -85,4 +88,29 @@ export function tinyConfig(preset: string, runDir: string, o: PartialConfig = {}
     ...o,
   };
   return resolveConfig({ preset, overrides, defaultPreset: preset }).config;
+}
+
+/** A crash at a chosen step: the progress update after step `at` throws (its checkpoint is never written). */
+export class CrashAt extends Progress {
+  constructor(readonly at: number) {
+    super({ quiet: true });
+  }
+  override update(p: ProgressState): void {
+    if (p.done >= this.at) throw new Error(`simulated crash after step ${this.at}`);
+  }
+}
+
+export function withoutClock(dir: string): string[] {
+  return new RunDir(dir).readMetrics().map(({ time_s: _t, rss_mb: _r, epoch_s: _e, ...rest }) => JSON.stringify(rest));
+}
+
+/** Two runs with the same result, supernet and metrics (clock fields aside). */
+export function assertSameRun(got: string, want: string): void {
+  const arch = (d: string) => {
+    const { time_s: _t, ...rest } = JSON.parse(readFileSync(join(d, 'architecture.json'), 'utf8')) as Record<string, unknown>;
+    return rest;
+  };
+  assert.deepEqual(arch(got), arch(want));
+  assert.ok(readFileSync(join(got, 'supernet.safetensors')).equals(readFileSync(join(want, 'supernet.safetensors'))), 'supernet weights differ');
+  assert.deepEqual(withoutClock(got), withoutClock(want));
 }

@@ -333,7 +333,8 @@ export class CellEdge extends Module implements Costed {
         return y && s ? y.mul(s) : y;
       }
       const w = arch.weights(this.choice);
-      if (!this.entangle) return this.members.length ? outputMixture(w, this.choice.size, (i) => this.#run(i, x, arch)) : null;
+      // A pruned option has weight 0: not running it is exact (prune_below).
+      if (!this.entangle) return this.members.length ? outputMixture(w, this.choice.size, (i) => (this.choice.isLive(i) ? this.#run(i, x, arch) : null)) : null;
       let out: Tensor | null = null;
       for (const { m, mass, wk } of this.#weighted(w)) {
         const y = m.kind === 'group' ? m.group.mixed(x, wk!, arch) : this.#run(m.index, x, arch)!;

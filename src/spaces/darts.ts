@@ -27,7 +27,7 @@ import { Layer } from '../nn/layer.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
-import { relu, softmax } from '../tensor/ops/activation.js';
+import { relu } from '../tensor/ops/activation.js';
 import { adaptiveAvgPool2d, avgPool2d } from '../tensor/ops/pool.js';
 import { dropPath } from '../tensor/ops/dropout.js';
 import { tidy } from '../tensor/scope.js';
@@ -40,6 +40,7 @@ import { EntangledLinear } from '../nas/entangled/linear.js';
 import { int, num } from '../nas/options.js';
 import type { ExactCost } from '../nas/cost.js';
 import { registerSpace } from '../nas/registry.js';
+import { liveSoftmax } from '../nas/prune.js';
 import { SearchSpace, Supernet, type SpaceOptions } from '../nas/space.js';
 import { CELL_PRIMITIVES, CellEdge, cellOp, FactorizedReduce, FactorizedReduceWE, IdentityOp, inheritOp, inheritPart, inheritReduce, inheritReluConvBn, ReLUConvBN, ReLUConvBNWE, type CellPrimitive } from './cell-ops.js';
 import { IMAGE_COMPARE } from './recipes.js';
@@ -460,7 +461,8 @@ export class DartsSpace extends SearchSpace {
 
   /** The DARTS genotype of the current alpha (softmax per edge, top-2 edges per node). */
   derivedGenotype(): Genotype {
-    const rows = (type: CellType) => noGrad(() => tidy(() => this.#edges(type).map((c) => softmax(c.alpha, -1).toArray())));
+    // Over the live options: a pruned one (prune_below) is 0, as in the search's draws.
+    const rows = (type: CellType) => this.#edges(type).map((c) => liveSoftmax(c));
     return { normal: deriveCell(rows('normal')), reduce: deriveCell(rows('reduce')) };
   }
 

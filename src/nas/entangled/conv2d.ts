@@ -114,6 +114,8 @@ export class EntangledConv2d extends Module implements Costed {
       const w = combiSuperposition(ws);
       const cands = this.sp.candidates;
       return outputMixture(w, cands.length, (n) => {
+        // A candidate with a pruned value has weight 0: not running it is exact (prune_below).
+        if (!cands[n].every((v, f) => this.sp.factors[f].isLive(v))) return null;
         const cin = this.candidate(cands[n]).cin;
         const xin = cin === this.maxIn ? x : x.narrow(1, 0, cin);
         return padChannels(this.forwardCandidate(xin, cands[n]), this.maxOut);

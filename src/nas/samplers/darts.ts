@@ -38,5 +38,6 @@ registerSampler({
     { name: 'darts-v2', command: 'search', description: 'DARTS second order (unrolled), weight superposition with sparsemax', values: { form: 'we', arch_preprocess: 'sparsemax', darts_order: 2 } },
     { name: 'darts-ws', command: 'search', description: 'DARTS first order on the weight-sharing supernet (softmax)', values: { form: 'ws', arch_preprocess: 'softmax' } },
   ],
+  prunable: (o) => (o.preprocess === 'sparsemax' ? 'sparsemax renormalised over a subset is not the sparsemax of the subset (softmax is); set arch_preprocess: softmax' : null),
   create: darts,
 });

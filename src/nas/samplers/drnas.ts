@@ -59,5 +59,7 @@ registerSampler({
     { name: 'tanglenas', command: 'search', description: 'TangleNAS: DrNAS with weight superposition (Algorithm 1)', values: { form: 'we' } },
     { name: 'drnas-ws', command: 'search', description: 'DrNAS on the weight-sharing supernet (Algorithm 4)', values: { form: 'ws' } },
   ],
+  // A Dirichlet's sub-vector, renormalised, is the Dirichlet of those concentrations.
+  prunable: () => null,
   create: drnas,
 });

@@ -49,6 +49,12 @@ export interface SamplerEntry {
   secondOrder?: boolean;
   /** The preset layers it brings; every space gets `<space>/<layer>` for the forms it implements. */
   presets: readonly MethodLayer[];
+  /**
+   * Progressive pruning (prune_below) keeps the method: its draw restricted to
+   * the live options and renormalised is its draw over those options alone
+   * (null); else why not, with the fix. Absent: pruning is refused for it.
+   */
+  prunable?(opts: SamplerOptions): string | null;
   /** Rules between its options, checked with the config (throw an Error naming the config keys). */
   check?(opts: SamplerOptions): void;
   create(opts: SamplerOptions): Sampler;
