@@ -8,7 +8,7 @@ import { Architect } from './architect.js';
 import { architectureCostOf, extremeArchitecture } from './constraint.js';
 import { createSampler } from './samplers/index.js';
 import { createSpace } from '../spaces/index.js';
-import { manualSeed, noGrad, randint, randn, tidy, type Tensor } from '../tensor/index.js';
+import { manualSeed, noGrad, randint, randn, type Tensor } from '../tensor/index.js';
 
 test('preferenceAt: in [0, 1), evenly spread (every tenth of [0, 1) gets 9-11 of the first 100)', () => {
   const ts = Array.from({ length: 100 }, (_, i) => preferenceAt(i));

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropPath } from '../tensor/ops/dropout.js';
-import { cellShapes, DARTS_EDGES, DARTS_PRIMITIVES, DartsNetwork, DartsSpace, deriveCell, edgeName, genotypeString, parseGenotype } from './darts.js';
+import { cellShapes, DARTS_EDGES, DARTS_PRIMITIVES, DartsNetwork, DartsSpace, deriveCell, genotypeString, parseGenotype } from './darts.js';
 import { oneHotOutputs } from './test-util.js';
 import { createSpace, getSpace } from '../nas/registry.js';
 import { ArchSample } from '../nas/arch.js';

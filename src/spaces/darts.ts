@@ -31,7 +31,7 @@ import { relu } from '../tensor/ops/activation.js';
 import { adaptiveAvgPool2d, avgPool2d } from '../tensor/ops/pool.js';
 import { dropPath } from '../tensor/ops/dropout.js';
 import { tidy } from '../tensor/scope.js';
-import { cat, full, zeros, type Tensor } from '../tensor/tensor.js';
+import { cat, zeros, type Tensor } from '../tensor/tensor.js';
 import type { ArchSample } from '../nas/arch.js';
 import { choice, type Architecture, type Choice } from '../nas/choice.js';
 import { EntangledBatchNorm2d } from '../nas/entangled/batchnorm.js';

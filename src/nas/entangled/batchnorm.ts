@@ -6,7 +6,6 @@ import { batchNorm } from '../../tensor/ops/norm.js';
 import { tidy } from '../../tensor/scope.js';
 import { ones, tensor, zeros, type Tensor } from '../../tensor/tensor.js';
 import { combiSuperposition, type ArchSample } from '../arch.js';
-import { Factor } from '../choice.js';
 import { prefixRule, Superposition } from '../superposition.js';
 import { chosenIndices, dependsOn, factorsOf, factorWeights, maxOf, sizeFor, type Cost, type Costed, type Size } from './common.js';
 
