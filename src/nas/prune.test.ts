@@ -13,6 +13,7 @@ import { choice, type Choice } from './choice.js';
 import { liveSoftmax, loadPrunedState, pruneChoices, prunedState, restrictToLive, withPruning } from './prune.js';
 import { createSampler } from './samplers/index.js';
 import { createSpace } from '../spaces/index.js';
+import { CellEdge, type CellPrimitive } from '../spaces/cell-ops.js';
 
 const setAlpha = (c: Choice, v: number[]) => noGrad(() => c.alpha.copy_(tensor(v)));
 const close = (a: number[], b: number[], tol = 1e-6) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < tol, `${a} vs ${b}`));
@@ -103,4 +104,15 @@ test('weight-sharing mixtures skip pruned options: toy-cell WS output equals the
   const pruned = noGrad(() => space.supernet.forward(x, restrictToLive(draw())).toArray());
   assert.ok(pruned.every(Number.isFinite));
   assert.deepEqual(pruned, full);
+});
+
+test("a weight-sharing cell edge whose live options are all 'none' adds nothing (null), instead of failing", () => {
+  const ch = choice('e', ['none', 'max_pool_3x3', 'sep_conv_3x3'] as const);
+  const edge = new CellEdge(ch as Choice<CellPrimitive>, 4, 1, false);
+  const x = randn([1, 4, 8, 8]);
+  const draw = () => restrictToLive(new ArchSample('superposition', new Map([[ch as Choice, softmax(ch.alpha.detach(), -1)]])));
+  ch.setPruned([1, 2]);
+  assert.equal(noGrad(() => edge.forward(x, draw())), null);
+  ch.setPruned([0]);
+  assert.deepEqual(noGrad(() => edge.forward(x, draw()))?.shape, [1, 4, 8, 8]);
 });

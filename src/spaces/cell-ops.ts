@@ -333,8 +333,11 @@ export class CellEdge extends Module implements Costed {
         return y && s ? y.mul(s) : y;
       }
       const w = arch.weights(this.choice);
-      // A pruned option has weight 0: not running it is exact (prune_below).
-      if (!this.entangle) return this.members.length ? outputMixture(w, this.choice.size, (i) => (this.choice.isLive(i) ? this.#run(i, x, arch) : null)) : null;
+      if (!this.entangle) {
+        // A pruned option has weight 0: not running it is exact (prune_below); with only 'none' live the edge adds nothing.
+        const live = (i: number) => this.choice.isLive(i) && this.#of[i] !== null;
+        return this.choice.values.some((_, i) => live(i)) ? outputMixture(w, this.choice.size, (i) => (live(i) ? this.#run(i, x, arch) : null)) : null;
+      }
       let out: Tensor | null = null;
       for (const { m, mass, wk } of this.#weighted(w)) {
         const y = m.kind === 'group' ? m.group.mixed(x, wk!, arch) : this.#run(m.index, x, arch)!;
