@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir, writeFakeBenchmark } from '../src/search/test-util.js';
+import { assertSameRun, tempDir, withoutClock, writeFakeBenchmark } from '../src/search/test-util.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const ENV = { ...process.env, TANGLENAS_THREADS: '1' };
@@ -60,16 +60,6 @@ function checkpointStep(dir: string): number {
   }
 }
 
-function withoutClock(dir: string): string[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const { time_s: _t, rss_mb: _r, epoch_s: _e, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return JSON.stringify(rest);
-    });
-}
-
 const tiny = ['--dataset', 'synthetic', '--set', 'synthetic_train=64', '--set', 'synthetic_test=16', '--batch-size', '8', '--set', 'steps_per_epoch=4', '--set', 'log_every=1', '--set', 'eval_batch_size=16', '--set', 'bn_calibration_samples=32', '--threads', '1', '--quiet'];
 
 test('search (TangleNAS): SIGKILL mid-run, --resume, bit-identical alpha, genotype, supernet and metrics', async () => {
@@ -104,11 +94,5 @@ test('two-stage (SPOS + ES): SIGKILL in either stage, --resume, the same search 
   await killMidway([...args, '--run-dir', b], b, () => (inBlackBox ? existsSync(join(b, 'checkpoints', 'black-box.json')) : checkpointStep(b) >= 3));
   const rb = cli(['two-stage', '--resume', b, '--quiet']);
   assert.equal(rb.status, 0, rb.stderr);
-  const strip = (d: string) => {
-    const { time_s: _t, ...rest } = JSON.parse(readFileSync(join(d, 'architecture.json'), 'utf8')) as Record<string, unknown>;
-    return rest;
-  };
-  assert.deepEqual(strip(b), strip(a), `differs after a kill in the ${inBlackBox ? 'black-box' : 'supernet'} stage`);
-  assert.ok(readFileSync(join(a, 'supernet.safetensors')).equals(readFileSync(join(b, 'supernet.safetensors'))));
-  assert.deepEqual(withoutClock(b), withoutClock(a));
+  assertSameRun(b, a, `after a kill in the ${inBlackBox ? 'black-box' : 'supernet'} stage`);
 });

@@ -59,18 +59,15 @@ export interface Pruned {
 /** Prunes, per choice, the live options under `below` / (live options) of softmax(alpha); never a choice's argmax. */
 export function pruneChoices(choices: readonly Choice[], below: number): Pruned[] {
   if (!(below > 0 && below < 1)) throw new RangeError(`prune_below must be in (0, 1), got ${below}`);
-  const out: Pruned[] = [];
-  for (const c of choices) {
+  return choices.flatMap((c) => {
     const n = c.liveCount;
-    if (n < 2) continue;
+    if (n < 2) return [];
     const p = liveSoftmax(c);
-    const best = c.argmax();
-    p.forEach((w, i) => {
-      if (i !== best && c.isLive(i) && w < below / n) out.push({ choice: c.name, value: c.values[i], weight: w });
-    });
-    for (const x of out) if (x.choice === c.name) c.prune(c.indexOf(x.value));
-  }
-  return out;
+    // The largest share is at least 1/n > below/n: a choice's argmax never goes.
+    const gone = p.flatMap((w, i) => (c.isLive(i) && w < below / n ? [i] : []));
+    for (const i of gone) c.prune(i);
+    return gone.map((i) => ({ choice: c.name, value: c.values[i], weight: p[i] }));
+  });
 }
 
 /** The checkpoint's record of what was pruned: choice name -> pruned indices (choices with none left out). */

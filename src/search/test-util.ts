@@ -100,17 +100,18 @@ export class CrashAt extends Progress {
   }
 }
 
+/** A run's metric records without their clock fields (time, memory), which no two runs share. */
 export function withoutClock(dir: string): string[] {
   return new RunDir(dir).readMetrics().map(({ time_s: _t, rss_mb: _r, epoch_s: _e, ...rest }) => JSON.stringify(rest));
 }
 
-/** Two runs with the same result, supernet and metrics (clock fields aside). */
-export function assertSameRun(got: string, want: string): void {
+/** Two runs with the same result, supernet and metrics (clock fields aside); `what` says which pair failed. */
+export function assertSameRun(got: string, want: string, what = ''): void {
   const arch = (d: string) => {
     const { time_s: _t, ...rest } = JSON.parse(readFileSync(join(d, 'architecture.json'), 'utf8')) as Record<string, unknown>;
     return rest;
   };
-  assert.deepEqual(arch(got), arch(want));
-  assert.ok(readFileSync(join(got, 'supernet.safetensors')).equals(readFileSync(join(want, 'supernet.safetensors'))), 'supernet weights differ');
-  assert.deepEqual(withoutClock(got), withoutClock(want));
+  assert.deepEqual(arch(got), arch(want), what || undefined);
+  assert.ok(readFileSync(join(got, 'supernet.safetensors')).equals(readFileSync(join(want, 'supernet.safetensors'))), `supernet weights differ ${what}`.trim());
+  assert.deepEqual(withoutClock(got), withoutClock(want), what || undefined);
 }
